@@ -1,0 +1,96 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ai-gateway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gatewayd", targets: ["gatewayd"]),
+        .executable(name: "gatewayctl", targets: ["gatewayctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: C libraries of the operating system (the only place C appears)
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: Libraries, dependencies pointing downward
+        /// Hashes, HMAC, AES-GCM, random bytes and constant-time compare, all through the system OpenSSL.
+        .target(name: "GatewayCrypto", dependencies: ["COpenSSL"]),
+        /// TLS contexts, connections and NIO handlers over the system OpenSSL. Knows nothing of HTTP.
+        .target(
+            name: "GatewayTLS",
+            dependencies: [
+                "COpenSSL", "GatewayCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
+        /// Classification: PCRE2 rule packs, validators, normalisation, JSON walking, redaction. Knows nothing of HTTP.
+        .target(
+            name: "GatewayRules",
+            dependencies: ["CPCRE2", "CZlib", "GatewayCrypto", .product(name: "Yams", package: "Yams")]
+        ),
+        /// The gateway configuration: YAML decoding and whole-file validation. Knows nothing of NIO.
+        .target(name: "GatewayConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        /// The proxy engine: listeners, request phases, upstream pool, admin endpoints.
+        .target(
+            name: "GatewayCore",
+            dependencies: [
+                "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
+        // MARK: Executables: wiring only
+        .executableTarget(
+            name: "gatewayd",
+            dependencies: ["GatewayCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "gatewayctl",
+            dependencies: [
+                "GatewayCore", "GatewayTLS", "GatewayRules", "GatewayConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "GatewayTLSTests",
+            dependencies: [
+                "GatewayTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "GatewayRulesTests", dependencies: ["GatewayRules"]),
+        .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
+        .testTarget(
+            name: "GatewayCoreTests",
+            dependencies: [
+                "GatewayCore", "GatewayTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

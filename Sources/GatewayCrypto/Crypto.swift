@@ -1,0 +1,69 @@
+import COpenSSL
+
+/// The gateway's one crypto provider: every hash, MAC, cipher and random byte comes from the system OpenSSL, which
+/// the operating system patches and which can run in FIPS mode. Nothing here keeps state between calls.
+public enum Crypto {
+    /// SHA-256 of `data`.
+    public static func sha256<Bytes: Collection>(_ data: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = Array(data).withUnsafeBytes { input in
+            digest.withUnsafeMutableBytes { output in
+                EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, EVP_sha256(), nil)
+            }
+        }
+        precondition(ok == 1, "EVP_Digest(SHA-256) cannot fail on valid input: \(OpenSSLErrorStack.drain())")
+        return Array(digest.prefix(Int(length)))
+    }
+
+    /// HMAC-SHA-256 of `data` under `key`.
+    public static func hmacSHA256<Key: Collection, Bytes: Collection>(key: Key, data: Bytes) -> [UInt8]
+    where Key.Element == UInt8, Bytes.Element == UInt8 {
+        var mac = [UInt8](repeating: 0, count: 32)
+        var length = 0
+        let result = Array(key).withUnsafeBytes { keyBytes in
+            Array(data).withUnsafeBytes { input in
+                mac.withUnsafeMutableBytes { output in
+                    EVP_Q_mac(
+                        nil, "HMAC", nil, "SHA256", nil,
+                        keyBytes.baseAddress, keyBytes.count, input.baseAddress, input.count,
+                        output.baseAddress, output.count, &length
+                    )
+                }
+            }
+        }
+        precondition(result != nil && length == 32, "EVP_Q_mac(HMAC-SHA256) failed: \(OpenSSLErrorStack.drain())")
+        return mac
+    }
+
+    /// `count` bytes from OpenSSL's CSPRNG.
+    public static func randomBytes(count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let ok = bytes.withUnsafeMutableBytes { RAND_bytes($0.baseAddress, Int32($0.count)) }
+        precondition(ok == 1, "RAND_bytes failed: \(OpenSSLErrorStack.drain())")
+        return bytes
+    }
+
+    /// Compares two byte strings in time that depends only on their lengths.
+    public static func constantTimeEquals<A: Collection, B: Collection>(_ lhs: A, _ rhs: B) -> Bool
+    where A.Element == UInt8, B.Element == UInt8 {
+        let left = Array(lhs)
+        let right = Array(rhs)
+        guard left.count == right.count else { return false }
+        if left.isEmpty { return true }
+        return left.withUnsafeBytes { l in
+            right.withUnsafeBytes { r in CRYPTO_memcmp(l.baseAddress, r.baseAddress, l.count) == 0 }
+        }
+    }
+
+    /// Lower-case hexadecimal text of `bytes`.
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
