@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "ai-gateway",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gatewayd", targets: ["gatewayd"]),
         .executable(name: "gatewayctl", targets: ["gatewayctl"]),

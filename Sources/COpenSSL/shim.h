@@ -42,6 +42,9 @@ static inline long COpenSSL_SSL_CTX_set_tlsext_ticket_key_evp_cb(
     SSL_CTX *ctx, int (*cb)(SSL *, unsigned char *, unsigned char *, EVP_CIPHER_CTX *, EVP_MAC_CTX *, int)) {
     return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, cb);
 }
+static inline long COpenSSL_SSL_CTX_add1_chain_cert(SSL_CTX *ctx, X509 *cert) {
+    return SSL_CTX_add1_chain_cert(ctx, cert);
+}
 static inline int COpenSSL_SSL_CTX_get_ex_new_index(void) {
     return SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
@@ -63,6 +66,8 @@ static const uint64_t COpenSSL_SSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEX
 static const long COpenSSL_SSL_MODE_RELEASE_BUFFERS = SSL_MODE_RELEASE_BUFFERS;
 static const long COpenSSL_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER = SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
 static const long COpenSSL_SSL_MODE_ENABLE_PARTIAL_WRITE = SSL_MODE_ENABLE_PARTIAL_WRITE;
+
+static const unsigned long COpenSSL_XN_FLAG_RFC2253 = XN_FLAG_RFC2253;
 
 // MARK: - BIO
 
@@ -99,8 +104,15 @@ static inline const ASN1_STRING *COpenSSL_GENERAL_NAME_string(const GENERAL_NAME
     }
 }
 
-// MARK: - Parameters (OSSL_PARAM_END is a compound literal)
+// MARK: - Parameters (OSSL_PARAM arrays hold pointers to their names, which must outlive the call)
 
-static inline OSSL_PARAM COpenSSL_OSSL_PARAM_end(void) { OSSL_PARAM end = OSSL_PARAM_END; return end; }
+/* Keys an HMAC-SHA256 context for session ticket protection. */
+static inline int COpenSSL_EVP_MAC_CTX_set_hmac_sha256_key(EVP_MAC_CTX *mac, unsigned char *key, size_t length) {
+    OSSL_PARAM params[3];
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, key, length);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    return EVP_MAC_CTX_set_params(mac, params);
+}
 
 #endif
