@@ -63,8 +63,21 @@ let package = Package(
         .executableTarget(
             name: "gatewayctl",
             dependencies: [
-                "GatewayCore", "GatewayTLS", "GatewayRules", "GatewayConfig",
+                "GatewayCore", "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        /// Rule-engine throughput benchmark (`bench/rules-bench`).
+        .executableTarget(name: "gateway-bench-rules", dependencies: ["GatewayRules"]),
+
+        /// TLS handshake and bulk benchmark (`bench/tls-bench`).
+        .executableTarget(
+            name: "gateway-bench-tls",
+            dependencies: [
+                "GatewayTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 

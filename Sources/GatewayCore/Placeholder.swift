@@ -1,1 +1,1 @@
-// placeholder until the GatewayCore layer lands
+// The proxy engine lands with issue 3.

@@ -1,0 +1,59 @@
+/// The whole validated gateway configuration: what `ConfigLoader.load` returns and everything `gatewayd`
+/// needs before it binds. Immutable and `Sendable`, so one value can be shared by every event loop; a reload
+/// produces a new value.
+public struct GatewayConfiguration: Sendable {
+    /// The configuration file itself.
+    public let file: ConfiguredPath
+    /// `listen:` — the TLS listener.
+    public let listen: ListenerSettings
+    /// `admin:` — the plain-HTTP admin listener.
+    public let admin: AdminSettings
+    /// `providers:` — upstream vendors in file order, at least one, names and path prefixes unique.
+    public let providers: [ProviderSettings]
+    /// `limits:` — size and time limits.
+    public let limits: LimitSettings
+    /// `shutdown:` — graceful shutdown.
+    public let shutdown: ShutdownSettings
+    /// `rules:` — where the rule pack is.
+    public let rules: RulesSettings
+    /// `policy:` — where the role policy is; its validated content is `rolePolicy`.
+    public let policy: PolicySettings
+    /// The role policy loaded from `policy.file` and validated against `providers`.
+    public let rolePolicy: RolePolicy
+    /// `keys:` — the gateway key store.
+    public let keys: KeyStoreSettings
+    /// `audit:` — where audit records go.
+    public let audit: AuditSettings
+    /// Things that work but look unintended (e.g. an empty vendor credential); `gatewayd` logs them at start-up.
+    /// Includes the policy file's warnings.
+    public let warnings: [ConfigWarning]
+
+    public init(
+        file: ConfiguredPath, listen: ListenerSettings, admin: AdminSettings, providers: [ProviderSettings],
+        limits: LimitSettings, shutdown: ShutdownSettings, rules: RulesSettings, policy: PolicySettings,
+        rolePolicy: RolePolicy, keys: KeyStoreSettings, audit: AuditSettings, warnings: [ConfigWarning]
+    ) {
+        self.file = file
+        self.listen = listen
+        self.admin = admin
+        self.providers = providers
+        self.limits = limits
+        self.shutdown = shutdown
+        self.rules = rules
+        self.policy = policy
+        self.rolePolicy = rolePolicy
+        self.keys = keys
+        self.audit = audit
+        self.warnings = warnings
+    }
+
+    public func provider(named name: String) -> ProviderSettings? {
+        providers.first { $0.name == name }
+    }
+
+    /// The provider a request path is routed to, or nil (404). Prefixes never overlap between providers (the
+    /// loader refuses that), so at most one provider matches.
+    public func provider(forPath path: String) -> ProviderSettings? {
+        providers.first { $0.matches(path: path) }
+    }
+}

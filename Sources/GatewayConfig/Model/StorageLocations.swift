@@ -1,0 +1,38 @@
+// Where the files the gateway reads and writes live. These four settings share a file because each is a single
+// path; every path is relative to the configuration file's directory.
+
+/// `rules:` — the classification rule pack.
+public struct RulesSettings: Sendable, Hashable {
+    /// `rules.directory`, default `rules`: every `*.yaml` in it is a rule file. Must exist.
+    public let directory: ConfiguredPath
+    public static let defaultDirectory = "rules"
+
+    public init(directory: ConfiguredPath) { self.directory = directory }
+}
+
+/// `policy:` — the role policy file, loaded and validated together with this configuration.
+public struct PolicySettings: Sendable, Hashable {
+    /// `policy.file`, default `policy.yaml`. Must exist.
+    public let file: ConfiguredPath
+    public static let defaultFile = "policy.yaml"
+
+    public init(file: ConfiguredPath) { self.file = file }
+}
+
+/// `keys:` — the gateway key store written by `gatewayctl keys`.
+public struct KeyStoreSettings: Sendable, Hashable {
+    /// `keys.file`, default `var/keys.json`. May be missing: no keys have been created yet.
+    public let file: ConfiguredPath
+    public static let defaultFile = "var/keys.json"
+
+    public init(file: ConfiguredPath) { self.file = file }
+}
+
+/// `audit:` — where audit records are written.
+public struct AuditSettings: Sendable, Hashable {
+    /// `audit.directory`, default `var/audit`. Created by `gatewayd` when missing.
+    public let directory: ConfiguredPath
+    public static let defaultDirectory = "var/audit"
+
+    public init(directory: ConfiguredPath) { self.directory = directory }
+}

@@ -1,0 +1,119 @@
+/// Runs a `RuleSet` over one text (already normalised): prefilter, anchored windows, PCRE2, validators, allow
+/// lists, context. Stateless apart from the match session it is given.
+struct TextScanner {
+    let ruleSet: RuleSet
+    let session: MatchSession
+    let minimumConfidence: Double
+    let deadline: InspectionDeadline
+
+    /// All accepted hits in `text`, in rule order then position. `only` restricts the scan to one rule (examples).
+    func scan(_ text: UnsafeBufferPointer<UInt8>, only: Int? = nil) throws(InspectionError) -> [ScanHit] {
+        try self.deadline.check()
+        let rules = self.ruleSet.rules
+        var hits: [ScanHit] = []
+        let whole = [CandidateWindows.Window(range: 0..<text.count, digits: Int.max)]
+        for index in self.ruleSet.unconditional where only == nil || only == index {
+            try self.run(rule: index, in: text, windows: whole, into: &hits)
+        }
+        // Keyword rules run only on windows around their keywords' occurrences (TruffleHog-style), so a rule whose
+        // pattern has no literal start (generic assignments, database URLs) costs nothing on text far from them.
+        let wantsKeywords = only.map { rules[$0].anchor == .keywords && !rules[$0].keywords.isEmpty }
+            ?? !self.ruleSet.keywordRules.isEmpty
+        if wantsKeywords {
+            var windowsByRule: [Int: [CandidateWindows.Window]] = [:]
+            for (rule, end) in self.ruleSet.prefilter.keywordHits(in: text) where only == nil || only == rule {
+                let range = max(0, end - rules[rule].keywordWindowBefore)..<min(text.count, end + rules[rule].keywordWindow)
+                if let last = windowsByRule[rule]?.last, last.range.upperBound >= range.lowerBound {
+                    windowsByRule[rule]![windowsByRule[rule]!.count - 1].range = last.range.lowerBound..<max(last.range.upperBound, range.upperBound)
+                } else {
+                    windowsByRule[rule, default: []].append(CandidateWindows.Window(range: range, digits: 0))
+                }
+            }
+            for index in windowsByRule.keys.sorted() {
+                try self.run(rule: index, in: text, windows: windowsByRule[index]!, into: &hits)
+            }
+        }
+        for (byte, anchored) in self.ruleSet.byteAnchored {
+            let wanted = anchored.filter { only == nil || only == $0 }
+            guard !wanted.isEmpty else { continue }
+            let windows = CandidateWindows.aroundByte(byte, in: text, before: 96, after: 288)
+            guard !windows.isEmpty else { continue }
+            for index in wanted { try self.run(rule: index, in: text, windows: windows, into: &hits) }
+        }
+        let digitRules = self.ruleSet.digitAnchored.filter { only == nil || only == $0.rule }
+        if !digitRules.isEmpty {
+            let minimum = digitRules.map(\.minimumDigits).min()!
+            let windows = CandidateWindows.aroundDigitRuns(in: text, minimumDigits: minimum, pad: 40)
+            if !windows.isEmpty {
+                for (index, minimumDigits) in digitRules {
+                    let usable = windows.filter { $0.digits >= minimumDigits }
+                    if !usable.isEmpty { try self.run(rule: index, in: text, windows: usable, into: &hits) }
+                }
+            }
+        }
+        return hits
+    }
+
+    private func run(rule index: Int, in text: UnsafeBufferPointer<UInt8>, windows: [CandidateWindows.Window],
+                     into hits: inout [ScanHit]) throws(InspectionError)
+    {
+        let rule = self.ruleSet.rules[index]
+        var resume = 0
+        var matchesSinceClockCheck = 0
+        for window in windows {
+            var start = max(window.range.lowerBound, resume)
+            let subject = UnsafeBufferPointer(rebasing: text[0..<window.range.upperBound])
+            while start < window.range.upperBound {
+                let groups: [Range<Int>?]?
+                do {
+                    groups = try rule.pattern.firstMatch(in: subject, from: start, session: self.session)
+                } catch {
+                    throw .engineFailure(ruleID: rule.id, error)
+                }
+                guard let groups, let whole = groups[0] else { break }
+                start = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
+                resume = start
+                matchesSinceClockCheck += 1
+                if matchesSinceClockCheck >= 64 {
+                    matchesSinceClockCheck = 0
+                    try self.deadline.check()
+                }
+                let valueRange = rule.group.flatMap { $0 < groups.count ? groups[$0] : nil } ?? whole
+                guard !valueRange.isEmpty else { continue }
+                if let confidence = try self.accept(rule: rule, value: valueRange, match: whole, in: text) {
+                    hits.append(ScanHit(ruleIndex: index, range: valueRange, confidence: confidence))
+                }
+            }
+        }
+    }
+
+    /// Validator, allow list and context for one candidate; the confidence when accepted, nil when rejected.
+    private func accept(rule: Rule, value range: Range<Int>, match: Range<Int>, in text: UnsafeBufferPointer<UInt8>)
+        throws(InspectionError) -> Double?
+    {
+        let value = String(decoding: UnsafeBufferPointer(rebasing: text[range]), as: UTF8.self)[...]
+        if let validator = rule.validator, !validator.accepts(value) { return nil }
+        if rule.allowValues.contains(String(value)) { return nil }
+        for allowed in rule.allowPatterns {
+            let matched: Bool
+            do { matched = try allowed.matches(String(value), session: self.session) } catch {
+                throw .engineFailure(ruleID: rule.id, error)
+            }
+            if matched { return nil }
+        }
+        var confidence = rule.confidence
+        if let context = rule.context {
+            let lower = context.direction == .after ? match.lowerBound : max(0, match.lowerBound - context.window)
+            let upper = context.direction == .before ? match.upperBound : min(text.count, match.upperBound + context.window)
+            let before = String(decoding: UnsafeBufferPointer(rebasing: text[lower..<match.lowerBound]), as: UTF8.self)
+                .lowercased()
+            let after = String(decoding: UnsafeBufferPointer(rebasing: text[match.upperBound..<upper]), as: UTF8.self)
+                .lowercased()
+            let around = before + " " + after
+            if context.raise.contains(where: { around.contains($0) }) { confidence += context.step }
+            if context.lower.contains(where: { around.contains($0) }) { confidence -= context.step }
+        }
+        confidence = min(1, max(0, confidence))
+        return confidence >= self.minimumConfidence ? confidence : nil
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import GatewayCrypto
+
+/// The entry point for the HTTP layer: decodes, parses and scans a request body under a policy and returns a
+/// `Decision`. Immutable and `Sendable`: build one at start-up and call it from every event loop.
+///
+/// Contract:
+/// - Nothing is allowed without having been inspected: bodies that cannot be decoded or parsed throw, content that
+///   cannot be inspected (binary) is blocked or refused unless the policy allows binary uploads.
+/// - `allow` means "forward the original bytes unchanged" (byte-identical).
+/// - `redact` carries a complete replacement body: for JSON, only the affected string literals are rewritten and
+///   every other byte is copied, so the structure is identical and the JSON stays valid. A compressed body that is
+///   redacted is returned uncompressed (`contentEncodingRemoved`).
+/// - Any engine error, PCRE2 limit or passed deadline throws (`InspectionError.engineFailure` /
+///   `.deadlineExceeded`): fail closed.
+public struct BodyInspector: Sendable {
+    public let rules: RuleSet
+    public let limits: BodyLimits
+    let fingerprintKey: [UInt8]
+
+    /// - Parameters:
+    ///   - fingerprintKey: HMAC key for finding fingerprints (and keyed-hash redaction); keep it secret and stable.
+    public init(rules: RuleSet, fingerprintKey: [UInt8], limits: BodyLimits = .default) {
+        self.rules = rules
+        self.fingerprintKey = fingerprintKey
+        self.limits = limits
+    }
+
+    /// Inspects one request body.
+    /// - Parameters:
+    ///   - contentType: the request's `Content-Type` (nil: sniffed: JSON if it parses, text if UTF-8, else binary).
+    ///   - contentEncoding: the request's `Content-Encoding` (gzip, deflate, identity; others throw 415).
+    public func inspect(body: [UInt8], contentType: String?, contentEncoding: String?, policy: CategoryPolicy = .default,
+                        deadline: InspectionDeadline = .none) throws(InspectionError) -> Decision
+    {
+        guard body.count <= self.limits.maximumBodyBytes else {
+            throw .tooLarge("body exceeds \(self.limits.maximumBodyBytes) bytes")
+        }
+        let (decoded, wasEncoded) = try ContentDecoder.decode(body, contentEncoding: contentEncoding, limits: self.limits)
+        let media = contentType.map(MediaType.init)
+        return try self.rules.withSession { (session) throws(InspectionError) -> Decision in
+            var request = RequestInspection(ruleSet: self.rules, policy: policy, fingerprintKey: self.fingerprintKey,
+                                            session: session, deadline: deadline)
+            var blockReasons: [String] = []
+            let rewritten: [UInt8]?
+            if let media, media.isJSON {
+                rewritten = try self.inspectJSON(decoded, request: &request)
+            } else if let media, media.isMultipart {
+                rewritten = try self.inspectMultipart(decoded, media: media, request: &request, policy: policy,
+                                                      blockReasons: &blockReasons)
+            } else if let media, media.isFormURLEncoded {
+                rewritten = try self.inspectForm(decoded, request: &request, blockReasons: &blockReasons)
+            } else if let media, media.isTextLike {
+                rewritten = try self.inspectText(decoded, location: "$", request: &request)
+            } else if media == nil || media!.essence.isEmpty {
+                rewritten = try self.inspectSniffed(decoded, request: &request, policy: policy, blockReasons: &blockReasons)
+            } else if policy.allowBinaryUploads {
+                rewritten = nil  // the policy explicitly lets uninspectable binary content through
+            } else {
+                throw .unsupportedMediaType(media!.essence)
+            }
+            return Self.decide(request: request, rewritten: rewritten, wasEncoded: wasEncoded, extraBlocks: blockReasons)
+        }
+    }
+
+    /// The keyed fingerprint a finding of `value` would carry (HMAC-SHA256, 16 hex characters).
+    public func fingerprint(of value: String) -> String {
+        Crypto.hex(Crypto.hmacSHA256(key: self.fingerprintKey, data: Array(value.utf8))).prefix(16).description
+    }
+
+    /// Inspects a plain text (tools: `rules test`): returns the decision and the redacted text.
+    public func inspect(text: String, policy: CategoryPolicy = .default) throws(InspectionError) -> Decision {
+        try self.inspect(body: Array(text.utf8), contentType: "text/plain", contentEncoding: nil, policy: policy)
+    }
+
+    static func decide(request: RequestInspection, rewritten: [UInt8]?, wasEncoded: Bool, extraBlocks: [String]) -> Decision {
+        let findings = request.findings
+        let blocked = findings.filter { $0.action == .block }
+        if !blocked.isEmpty || !extraBlocks.isEmpty {
+            var reasons = extraBlocks
+            let summary = Dictionary(grouping: blocked, by: { "\($0.category)/\($0.type)" })
+                .map { "\($0.key) at \(Set($0.value.map(\.location)).sorted().joined(separator: ", "))" }.sorted()
+            reasons += summary
+            return Decision(verdict: .block(reason: "request blocked: " + reasons.joined(separator: "; ")),
+                            findings: findings, inspectedBytes: request.inspectedBytes)
+        }
+        if let rewritten {
+            return Decision(verdict: .redact(body: rewritten, contentEncodingRemoved: wasEncoded), findings: findings,
+                            inspectedBytes: request.inspectedBytes)
+        }
+        return Decision(verdict: .allow, findings: findings, inspectedBytes: request.inspectedBytes)
+    }
+
+    // MARK: Formats
+
+    /// Scans every string literal (keys too) of a JSON document; rewrites only literals that changed.
+    func inspectJSON(_ body: [UInt8], request: inout RequestInspection) throws(InspectionError) -> [UInt8]? {
+        try body.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [UInt8]? in
+            var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
+            var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
+            try walker.walk { (literal, path) throws(InspectionError) in
+                let redacted: [UInt8]?
+                let location = { JSONPathComponent.render(path) + (literal.isKey ? " (key)" : "") }
+                if literal.hasEscapes {
+                    let text = JSONStringCodec.decode(buffer, literal: literal.range)
+                    redacted = try text.withUnsafeBufferPointer { (decoded) throws(InspectionError) -> [UInt8]? in
+                        try request.inspect(decoded, location: location)
+                    }
+                } else {
+                    let inner = (literal.range.lowerBound + 1)..<(literal.range.upperBound - 1)
+                    redacted = try request.inspect(UnsafeBufferPointer(rebasing: buffer[inner]), location: location)
+                }
+                if let redacted { replacements.append((literal.range, JSONStringCodec.encode(redacted))) }
+            }
+            guard !replacements.isEmpty else { return nil }
+            return Self.splice(buffer, replacements)
+        }
+    }
+
+    func inspectText(_ body: [UInt8], location: String, request: inout RequestInspection) throws(InspectionError) -> [UInt8]? {
+        try body.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [UInt8]? in
+            try request.inspect(buffer, location: { location })
+        }
+    }
+
+    func inspectMultipart(_ body: [UInt8], media: MediaType, request: inout RequestInspection, policy: CategoryPolicy,
+                          blockReasons: inout [String]) throws(InspectionError) -> [UInt8]?
+    {
+        let multipart = try MultipartBody(body: body, boundary: media.parameters["boundary"] ?? "")
+        var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
+        for (number, part) in multipart.parts.enumerated() {
+            let label = "multipart:" + (part.name ?? "#\(number)") + (part.filename.map { " (\($0))" } ?? "")
+            let content = Array(body[part.content])
+            if Self.isTextPart(part, content: content) {
+                let partMedia = part.contentType.map(MediaType.init)
+                let redacted: [UInt8]?
+                if let partMedia, partMedia.isJSON, (try? self.probeJSON(content)) == true {
+                    redacted = try self.inspectJSON(content, request: &request)
+                } else {
+                    redacted = try self.inspectText(content, location: label, request: &request)
+                }
+                if let redacted { replacements.append((part.content, redacted)) }
+            } else if !policy.allowBinaryUploads {
+                blockReasons.append("binary upload \(label) cannot be inspected")
+            }
+        }
+        guard !replacements.isEmpty else { return nil }
+        return body.withUnsafeBufferPointer { Self.splice($0, replacements) }
+    }
+
+    /// Form bodies are scanned field by field after percent-decoding. Redacting them would need re-encoding, which
+    /// no AI API route uses, so a form that needs redaction is blocked instead (fail closed).
+    func inspectForm(_ body: [UInt8], request: inout RequestInspection, blockReasons: inout [String])
+        throws(InspectionError) -> [UInt8]?
+    {
+        var changed = false
+        for field in body.split(separator: UInt8(ascii: "&")) {
+            let decoded = Self.percentDecode(Array(field))
+            if try self.inspectText(decoded, location: "form", request: &request) != nil { changed = true }
+        }
+        if changed { blockReasons.append("form-encoded body would need redaction") }
+        return nil
+    }
+
+    func inspectSniffed(_ body: [UInt8], request: inout RequestInspection, policy: CategoryPolicy,
+                        blockReasons: inout [String]) throws(InspectionError) -> [UInt8]?
+    {
+        if (try? self.probeJSON(body)) == true { return try self.inspectJSON(body, request: &request) }
+        if String(validating: body, as: UTF8.self) != nil { return try self.inspectText(body, location: "$", request: &request) }
+        if !policy.allowBinaryUploads { throw .unsupportedMediaType("binary body without a content type") }
+        return nil
+    }
+
+    /// True when `body` is a valid JSON document.
+    private func probeJSON(_ body: [UInt8]) throws(InspectionError) -> Bool {
+        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
+        return body.withUnsafeBufferPointer { buffer in
+            var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
+            do throws(InspectionError) { try walker.walk { _, _ in }; return true } catch { return false }
+        }
+    }
+
+    static func isTextPart(_ part: MultipartBody.Part, content: [UInt8]) -> Bool {
+        if part.filename == nil && (part.contentType == nil || MediaType(part.contentType!).isTextLike) { return true }
+        if let type = part.contentType, MediaType(type).isTextLike { return true }
+        if let filename = part.filename {
+            let lower = filename.lowercased()
+            let ext = lower.split(separator: ".").count > 1 ? String(lower.split(separator: ".").last!) : lower
+            if MultipartBody.textExtensions.contains(ext) { return true }
+        }
+        // A field without a file name but with an unusual type: text if it is valid UTF-8 without NULs.
+        if part.filename == nil, !content.contains(0), String(validating: content, as: UTF8.self) != nil { return true }
+        return false
+    }
+
+    static func percentDecode(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                out.append(0x20)
+            } else if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
+                let high = JSONStringCodec.hexValue(bytes[index + 1]), let low = JSONStringCodec.hexValue(bytes[index + 2])
+            {
+                out.append(high << 4 | low)
+                index += 2
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+        return out
+    }
+
+    /// Copies `body`, replacing each (sorted, non-overlapping) range by its bytes.
+    static func splice(_ body: UnsafeBufferPointer<UInt8>, _ replacements: [(range: Range<Int>, bytes: [UInt8])]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + 64)
+        var position = 0
+        for replacement in replacements.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: body[position..<replacement.range.lowerBound]))
+            out.append(contentsOf: replacement.bytes)
+            position = replacement.range.upperBound
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: body[position..<body.count]))
+        return out
+    }
+}

@@ -1,0 +1,125 @@
+import GatewayCrypto
+
+/// The per-request state of an inspection: findings so far, placeholder numbering (same value -> same placeholder
+/// within the request), the most severe action, and the scanner. Not shared between requests or threads.
+struct RequestInspection {
+    let ruleSet: RuleSet
+    let policy: CategoryPolicy
+    let fingerprintKey: [UInt8]
+    let scanner: TextScanner
+
+    private(set) var findings: [Finding] = []
+    private(set) var mostSevere: CategoryAction = .allow
+    private(set) var inspectedBytes = 0
+    private var placeholderNumbers: [String: [String: Int]] = [:]
+
+    /// Texts shorter than this cannot hold any value the rules look for; skipping them saves work on JSON keys and
+    /// enum-like values (`"role": "user"`).
+    static let shortestInterestingText = 5
+
+    init(ruleSet: RuleSet, policy: CategoryPolicy, fingerprintKey: [UInt8], session: MatchSession,
+         deadline: InspectionDeadline)
+    {
+        self.ruleSet = ruleSet
+        self.policy = policy
+        self.fingerprintKey = fingerprintKey
+        self.scanner = TextScanner(ruleSet: ruleSet, session: session, minimumConfidence: policy.minimumConfidence,
+                                   deadline: deadline)
+    }
+
+    /// Scans one text (a decoded JSON string, a text body, a form part) and records its findings. Returns the
+    /// redacted text when the policy redacts something in it, nil when the text stays as it is.
+    mutating func inspect(_ text: UnsafeBufferPointer<UInt8>, location: () -> String) throws(InspectionError) -> [UInt8]? {
+        self.inspectedBytes += text.count
+        guard text.count >= Self.shortestInterestingText else { return nil }
+        let normalized = TextNormalizer.normalize(text)
+        let hits: [ScanHit]
+        if let normalized {
+            hits = try normalized.bytes.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [ScanHit] in
+                try self.scanner.scan(buffer)
+            }
+        } else {
+            hits = try self.scanner.scan(text)
+        }
+        guard !hits.isEmpty else { return nil }
+
+        let place = location()
+        var edits: [(range: Range<Int>, replacement: [UInt8])] = []
+        for hit in hits.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            let rule = self.ruleSet.rules[hit.ruleIndex]
+            let valueBytes: [UInt8]
+            let originalRange: Range<Int>
+            if let normalized {
+                valueBytes = Array(normalized.bytes[hit.range])
+                originalRange = normalized.originalRange(of: hit.range)
+            } else {
+                valueBytes = Array(text[hit.range])
+                originalRange = hit.range
+            }
+            let value = String(decoding: valueBytes, as: UTF8.self)
+            let treatment = self.policy.treatment(for: rule.category)
+            var replacement: String?
+            if treatment.action == .redact {
+                replacement = self.replacement(for: value, rule: rule, style: treatment.style ?? rule.redaction)
+                edits.append((originalRange, Array(replacement!.utf8)))
+            }
+            if treatment.action.severity > self.mostSevere.severity { self.mostSevere = treatment.action }
+            self.findings.append(Finding(
+                ruleID: rule.id, type: rule.type, category: rule.category, location: place,
+                confidence: hit.confidence, fingerprint: self.fingerprint(value),
+                preview: MaskedPreview.make(value, category: rule.category), action: treatment.action,
+                replacement: replacement))
+        }
+        guard !edits.isEmpty else { return nil }
+        return Self.apply(edits, to: text)
+    }
+
+    /// HMAC-SHA256 of the value under the inspector key, first 16 hex characters.
+    func fingerprint(_ value: String) -> String {
+        String(Crypto.hex(Crypto.hmacSHA256(key: self.fingerprintKey, data: Array(value.utf8))).prefix(16))
+    }
+
+    private mutating func replacement(for value: String, rule: Rule, style: RedactionStyle) -> String {
+        switch style {
+        case .placeholder:
+            let label = rule.placeholderLabel
+            // Updated in place: copying the per-label map out and back would make many findings quadratic.
+            let known = self.placeholderNumbers[label]?[value]
+            let number = known ?? ((self.placeholderNumbers[label]?.count ?? 0) + 1)
+            if known == nil { self.placeholderNumbers[label, default: [:]][value] = number }
+            return "[\(label)_\(number)]"
+        case .mask(let keepLast):
+            var characters = Array(value)
+            var kept = 0
+            for position in characters.indices.reversed() where characters[position].isLetter || characters[position].isNumber {
+                if kept < keepLast { kept += 1 } else { characters[position] = "*" }
+            }
+            return String(characters)
+        case .keyedHash:
+            return "[\(rule.placeholderLabel):\(self.fingerprint(value).prefix(12))]"
+        }
+    }
+
+    /// Applies non-overlapping edits; overlapping spans (two rules on the same value) are merged into one span
+    /// replaced by the first replacement, so no fragment of either value survives.
+    static func apply(_ edits: [(range: Range<Int>, replacement: [UInt8])], to text: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var merged: [(range: Range<Int>, replacement: [UInt8])] = []
+        for edit in edits.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            if let last = merged.last, edit.range.lowerBound < last.range.upperBound {
+                merged[merged.count - 1].range = last.range.lowerBound..<max(last.range.upperBound, edit.range.upperBound)
+            } else {
+                merged.append(edit)
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var position = 0
+        for edit in merged {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[position..<edit.range.lowerBound]))
+            out.append(contentsOf: edit.replacement)
+            position = edit.range.upperBound
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: text[position..<text.count]))
+        return out
+    }
+}

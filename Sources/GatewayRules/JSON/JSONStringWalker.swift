@@ -1,0 +1,180 @@
+/// A strict RFC 8259 parser over bytes that produces no tree: it validates the whole document and reports every
+/// string literal (object keys and values) with its byte range and JSON path. Because nothing is rebuilt, a caller
+/// that replaces some string literals and copies every other byte keeps the document's exact structure and
+/// formatting.
+struct JSONStringWalker {
+    /// A string literal in the document.
+    struct StringLiteral {
+        /// Byte range including the quotes.
+        let range: Range<Int>
+        let hasEscapes: Bool
+        let isKey: Bool
+    }
+
+    let body: UnsafeBufferPointer<UInt8>
+    let maximumDepth: Int
+    private var index = 0
+    private var path: [JSONPathComponent] = []
+
+    init(body: UnsafeBufferPointer<UInt8>, maximumDepth: Int = 512) {
+        self.body = body
+        self.maximumDepth = maximumDepth
+    }
+
+    /// Walks the document, calling `visit` for each string literal with the path of the value (for a key: the path
+    /// of the member it names). Throws `.invalidBody` at the first syntax error, or what `visit` throws.
+    mutating func walk(_ visit: (StringLiteral, [JSONPathComponent]) throws(InspectionError) -> Void)
+        throws(InspectionError)
+    {
+        self.index = 0
+        self.skipWhitespace()
+        try self.value(depth: 0, visit)
+        self.skipWhitespace()
+        if self.index != self.body.count { throw self.error("trailing data after the JSON value") }
+    }
+
+    private func error(_ message: String) -> InspectionError {
+        .invalidBody("invalid JSON at byte \(self.index): \(message)")
+    }
+
+    private mutating func skipWhitespace() {
+        while self.index < self.body.count {
+            switch self.body[self.index] {
+            case 0x20, 0x09, 0x0A, 0x0D: self.index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func value(depth: Int, _ visit: (StringLiteral, [JSONPathComponent]) throws(InspectionError) -> Void)
+        throws(InspectionError)
+    {
+        guard self.index < self.body.count else { throw self.error("unexpected end of input") }
+        switch self.body[self.index] {
+        case UInt8(ascii: "{"):
+            guard depth < self.maximumDepth else { throw self.error("nesting deeper than \(self.maximumDepth)") }
+            self.index += 1
+            self.skipWhitespace()
+            if self.peek(UInt8(ascii: "}")) { self.index += 1; return }
+            while true {
+                self.skipWhitespace()
+                guard self.peek(UInt8(ascii: "\"")) else { throw self.error("expected a member name") }
+                let key = try self.string()
+                let name = String(decoding: JSONStringCodec.decode(self.body, literal: key.range), as: UTF8.self)
+                self.path.append(.key(name))
+                try visit(StringLiteral(range: key.range, hasEscapes: key.hasEscapes, isKey: true), self.path)
+                self.skipWhitespace()
+                guard self.peek(UInt8(ascii: ":")) else { throw self.error("expected ':'") }
+                self.index += 1
+                self.skipWhitespace()
+                try self.value(depth: depth + 1, visit)
+                self.path.removeLast()
+                self.skipWhitespace()
+                if self.peek(UInt8(ascii: ",")) { self.index += 1; continue }
+                if self.peek(UInt8(ascii: "}")) { self.index += 1; return }
+                throw self.error("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            guard depth < self.maximumDepth else { throw self.error("nesting deeper than \(self.maximumDepth)") }
+            self.index += 1
+            self.skipWhitespace()
+            if self.peek(UInt8(ascii: "]")) { self.index += 1; return }
+            var element = 0
+            while true {
+                self.skipWhitespace()
+                self.path.append(.index(element))
+                try self.value(depth: depth + 1, visit)
+                self.path.removeLast()
+                element += 1
+                self.skipWhitespace()
+                if self.peek(UInt8(ascii: ",")) { self.index += 1; continue }
+                if self.peek(UInt8(ascii: "]")) { self.index += 1; return }
+                throw self.error("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""):
+            let literal = try self.string()
+            try visit(StringLiteral(range: literal.range, hasEscapes: literal.hasEscapes, isKey: false), self.path)
+        case UInt8(ascii: "t"): try self.literal("true")
+        case UInt8(ascii: "f"): try self.literal("false")
+        case UInt8(ascii: "n"): try self.literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try self.number()
+        default: throw self.error("unexpected character")
+        }
+    }
+
+    private func peek(_ byte: UInt8) -> Bool { self.index < self.body.count && self.body[self.index] == byte }
+
+    private mutating func literal(_ word: StaticString) throws(InspectionError) {
+        let count = word.utf8CodeUnitCount
+        guard self.index + count <= self.body.count else { throw self.error("unexpected end of input") }
+        let expected = UnsafeBufferPointer(start: word.utf8Start, count: count)
+        for offset in 0..<count where self.body[self.index + offset] != expected[offset] {
+            throw self.error("invalid literal")
+        }
+        self.index += count
+    }
+
+    private mutating func number() throws(InspectionError) {
+        let start = self.index
+        if self.peek(UInt8(ascii: "-")) { self.index += 1 }
+        guard self.index < self.body.count else { throw self.error("bad number") }
+        if self.body[self.index] == UInt8(ascii: "0") {
+            self.index += 1
+        } else if self.digits() == 0 {
+            throw self.error("bad number")
+        }
+        if self.peek(UInt8(ascii: ".")) {
+            self.index += 1
+            if self.digits() == 0 { throw self.error("bad number fraction") }
+        }
+        if self.peek(UInt8(ascii: "e")) || self.peek(UInt8(ascii: "E")) {
+            self.index += 1
+            if self.peek(UInt8(ascii: "+")) || self.peek(UInt8(ascii: "-")) { self.index += 1 }
+            if self.digits() == 0 { throw self.error("bad number exponent") }
+        }
+        _ = start
+    }
+
+    private mutating func digits() -> Int {
+        var count = 0
+        while self.index < self.body.count, self.body[self.index] &- 48 < 10 {
+            self.index += 1
+            count += 1
+        }
+        return count
+    }
+
+    /// Scans a string literal starting at the opening quote; validates escapes and rejects raw control characters.
+    private mutating func string() throws(InspectionError) -> (range: Range<Int>, hasEscapes: Bool) {
+        let start = self.index
+        self.index += 1
+        var hasEscapes = false
+        while self.index < self.body.count {
+            let byte = self.body[self.index]
+            if byte == UInt8(ascii: "\"") {
+                self.index += 1
+                return (start..<self.index, hasEscapes)
+            }
+            if byte < 0x20 { throw self.error("control character in string") }
+            if byte == UInt8(ascii: "\\") {
+                hasEscapes = true
+                guard self.index + 1 < self.body.count else { break }
+                switch self.body[self.index + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    self.index += 2
+                case UInt8(ascii: "u"):
+                    guard self.index + 6 <= self.body.count else { throw self.error("bad \\u escape") }
+                    for offset in 2..<6 where JSONStringCodec.hexValue(self.body[self.index + offset]) == nil {
+                        throw self.error("bad \\u escape")
+                    }
+                    self.index += 6
+                default: throw self.error("bad escape")
+                }
+                continue
+            }
+            self.index += 1
+        }
+        throw self.error("unterminated string")
+    }
+}

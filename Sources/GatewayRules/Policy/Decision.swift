@@ -1,0 +1,37 @@
+/// The outcome of inspecting one request body.
+///
+/// Shaped so later features plug in without breaking callers: a human-review verdict can be a new `Verdict` case,
+/// restoring pseudonyms in responses can use the `replacement` of each finding, and response-side rules can produce
+/// the same `Decision` type.
+public struct Decision: Sendable {
+    public enum Verdict: Sendable {
+        /// Forward the original bytes unchanged.
+        case allow
+        /// Forward `body` instead of the original; if `contentEncodingRemoved`, the body is no longer compressed
+        /// and the caller must drop `Content-Encoding` (and, as always, set `Content-Length` to `body.count`).
+        case redact(body: [UInt8], contentEncodingRemoved: Bool)
+        /// Do not forward. `reason` is safe to show the client (no values, only types and locations).
+        case block(reason: String)
+    }
+
+    public let verdict: Verdict
+    /// Every finding, in body order, including those the policy allowed.
+    public let findings: [Finding]
+    /// Bytes of decoded text that were scanned (for metrics).
+    public let inspectedBytes: Int
+
+    public var isBlocked: Bool {
+        if case .block = self.verdict { return true }
+        return false
+    }
+
+    /// The bytes to forward given the original body: the original for allow (byte-identical), the rewritten body for
+    /// redact, nil for block.
+    public func forwardedBody(original: [UInt8]) -> [UInt8]? {
+        switch self.verdict {
+        case .allow: return original
+        case .redact(let body, _): return body
+        case .block: return nil
+        }
+    }
+}

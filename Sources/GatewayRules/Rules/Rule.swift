@@ -1,0 +1,66 @@
+/// Where a rule's regex runs inside a text. Cheap anchors keep the whole set fast: a rule only runs where its
+/// keyword, its required character or a long enough digit run occurs.
+public enum RuleAnchor: Sendable, Hashable {
+    /// Runs over the whole text when one of the rule's keywords occurs (or always, when it has none).
+    case keywords
+    /// Runs on windows around each occurrence of one required byte (e.g. `@` for e-mail addresses).
+    case byte(UInt8)
+    /// Runs on windows around runs of at least `minimumDigits` digits (separators allowed between them).
+    case digitRun(minimumDigits: Int)
+}
+
+/// Context words near a match that raise or lower its confidence.
+public struct RuleContext: Sendable, Hashable {
+    /// Bytes searched on each side of the match.
+    public var window: Int
+    /// Lower-case words that raise confidence by `step` when present.
+    public var raise: [String]
+    /// Lower-case words that lower confidence by `step` when present.
+    public var lower: [String]
+    public var step: Double
+    /// Which side of the match is searched: words like "tracking number" or "SSN:" precede the value, so a
+    /// `before` context is not fooled by unrelated words after it.
+    public var direction: Direction
+
+    public enum Direction: String, Sendable, Hashable {
+        case before, after, both
+    }
+}
+
+/// Example texts that must (and must not) produce a finding of the rule; checked at load time.
+public struct RuleExamples: Sendable, Hashable {
+    public var match: [String]
+    public var noMatch: [String]
+}
+
+/// One compiled rule. Immutable and shareable; built by `RuleLoader`.
+public struct Rule: Sendable {
+    public let id: String
+    public let description: String
+    public let category: Category
+    /// The data type found, e.g. `email`, `credit_card`, `github_token` (the acceptance corpus' names).
+    public let type: String
+    public let pattern: PCRE2Pattern
+    /// The capture group whose text is the sensitive value; nil means the whole match.
+    public let group: Int?
+    /// Lower-case literals for the prefilter.
+    public let keywords: [String]
+    public let anchor: RuleAnchor
+    /// For keyword rules: bytes after each keyword occurrence the pattern may use (matches must end inside).
+    public let keywordWindow: Int
+    /// For keyword rules: bytes before each keyword occurrence's end where the window starts (keyword included).
+    public let keywordWindowBefore: Int
+    public let validator: RuleValidator?
+    public let context: RuleContext?
+    /// Confidence before context adjustments, 0...1.
+    public let confidence: Double
+    public let allowValues: Set<String>
+    public let allowPatterns: [PCRE2Pattern]
+    public let redaction: RedactionStyle
+    public let examples: RuleExamples
+    /// The rule file the rule came from (for messages).
+    public let file: String
+
+    /// The label used in placeholders: the type upper-cased, e.g. `EMAIL`, `CREDIT_CARD`.
+    public var placeholderLabel: String { self.type.uppercased() }
+}

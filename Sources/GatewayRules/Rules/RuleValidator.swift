@@ -1,0 +1,51 @@
+import Foundation
+
+/// The post-match check a rule names in its `validator` field.
+public enum RuleValidator: Sendable, Hashable {
+    case luhn
+    case iban
+    case usSSN
+    case caSIN
+    case abaRouting
+    case jwt
+    case paymentCard
+    case phone
+    /// Shannon entropy of the value must be at least this many bits per character.
+    case entropy(Double)
+
+    /// Parses `luhn`, `iban`, `us_ssn`, `ca_sin`, `aba_routing`, `jwt`, `payment_card`, `phone`, or `entropy: 3.5` / `entropy:3.5`.
+    public init?(ruleFileName name: String) {
+        let trimmed = name.trimmingCharacters(in: .whitespaces).lowercased()
+        switch trimmed {
+        case "luhn": self = .luhn
+        case "iban": self = .iban
+        case "us_ssn", "ssn": self = .usSSN
+        case "ca_sin", "sin": self = .caSIN
+        case "aba_routing", "aba": self = .abaRouting
+        case "jwt": self = .jwt
+        case "payment_card", "card": self = .paymentCard
+        case "phone": self = .phone
+        default:
+            guard trimmed.hasPrefix("entropy"),
+                let colon = trimmed.firstIndex(of: ":"),
+                let bits = Double(trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            else { return nil }
+            self = .entropy(bits)
+        }
+    }
+
+    /// Runs the check on a candidate value.
+    public func accepts(_ value: Substring) -> Bool {
+        switch self {
+        case .luhn: return Validators.luhn(value)
+        case .iban: return Validators.iban(value)
+        case .usSSN: return Validators.usSSN(value)
+        case .caSIN: return Validators.caSIN(value)
+        case .abaRouting: return Validators.abaRouting(value)
+        case .jwt: return Validators.jwt(value)
+        case .paymentCard: return Validators.paymentCard(value)
+        case .phone: return Validators.phone(value)
+        case .entropy(let bits): return Validators.shannonEntropy(value) >= bits
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Library side of `gatewayctl rules`: each command returns a report value so the CLI only prints and picks the exit
+/// code.
+public enum RulesTool {
+    /// Result of `rules check`.
+    public struct CheckReport: Sendable {
+        public let ruleCount: Int
+        public let exampleCount: Int
+        public let problems: [RuleProblem]
+        public var succeeded: Bool { self.problems.isEmpty }
+
+        public func render() -> String {
+            if self.succeeded {
+                return "\(self.ruleCount) rules compiled (PCRE2 JIT), \(self.exampleCount) examples hold"
+            }
+            return self.problems.map(\.description).joined(separator: "\n") + "\n\(self.problems.count) problem(s)"
+        }
+    }
+
+    /// Compiles every rule file in `directory` and runs every example.
+    public static func check(directory: String) -> CheckReport {
+        do {
+            let set = try RuleLoader.load(directory: directory)
+            let examples = set.rules.reduce(0) { $0 + $1.examples.match.count + $1.examples.noMatch.count }
+            return CheckReport(ruleCount: set.rules.count, exampleCount: examples, problems: [])
+        } catch {
+            return CheckReport(ruleCount: 0, exampleCount: 0, problems: error.problems)
+        }
+    }
+
+    /// Result of `rules test`.
+    public struct TestReport: Sendable {
+        public let decision: Decision
+        /// The body that would be forwarded (nil when blocked).
+        public let forwarded: [UInt8]?
+
+        /// Findings table and the redacted body; `colour` adds ANSI colours (for terminals).
+        public func render(colour: Bool) -> String {
+            func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+            var lines: [String] = []
+            for finding in self.decision.findings {
+                let action: String
+                switch finding.action {
+                case .block: action = paint("BLOCK ", "1;31")
+                case .redact: action = paint("REDACT", "1;33")
+                case .allow: action = paint("ALLOW ", "32")
+                }
+                lines.append("\(action) \(finding.category)/\(finding.type) rule=\(finding.ruleID) at \(finding.location) "
+                    + String(format: "confidence=%.2f", finding.confidence)
+                    + " fingerprint=\(finding.fingerprint) preview=\(finding.preview)"
+                    + (finding.replacement.map { " -> \($0)" } ?? ""))
+            }
+            switch self.decision.verdict {
+            case .allow: lines.append(paint("verdict: allow (forwarded unchanged)", "1;32"))
+            case .redact(_, let dropped):
+                lines.append(paint("verdict: redact" + (dropped ? " (Content-Encoding dropped)" : ""), "1;33"))
+            case .block(let reason): lines.append(paint("verdict: block — \(reason)", "1;31"))
+            }
+            if let forwarded, case .redact = self.decision.verdict {
+                var body = String(decoding: forwarded, as: UTF8.self)
+                if colour {
+                    for replacement in Set(self.decision.findings.compactMap(\.replacement)) {
+                        body = body.replacingOccurrences(of: replacement, with: paint(replacement, "7"))
+                    }
+                }
+                lines.append(body)
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Inspects `input` as JSON when it parses as JSON, as plain text otherwise.
+    public static func test(input: [UInt8], inspector: BodyInspector, policy: CategoryPolicy = .default)
+        throws(InspectionError) -> TestReport
+    {
+        let first = input.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        let looksJSON = first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        let decision: Decision
+        if looksJSON, let json = try? inspector.inspect(body: input, contentType: "application/json",
+                                                         contentEncoding: nil, policy: policy)
+        {
+            decision = json
+        } else {
+            decision = try inspector.inspect(body: input, contentType: "text/plain", contentEncoding: nil, policy: policy)
+        }
+        return TestReport(decision: decision, forwarded: decision.forwardedBody(original: input))
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `gatewayctl`: the operator's tool. Each subcommand is a thin wrapper over a library call, so what it checks is
+/// exactly what the daemon does.
+@main
+struct GatewayControl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatewayctl",
+        abstract: "Operate the AI gateway: configuration, certificates, classification rules.",
+        subcommands: [ConfigCommand.self, CertsCommand.self, RulesCommand.self]
+    )
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import GatewayCrypto
+import GatewayRules
+
+/// `gatewayctl rules check|test|eval`: thin wrappers over `RulesTool` and `CorpusEvaluator`.
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Check, try and evaluate the classification rules.",
+        subcommands: [Check.self, Test.self, Eval.self]
+    )
+
+    struct Options: ParsableArguments {
+        @Option(name: .long, help: "Directory of rule files (*.yaml).")
+        var rules: String = "rules"
+    }
+
+    static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
+
+    static func loadInspector(_ directory: String) throws -> BodyInspector {
+        do {
+            let set = try RuleLoader.load(directory: directory)
+            // Tools use a throw-away key: fingerprints are only compared within one run.
+            return BodyInspector(rules: set, fingerprintKey: Crypto.randomBytes(count: 32))
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Compile every rule and run every example.")
+        @OptionGroup var options: Options
+
+        func run() throws {
+            let report = RulesTool.check(directory: self.options.rules)
+            print(report.render())
+            if !report.succeeded { throw ExitCode(1) }
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Scan a text or JSON body; show findings and the redacted body.")
+        @OptionGroup var options: Options
+        @Argument(help: "File to scan, or - for standard input.")
+        var file: String
+
+        func run() throws {
+            let inspector = try RulesCommand.loadInspector(self.options.rules)
+            let data: Data
+            if self.file == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let contents = FileManager.default.contents(atPath: self.file) else {
+                    throw ValidationError("cannot read \(self.file)")
+                }
+                data = contents
+            }
+            do {
+                let report = try RulesTool.test(input: [UInt8](data), inspector: inspector)
+                print(report.render(colour: RulesCommand.isTerminal))
+                if report.decision.isBlocked { throw ExitCode(1) }
+            } catch let error as InspectionError {
+                print("error (\(error.suggestedStatus)): \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Per-type precision/recall, leaks and false positives on a labelled corpus.")
+        @OptionGroup var options: Options
+        @Argument(help: "Corpus in the acceptance format (JSON lines).")
+        var corpus: String
+
+        func run() throws {
+            let inspector = try RulesCommand.loadInspector(self.options.rules)
+            let terminal = RulesCommand.isTerminal
+            let report: CorpusReport
+            do {
+                report = try CorpusEvaluator.evaluate(corpusPath: self.corpus, inspector: inspector) { done, total in
+                    guard terminal, done == total || done % 10 == 0 else { return }
+                    let width = 40
+                    let filled = total == 0 ? width : done * width / total
+                    let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+                    FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total)".utf8))
+                    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+                }
+            } catch {
+                throw ValidationError(error.description)
+            }
+            var text = report.render()
+            if terminal {
+                text = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                    if line.hasPrefix("LEAK") { return "\u{1B}[1;31m\(line)\u{1B}[0m" }
+                    if line.hasPrefix("FAIL") { return "\u{1B}[33m\(line)\u{1B}[0m" }
+                    return String(line)
+                }.joined(separator: "\n")
+            }
+            print(text)
+            if !report.leaks.isEmpty || !report.failures.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
