@@ -1,0 +1,54 @@
+import CoreMetrics
+import Prometheus
+
+/// The gateway's operational metrics, through swift-metrics into a Prometheus registry that `/metrics` renders.
+/// The registry is injected rather than bootstrapped globally, so several gateways (tests) never share counters.
+public struct GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let openConnections: Meter
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+            .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+        ]
+        self.factory = factory
+        self.openConnections = Meter(label: "gateway_open_connections", dimensions: [], factory: factory)
+    }
+
+    /// Records one finished request.
+    func requestCompleted(provider: String, status: Int, duration: Duration, decision: String) {
+        Counter(
+            label: "gateway_requests_total",
+            dimensions: [("provider", provider), ("status", String(status)), ("decision", decision)],
+            factory: self.factory
+        ).increment()
+        Timer(label: "gateway_request_duration_seconds", dimensions: [("provider", provider)], factory: self.factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Records an upstream failure by kind (connect, tls, timeout, broken).
+    func upstreamError(provider: String, kind: String) {
+        Counter(
+            label: "gateway_upstream_errors_total", dimensions: [("provider", provider), ("kind", kind)],
+            factory: self.factory
+        ).increment()
+    }
+
+    func connectionOpened() { self.openConnections.increment() }
+    func connectionClosed() { self.openConnections.decrement() }
+
+    /// The Prometheus text exposition of every metric.
+    public func render() -> String { self.registry.emitToString() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

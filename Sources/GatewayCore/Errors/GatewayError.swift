@@ -1,0 +1,66 @@
+import NIOHTTP1
+
+/// Who caused a failure. The source decides the status family and whether the vendor is to blame.
+public enum ErrorSource: String, Sendable, Hashable {
+    /// The caller sent something we refuse (bad HTTP, too large, unknown path).
+    case client
+    /// The vendor could not be reached, answered badly or too slowly.
+    case upstream
+    /// A rule or role refused the request (sensitive data, access control).
+    case policy
+    /// A fault of the gateway itself.
+    case `internal`
+}
+
+/// A failure of one request, typed by kind. Each kind maps to exactly one HTTP status and one vendor error type;
+/// the message is safe to show the caller (it never holds request content, keys or internal detail).
+public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType
+        case headersTooLarge, rateLimited, blockedByPolicy
+        case upstreamUnavailable, upstreamTimeout, upstreamProtocol
+        case internalFailure, shuttingDown
+    }
+
+    public let kind: Kind
+    public let message: String
+    /// Seconds a rate-limited caller should wait (429 only).
+    public let retryAfterSeconds: Int?
+
+    public init(_ kind: Kind, _ message: String, retryAfterSeconds: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public var source: ErrorSource {
+        switch self.kind {
+        case .badRequest, .unauthorized, .notFound, .methodNotAllowed, .payloadTooLarge, .unsupportedMediaType,
+            .headersTooLarge, .rateLimited:
+            .client
+        case .forbidden, .blockedByPolicy: .policy
+        case .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .upstream
+        case .internalFailure, .shuttingDown: .internal
+        }
+    }
+
+    public var status: HTTPResponseStatus {
+        switch self.kind {
+        case .badRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden, .blockedByPolicy: .forbidden
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .payloadTooLarge: .payloadTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
+        case .rateLimited: .tooManyRequests
+        case .upstreamUnavailable, .upstreamProtocol: .badGateway
+        case .upstreamTimeout: .gatewayTimeout
+        case .internalFailure: .internalServerError
+        case .shuttingDown: .serviceUnavailable
+        }
+    }
+
+    public var description: String { "\(self.kind.rawValue) (\(self.source.rawValue)): \(self.message)" }
+}

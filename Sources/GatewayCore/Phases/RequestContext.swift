@@ -1,0 +1,72 @@
+import GatewayConfig
+import GatewayRules
+import GatewayTLS
+
+/// Who is calling. Filled by the authenticate phase; never holds a key, only what identifies it.
+public struct CallerIdentity: Sendable, Hashable {
+    public var user: String
+    public var role: String
+    /// The gateway key's id (never the key), when a key authenticated the call.
+    public var keyID: String?
+    /// The client certificate's SHA-256 fingerprint, when a certificate did.
+    public var certificateFingerprint: String?
+
+    public init(user: String, role: String, keyID: String? = nil, certificateFingerprint: String? = nil) {
+        self.user = user
+        self.role = role
+        self.keyID = keyID
+        self.certificateFingerprint = certificateFingerprint
+    }
+}
+
+/// The one value that travels with a request through every phase. Phases read what earlier phases decided and add
+/// their own outcome; the complete phase turns it into metrics now and into the decision record later.
+public struct RequestContext: Sendable {
+    /// The id echoed to the caller in `x-request-id` and recorded everywhere.
+    public let requestID: String
+    public let startedAt: ContinuousClock.Instant
+    public let method: String
+    /// The request target as received (path and query).
+    public let target: String
+    public let clientAddress: String?
+    /// The listener's TLS session: protocol, suite, verified client certificate.
+    public let tls: TLSHandshakeDetails?
+
+    /// Set by the authenticate phase.
+    public var identity: CallerIdentity?
+    /// Set by the route phase.
+    public var provider: ProviderSettings?
+    /// The `model` named in the body, when the body is JSON and names one.
+    public var model: String?
+    /// Set by the inspect-body phase: allow, redact or block, with findings.
+    public var decision: Decision?
+    /// Bytes received from the caller, and bytes forwarded after inspection.
+    public var requestBytes = 0
+    public var forwardedBytes = 0
+    /// What the vendor answered, and what the caller got.
+    public var upstreamStatus: Int?
+    public var responseStatus: Int?
+    public var responseBytes = 0
+    /// Whether the response was a server-sent event stream.
+    public var streamed = false
+    /// The failure that ended the request, if any.
+    public var error: GatewayError?
+
+    public init(
+        requestID: String, method: String, target: String, clientAddress: String?, tls: TLSHandshakeDetails?,
+        startedAt: ContinuousClock.Instant = .now
+    ) {
+        self.requestID = requestID
+        self.method = method
+        self.target = target
+        self.clientAddress = clientAddress
+        self.tls = tls
+        self.startedAt = startedAt
+    }
+
+    /// The path without its query string.
+    public var path: Substring { self.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+
+    /// The error shape callers of this request expect.
+    var apiShape: ProviderAPIShape { self.provider?.apiShape ?? VendorErrorBody.shape(forPath: String(self.path)) }
+}

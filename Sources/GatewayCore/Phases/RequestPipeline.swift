@@ -1,0 +1,77 @@
+import GatewayConfig
+import NIOCore
+import NIOHTTP1
+
+/// The request phases, in order, over the configured filters. Built once; shared by every connection.
+public struct RequestPipeline: Sendable {
+    let configuration: GatewayConfiguration
+    let filters: [any GatewayFilter]
+    let metrics: GatewayMetrics
+
+    /// Phase 1: who is calling.
+    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
+        for filter in self.filters { try await filter.authenticate(head, context: &context) }
+    }
+
+    /// Phase 2: which provider serves the path (404 when none), then the filters' access checks.
+    func route(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
+        let path = String(context.path)
+        guard let provider = self.configuration.provider(forPath: path) else {
+            throw GatewayError(
+                .notFound,
+                "No route for \(head.method.rawValue) \(path) on this gateway. Routed paths: "
+                    + self.configuration.providers.flatMap(\.pathPrefixes).joined(separator: ", ")
+            )
+        }
+        context.provider = provider
+        for filter in self.filters { try await filter.route(head, context: &context) }
+    }
+
+    /// Phase 3: the whole body, inspected (and maybe rewritten) before anything leaves.
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {
+        for filter in self.filters { try await filter.inspectBody(&body, context: &context) }
+    }
+
+    /// Phase 4: the head the vendor gets: headers cleaned, vendor key injected, filters last.
+    func upstreamRequest(
+        _ head: HTTPRequestHead, body: RequestBody, originalEncoding: String?, context: inout RequestContext
+    ) throws(GatewayError) -> HTTPRequestHead {
+        guard let provider = context.provider else { throw GatewayError(.internalFailure, "request has no route") }
+        var upstream = HeaderHygiene.upstreamHead(
+            from: head, provider: provider, bodyLength: body.bytes.readableBytes,
+            dropContentEncoding: originalEncoding != nil && body.contentEncoding == nil,
+            clientAddress: context.clientAddress, forwardClientAddress: self.configuration.listen.forwardClientAddress
+        )
+        for filter in self.filters { try filter.upstreamRequest(&upstream, context: &context) }
+        return upstream
+    }
+
+    /// Phase 5.
+    func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext) {
+        for filter in self.filters { filter.responseHead(&head, context: &context) }
+    }
+
+    /// Phase 6, per chunk.
+    func responseBody(_ chunk: inout ByteBuffer, context: inout RequestContext) {
+        for filter in self.filters { filter.responseBody(&chunk, context: &context) }
+    }
+
+    /// Phase 7: exactly once per request.
+    func complete(context: RequestContext) {
+        let decision: String =
+            switch context.decision?.verdict {
+            case .none: context.error?.kind == .blockedByPolicy ? "block" : "none"
+            case .allow: "allow"
+            case .redact: "redact"
+            case .block: "block"
+            }
+        self.metrics.requestCompleted(
+            provider: context.provider?.name ?? "none", status: context.responseStatus ?? 0,
+            duration: ContinuousClock.now - context.startedAt, decision: decision
+        )
+        if let error = context.error, error.source == .upstream {
+            self.metrics.upstreamError(provider: context.provider?.name ?? "none", kind: error.kind.rawValue)
+        }
+        for filter in self.filters { filter.complete(context: context) }
+    }
+}

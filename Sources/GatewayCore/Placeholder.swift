@@ -1,1 +1,0 @@
-// The proxy engine lands with issue 3.

@@ -1,0 +1,86 @@
+import Foundation
+import GatewayConfig
+import GatewayCrypto
+import GatewayRules
+import GatewayTLS
+import NIOCore
+
+/// Everything expensive, built once from a validated configuration before anything is bound: the listener's TLS
+/// context, one client TLS context per provider, the compiled rules, the request phases.
+public struct GatewayRuntime: Sendable {
+    public let configuration: GatewayConfiguration
+    let serverTLS: TLSContext
+    let upstreamTLS: [String: TLSContext]
+    public let pipeline: RequestPipeline
+    public let metrics: GatewayMetrics
+
+    /// Why the runtime could not be built. Each names the file or provider at fault.
+    public struct StartupError: Error, CustomStringConvertible {
+        public let problems: [String]
+        public var description: String { self.problems.joined(separator: "\n") }
+    }
+
+    /// - Parameter extraFilters: filters that run after the built-in ones (later issues: keys, audit).
+    public static func build(
+        configuration: GatewayConfiguration, extraFilters: [any GatewayFilter] = [],
+        fingerprintKey: [UInt8] = Crypto.randomBytes(count: 32)
+    ) throws -> GatewayRuntime {
+        var problems: [String] = []
+        let tls = configuration.listen.tls
+        var serverTLS: TLSContext? = nil
+        do {
+            let clientCertificates: ClientCertificateMode =
+                switch (tls.clientCA, tls.clientAuth) {
+                case (nil, _), (_, .none): .none
+                case (let ca?, .optional): .optional(trustRoots: .file(ca.absolute))
+                case (let ca?, .required): .required(trustRoots: .file(ca.absolute))
+                }
+            serverTLS = try TLSContext.server(
+                ServerTLSConfiguration(
+                    certificateChain: .file(tls.certificate.absolute), privateKey: .file(tls.key.absolute),
+                    clientCertificates: clientCertificates,
+                    sessionResumption: tls.sessionTickets
+                        ? .tickets(rotationIntervalSeconds: tls.ticketKeyRotationSeconds) : .disabled
+                )
+            )
+        } catch {
+            problems.append("listen.tls: \(error)")
+        }
+        var upstreamTLS: [String: TLSContext] = [:]
+        for provider in configuration.providers where provider.baseURL.isTLS {
+            do {
+                let roots: TrustRoots = provider.caFile.map { .certificates(.file($0.absolute)) } ?? .system
+                upstreamTLS[provider.name] = try TLSContext.client(ClientTLSConfiguration(trustRoots: roots))
+            } catch {
+                problems.append("providers[\(provider.name)].ca_file: \(error)")
+            }
+        }
+        var inspector: BodyInspector? = nil
+        do {
+            let rules = try RuleLoader.load(directory: configuration.rules.directory.absolute)
+            let limits = configuration.limits
+            inspector = BodyInspector(
+                rules: rules, fingerprintKey: fingerprintKey,
+                limits: BodyLimits(
+                    maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
+                    maximumCompressionRatio: limits.maxDecompressionRatio
+                )
+            )
+        } catch {
+            problems.append("rules (\(configuration.rules.directory)): \(error)")
+        }
+        guard problems.isEmpty, let serverTLS, let inspector else { throw StartupError(problems: problems) }
+        let metrics = GatewayMetrics()
+        let classification = ClassificationFilter(
+            inspector: inspector, deadlineMilliseconds: configuration.limits.inspectionDeadlineMilliseconds,
+            policyForRequest: { _ in .default }
+        )
+        let pipeline = RequestPipeline(
+            configuration: configuration, filters: [classification] + extraFilters, metrics: metrics
+        )
+        return GatewayRuntime(
+            configuration: configuration, serverTLS: serverTLS, upstreamTLS: upstreamTLS, pipeline: pipeline,
+            metrics: metrics
+        )
+    }
+}

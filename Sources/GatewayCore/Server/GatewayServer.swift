@@ -1,0 +1,141 @@
+import GatewayConfig
+import GatewayTLS
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// The gateway's listeners: the TLS proxy listener and the plain-HTTP admin listener.
+///
+/// `run` binds both, serves until `shutdown()` is called, then drains: it stops accepting, closes idle
+/// connections, lets requests and streams in flight finish for up to `shutdown.drain_seconds`, and closes the rest.
+public final class GatewayServer: Sendable {
+    public struct BoundPorts: Sendable {
+        public let listener: Int
+        public let admin: Int
+    }
+
+    private let runtime: GatewayRuntime
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let pools: [String: UpstreamPool]
+    private let registry = ConnectionRegistry()
+    private let shutdownSignal = Mutex<(requested: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    public init(runtime: GatewayRuntime, group: any EventLoopGroup, logger: Logger) {
+        self.runtime = runtime
+        self.group = group
+        self.logger = logger
+        var pools: [String: UpstreamPool] = [:]
+        for provider in runtime.configuration.providers {
+            pools[provider.name] = UpstreamPool(
+                provider: provider, tls: runtime.upstreamTLS[provider.name], group: group
+            )
+        }
+        self.pools = pools
+    }
+
+    /// Serves until `shutdown()`; `onBound` learns the bound ports (useful with port 0).
+    public func run(onBound: @Sendable (BoundPorts) -> Void = { _ in }) async throws {
+        let configuration = self.runtime.configuration
+        let listener = try await self.bindListener(configuration)
+        let admin = try await AdminServer.bind(
+            host: configuration.admin.address, port: configuration.admin.port, group: self.group,
+            metrics: self.runtime.metrics, isReady: { [registry] in !registry.isDraining }
+        )
+        onBound(BoundPorts(listener: listener.channel.localAddress?.port ?? 0, admin: admin.localAddress?.port ?? 0))
+        self.logger.info(
+            "gateway listening",
+            metadata: [
+                "listen": "\(configuration.listen.address):\(listener.channel.localAddress?.port ?? 0)",
+                "admin": "\(configuration.admin.address):\(admin.localAddress?.port ?? 0)",
+            ]
+        )
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                await self.waitForShutdown()
+                self.logger.info("draining", metadata: ["connections": "\(self.registry.count)"])
+                try? await listener.channel.close()
+                self.registry.drain()
+                self.pools.values.forEach { $0.shutdown() }
+                let drain = TimeAmount.seconds(Int64(configuration.shutdown.drainSeconds))
+                let deadline = self.group.next().scheduleTask(in: drain) { self.registry.closeAll() }
+                _ = deadline
+            }
+            try await listener.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { connectionTasks in
+                    for try await (connection, tls) in connections {
+                        self.registry.opened(connection.channel)
+                        self.runtime.metrics.connectionOpened()
+                        connectionTasks.addTask {
+                            await ProxyConnection(
+                                channel: connection, tls: tls, pools: self.pools, pipeline: self.runtime.pipeline,
+                                maxBodyBytes: configuration.limits.maxBodyBytes, registry: self.registry,
+                                logger: self.logger
+                            ).run()
+                            self.registry.closed(connection.channel)
+                            self.runtime.metrics.connectionClosed()
+                        }
+                    }
+                }
+            }
+        }
+        try? await admin.close()
+        self.logger.info("gateway stopped")
+    }
+
+    /// Begins a graceful shutdown (SIGTERM). Safe to call from any thread, more than once.
+    public func shutdown() {
+        let waiter = self.shutdownSignal.withLock { signal in
+            signal.requested = true
+            defer { signal.waiter = nil }
+            return signal.waiter
+        }
+        waiter?.resume()
+    }
+
+    private func waitForShutdown() async {
+        await withCheckedContinuation { continuation in
+            let alreadyRequested = self.shutdownSignal.withLock { signal in
+                if signal.requested { return true }
+                signal.waiter = continuation
+                return false
+            }
+            if alreadyRequested { continuation.resume() }
+        }
+    }
+
+    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    private func bindListener(
+        _ configuration: GatewayConfiguration
+    ) async throws -> NIOAsyncChannel<(Connection, TLSSessionBox), Never> {
+        let tls = self.runtime.serverTLS
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = configuration.limits.maxHeaderBytes
+        limits.maxHeaderFieldSize = configuration.limits.maxHeaderBytes
+        let decoderLimits = limits
+        return try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.listen.address, port: configuration.listen.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let box = TLSSessionBox()
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(try TLSHandler(serverContext: tls))
+                    try sync.addHandler(TLSSessionRecorder(box: box))
+                    try sync.addHandler(HTTPResponseEncoder())
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)
+                        )
+                    )
+                    try sync.addHandler(HTTPServerPipelineHandler())
+                    let connection = try Connection(wrappingChannelSynchronously: channel)
+                    return (connection, box)
+                }
+            }
+    }
+}
