@@ -24,8 +24,8 @@ run: release
 test: deps
 	swift test
 
-bench: release
-	bench/run-all
+acceptance: deps
+	scripts/acceptance
 
 clean:
 	rm -rf .build
