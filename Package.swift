@@ -40,13 +40,15 @@ let package = Package(
             name: "GatewayRules",
             dependencies: ["CPCRE2", "CZlib", "GatewayCrypto", .product(name: "Yams", package: "Yams")]
         ),
+        /// Gateway keys (format, keys file, lookup), and rate limiting. Knows nothing of HTTP.
+        .target(name: "GatewayAccess", dependencies: ["GatewayCrypto", "CZlib"]),
         /// The gateway configuration: YAML decoding and whole-file validation. Knows nothing of NIO.
         .target(name: "GatewayConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         /// The proxy engine: listeners, request phases, upstream pool, admin endpoints.
         .target(
             name: "GatewayCore",
             dependencies: [
-                "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto",
+                "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto", "GatewayAccess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -71,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "gatewayctl",
             dependencies: [
-                "GatewayCore", "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto",
+                "GatewayCore", "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto", "GatewayAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,6 +104,7 @@ let package = Package(
         ),
         .testTarget(name: "GatewayRulesTests", dependencies: ["GatewayRules"]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
+        .testTarget(name: "GatewayAccessTests", dependencies: ["GatewayAccess"]),
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: [

@@ -34,4 +34,16 @@ public struct TLSHandshakeDetails: Sendable, Hashable {
     public let peer: PeerIdentity?
     /// Whether the session was resumed from a ticket.
     public let resumed: Bool
+
+    public init(
+        negotiatedProtocol: String?, protocolVersion: String, cipherSuite: String, serverName: String?,
+        peer: PeerIdentity?, resumed: Bool
+    ) {
+        self.negotiatedProtocol = negotiatedProtocol
+        self.protocolVersion = protocolVersion
+        self.cipherSuite = cipherSuite
+        self.serverName = serverName
+        self.peer = peer
+        self.resumed = resumed
+    }
 }

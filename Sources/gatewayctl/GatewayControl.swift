@@ -6,7 +6,7 @@ import ArgumentParser
 struct GatewayControl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatewayctl",
-        abstract: "Operate the AI gateway: configuration, certificates, classification rules.",
-        subcommands: [ConfigCommand.self, CertsCommand.self, RulesCommand.self]
+        abstract: "Operate the AI gateway: configuration, certificates, gateway keys, classification rules.",
+        subcommands: [ConfigCommand.self, CertsCommand.self, KeysCommand.self, RulesCommand.self]
     )
 }

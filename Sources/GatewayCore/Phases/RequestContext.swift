@@ -36,6 +36,8 @@ public struct RequestContext: Sendable {
     public var identity: CallerIdentity?
     /// Set by the route phase.
     public var provider: ProviderSettings?
+    /// A role's tighter body limit, set by the route phase; nil means `limits.max_body_bytes`.
+    public var bodyLimit: Int?
     /// The `model` named in the body, when the body is JSON and names one.
     public var model: String?
     /// Set by the inspect-body phase: allow, redact or block, with findings.

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAccess
 import GatewayConfig
 import GatewayCrypto
 import GatewayRules
@@ -13,6 +14,8 @@ public struct GatewayRuntime: Sendable {
     let upstreamTLS: [String: TLSContext]
     public let pipeline: RequestPipeline
     public let metrics: GatewayMetrics
+    /// The gateway keys in force; `GatewayServer` reloads it when the keys file changes.
+    public let keys: KeyStore
 
     /// Why the runtime could not be built. Each names the file or provider at fault.
     public struct StartupError: Error, CustomStringConvertible {
@@ -69,18 +72,32 @@ public struct GatewayRuntime: Sendable {
         } catch {
             problems.append("rules (\(configuration.rules.directory)): \(error)")
         }
-        guard problems.isEmpty, let serverTLS, let inspector else { throw StartupError(problems: problems) }
+        var keys: KeyStore? = nil
+        do {
+            keys = try KeyStore(path: configuration.keys.file.absolute)
+        } catch {
+            problems.append("keys.file (\(configuration.keys.file)): cannot read the keys file: \(error)")
+        }
+        guard problems.isEmpty, let serverTLS, let inspector, let keys else { throw StartupError(problems: problems) }
         let metrics = GatewayMetrics()
+        let rolePolicies = configuration.rolePolicy.roles.mapValues { $0.categoryPolicy(base: .default) }
+        let access = AccessFilter(
+            keys: keys, policy: configuration.rolePolicy, mode: configuration.listen.authentication,
+            limiter: RateLimiter(), bodyLimits: inspector.limits
+        )
         let classification = ClassificationFilter(
             inspector: inspector, deadlineMilliseconds: configuration.limits.inspectionDeadlineMilliseconds,
-            policyForRequest: { _ in .default }
+            policyForRequest: { context in
+                // Deny by default: without a known role the strictest treatment applies.
+                context.identity.flatMap { rolePolicies[$0.role] } ?? .default
+            }
         )
         let pipeline = RequestPipeline(
-            configuration: configuration, filters: [classification] + extraFilters, metrics: metrics
+            configuration: configuration, filters: [access, classification] + extraFilters, metrics: metrics
         )
         return GatewayRuntime(
             configuration: configuration, serverTLS: serverTLS, upstreamTLS: upstreamTLS, pipeline: pipeline,
-            metrics: metrics
+            metrics: metrics, keys: keys
         )
     }
 }

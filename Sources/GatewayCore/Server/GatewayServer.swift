@@ -53,8 +53,10 @@ public final class GatewayServer: Sendable {
             ]
         )
         try await withThrowingDiscardingTaskGroup { group in
+            let keyWatcher = Task { await self.watchKeys() }
             group.addTask {
                 await self.waitForShutdown()
+                keyWatcher.cancel()
                 self.logger.info("draining", metadata: ["connections": "\(self.registry.count)"])
                 try? await listener.channel.close()
                 self.registry.drain()
@@ -83,6 +85,20 @@ public final class GatewayServer: Sendable {
         }
         try? await admin.close()
         self.logger.info("gateway stopped")
+    }
+
+    /// Re-reads the keys file when it changes, so `gatewayctl keys create/revoke` take effect within a second.
+    private func watchKeys() async {
+        while !Task.isCancelled {
+            do {
+                if try self.runtime.keys.reloadIfChanged() {
+                    self.logger.info("gateway keys reloaded", metadata: ["keys": "\(self.runtime.keys.count)"])
+                }
+            } catch {
+                self.logger.error("keys file unreadable; the previous keys stay in force", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
     }
 
     /// Begins a graceful shutdown (SIGTERM). Safe to call from any thread, more than once.

@@ -107,15 +107,16 @@ struct ProxyConnection {
     private func readBody(
         _ head: HTTPRequestHead, parts: inout Inbound, context: inout RequestContext
     ) async throws -> RequestBody {
-        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > self.maxBodyBytes {
-            throw GatewayError(.payloadTooLarge, Self.tooLargeMessage(self.maxBodyBytes))
+        let limit = min(self.maxBodyBytes, context.bodyLimit ?? .max)
+        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
+            throw GatewayError(.payloadTooLarge, Self.tooLargeMessage(limit))
         }
         var buffer = self.channel.channel.allocator.buffer(capacity: 0)
         while let part = try await parts.next() {
             switch part {
             case .body(var chunk):
-                guard buffer.readableBytes + chunk.readableBytes <= self.maxBodyBytes else {
-                    throw GatewayError(.payloadTooLarge, Self.tooLargeMessage(self.maxBodyBytes))
+                guard buffer.readableBytes + chunk.readableBytes <= limit else {
+                    throw GatewayError(.payloadTooLarge, Self.tooLargeMessage(limit))
                 }
                 buffer.writeBuffer(&chunk)
             case .end:

@@ -1,0 +1,154 @@
+import Foundation
+import GatewayAccess
+import GatewayConfig
+import GatewayRules
+import NIOHTTP1
+
+/// Authentication and role-based access: who is calling (gateway key and/or client certificate), whether their role
+/// may use this provider, path and model, and how fast. Deny by default: an unknown role, provider or model is
+/// refused.
+struct AccessFilter: GatewayFilter {
+    let keys: KeyStore
+    let policy: RolePolicy
+    let mode: AuthenticationMode
+    let limiter: RateLimiter
+    let bodyLimits: BodyLimits
+
+    // MARK: - Phase 1: authenticate
+
+    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
+        let presented = Self.presentedKey(head.headers)
+        let certificate = context.tls?.peer
+        let fromCertificate = certificate.flatMap {
+            self.policy.identity(forCertificateSubject: $0.subject, subjectAlternativeNames: $0.subjectAlternativeNames)
+        }
+        let useKey: Bool
+        switch self.mode {
+        case .key: useKey = true
+        case .certificate: useKey = false
+        case .keyOrCertificate: useKey = presented != nil || fromCertificate == nil
+        case .keyAndCertificate:
+            guard fromCertificate != nil || certificate != nil else {
+                throw GatewayError(.unauthorized, "This gateway requires a client certificate and a gateway key.")
+            }
+            useKey = true
+        }
+        if useKey {
+            switch self.keys.authenticate(presented) {
+            case .failure(let refusal):
+                throw GatewayError(.unauthorized, refusal.message)
+            case .success(let record):
+                context.identity = CallerIdentity(
+                    user: record.user, role: record.role, keyID: record.id,
+                    certificateFingerprint: certificate?.sha256Fingerprint
+                )
+            }
+        } else {
+            guard let certificate else {
+                throw GatewayError(.unauthorized, "This gateway requires a client certificate (mTLS); none was presented.")
+            }
+            guard let (user, role) = fromCertificate else {
+                throw GatewayError(
+                    .forbidden,
+                    "The client certificate \(certificate.subject) is valid but maps to no role in the policy."
+                )
+            }
+            context.identity = CallerIdentity(
+                user: user, role: role.name, certificateFingerprint: certificate.sha256Fingerprint
+            )
+        }
+    }
+
+    /// `Authorization: Bearer …` (OpenAI SDKs) or `x-api-key` (Anthropic SDKs).
+    static func presentedKey(_ headers: HTTPHeaders) -> String? {
+        if let authorization = headers.first(name: "authorization") {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return headers.first(name: "x-api-key")?.trimmingCharacters(in: .whitespaces)
+    }
+
+    private func applyRateLimit(context: RequestContext) throws(GatewayError) {
+        guard let identity = context.identity, let limit = self.policy.role(named: identity.role)?.rateLimit else { return }
+        let caller = identity.keyID ?? identity.certificateFingerprint ?? identity.user
+        if let wait = self.limiter.take(caller: caller, requestsPerMinute: limit.requestsPerMinute, burst: limit.burst) {
+            throw GatewayError(
+                .rateLimited,
+                "Rate limit of \(limit.requestsPerMinute) requests per minute for role \(identity.role) reached; retry in \(wait) s.",
+                retryAfterSeconds: wait
+            )
+        }
+    }
+
+    // MARK: - Phase 2: route
+
+    func route(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
+        let role = try self.role(of: context)
+        guard let provider = context.provider else { return }
+        guard role.allows(provider: provider.name) else {
+            throw GatewayError(
+                .forbidden, "Role \(role.name) may not use \(provider.name). Ask your gateway administrator for access."
+            )
+        }
+        let path = String(context.path)
+        guard role.allows(path: path) else {
+            throw GatewayError(.forbidden, "Role \(role.name) may not call \(path).")
+        }
+        if let limit = role.maxBodyBytes { context.bodyLimit = min(context.bodyLimit ?? limit, limit) }
+        // Counted only once the request is allowed: a refused request costs the caller no capacity.
+        try self.applyRateLimit(context: context)
+    }
+
+    // MARK: - Phase 3: the model named in the body
+
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {
+        let role = try self.role(of: context)
+        var bytes = Array(body.bytes.readableBytesView)
+        if body.contentEncoding != nil {
+            guard let decoded = try? BodyDecoding.decode(bytes, contentEncoding: body.contentEncoding, limits: self.bodyLimits)
+            else { return }  // the classifier already refused what cannot be decoded
+            bytes = decoded
+        }
+        context.model = TopLevelJSONField.string(named: "model", in: bytes)
+        if let model = context.model {
+            guard role.allows(model: model) else {
+                throw GatewayError(.forbidden, "Role \(role.name) may not use model \(model).")
+            }
+        } else if !bytes.isEmpty && !role.allows(model: "*") {
+            throw GatewayError(.forbidden, "Role \(role.name) is limited to some models; this request names none.")
+        }
+    }
+
+    private func role(of context: RequestContext) throws(GatewayError) -> RoleDefinition {
+        guard let identity = context.identity else {
+            throw GatewayError(.unauthorized, KeyRefusal.missing.message)
+        }
+        guard let role = self.policy.role(named: identity.role) else {
+            throw GatewayError(.forbidden, "Role \(identity.role) is not defined in the gateway policy.")
+        }
+        return role
+    }
+}
+
+extension RoleDefinition {
+    /// This role's treatment of each category: its explicit settings over the rule pack's defaults, with secrets
+    /// blocked unless the role says otherwise explicitly.
+    func categoryPolicy(base: CategoryPolicy) -> CategoryPolicy {
+        var overrides: [GatewayRules.Category: CategoryTreatment] = [:]
+        var categories = Set(self.categoryActions.keys)
+        categories.insert(Self.secretCategory)
+        for name in categories {
+            let category = GatewayRules.Category(name)
+            let baseTreatment = base.treatment(for: category)
+            let defaultAction = RoleCategoryAction(rawValue: baseTreatment.action.rawValue) ?? .block
+            let action = self.action(forCategory: name, defaultAction: defaultAction)
+            let mapped = CategoryAction(rawValue: action.rawValue) ?? .block
+            overrides[category] = CategoryTreatment(mapped, style: mapped == .redact ? (baseTreatment.style ?? .placeholder) : nil)
+        }
+        var policy = base.overriding(overrides)
+        policy.allowBinaryUploads = self.binaryUploads
+        return policy
+    }
+}
