@@ -42,13 +42,15 @@ let package = Package(
         ),
         /// Gateway keys (format, keys file, lookup), and rate limiting. Knows nothing of HTTP.
         .target(name: "GatewayAccess", dependencies: ["GatewayCrypto", "CZlib"]),
+        /// Decision records: tamper-evident JSON Lines log, quarantine of blocked bodies. Knows nothing of HTTP or NIO.
+        .target(name: "GatewayAudit", dependencies: ["GatewayCrypto"]),
         /// The gateway configuration: YAML decoding and whole-file validation. Knows nothing of NIO.
         .target(name: "GatewayConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         /// The proxy engine: listeners, request phases, upstream pool, admin endpoints.
         .target(
             name: "GatewayCore",
             dependencies: [
-                "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto", "GatewayAccess",
+                "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto", "GatewayAccess", "GatewayAudit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,6 +76,7 @@ let package = Package(
             name: "gatewayctl",
             dependencies: [
                 "GatewayCore", "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto", "GatewayAccess",
+                "GatewayAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -105,10 +108,11 @@ let package = Package(
         .testTarget(name: "GatewayRulesTests", dependencies: ["GatewayRules"]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "GatewayAccessTests", dependencies: ["GatewayAccess"]),
+        .testTarget(name: "GatewayAuditTests", dependencies: ["GatewayAudit", "GatewayCrypto"]),
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: [
-                "GatewayCore", "GatewayTLS",
+                "GatewayCore", "GatewayTLS", "GatewayAccess", "GatewayConfig", "GatewayRules",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -20,7 +20,11 @@ struct AccessFilter: GatewayFilter {
         let presented = Self.presentedKey(head.headers)
         let certificate = context.tls?.peer
         let fromCertificate = certificate.flatMap {
-            self.policy.identity(forCertificateSubject: $0.subject, subjectAlternativeNames: $0.subjectAlternativeNames)
+            // The policy globs name values ("*@example.com"), so the "email:"/"DNS:" type prefixes come off.
+            self.policy.identity(
+                forCertificateSubject: $0.subject,
+                subjectAlternativeNames: $0.subjectAlternativeNames.map { String($0.drop { $0 != ":" }.dropFirst()) }
+            )
         }
         let useKey: Bool
         switch self.mode {

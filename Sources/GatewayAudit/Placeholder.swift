@@ -1,0 +1,1 @@
+// Decision records land with issue 6.
