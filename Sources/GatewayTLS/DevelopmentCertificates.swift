@@ -23,7 +23,7 @@ public enum DevelopmentCertificates {
         let authority = try CertificateAuthority.create(commonName: "AI Gateway Development CA")
         let server = try authority.issue(
             commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"], usage: .server,
-            notAfterOffset: 397 * 86_400  // browsers and scanners refuse leaf lifetimes over 398 days
+            notAfterOffset: 365 * 86_400 - 3_600  // Mozilla's intermediate profile wants leaf lifetimes under 366 days
         )
         try write(authority.issued.certificatePEM, to: paths[0], mode: 0o644)
         try write(authority.issued.privateKeyPEM, to: paths[1], mode: 0o600)
