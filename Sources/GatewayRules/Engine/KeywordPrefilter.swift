@@ -1,3 +1,5 @@
+import CPCRE2
+
 /// A case-insensitive Aho-Corasick automaton over all rule keywords: one pass over a text tells which rules have a
 /// keyword in it. The alphabet is reduced to the byte classes that occur in keywords, so the transition table is
 /// small (states x classes) and stays in cache.
@@ -11,6 +13,8 @@ public struct KeywordPrefilter: Sendable {
     private let outputGroup: [Int32]
     /// Distinct sets of rule indices.
     private let ruleGroups: [[Int]]
+    /// The fast path (nil when some keyword is a single byte): a SIMD byte-pair filter plus exact verification.
+    private let pairs: PairFilter?
 
     /// `keywords[i]` are the keywords of rule `i` (any case); rules without keywords are not in the automaton.
     public init(keywords: [[String]]) {
@@ -88,10 +92,17 @@ public struct KeywordPrefilter: Sendable {
         self.transitions = children.flatMap { $0 }
         self.outputGroup = outputGroup
         self.ruleGroups = groups
+        self.pairs = PairFilter(keywords: keywords)
     }
 
-    /// Every keyword occurrence in `text` as (rule, byte offset just past the keyword), in text order.
+    /// Every keyword occurrence in `text` as (rule, byte offset just past the keyword), in text order (by end).
     public func keywordHits(in text: UnsafeBufferPointer<UInt8>) -> [(rule: Int, end: Int)] {
+        if let pairs { return pairs.keywordHits(in: text) }
+        return self.automatonHits(in: text)
+    }
+
+    /// The same hits found by the Aho-Corasick automaton alone, one byte at a time (reference and fallback).
+    public func automatonHits(in text: UnsafeBufferPointer<UInt8>) -> [(rule: Int, end: Int)] {
         guard let base = text.baseAddress, self.transitions.count > self.classCount else { return [] }
         var groupHits: [(group: Int32, end: Int)] = []
         self.byteClass.withUnsafeBufferPointer { classes in
@@ -114,6 +125,161 @@ public struct KeywordPrefilter: Sendable {
         hits.reserveCapacity(groupHits.count)
         for (group, end) in groupHits {
             for rule in self.ruleGroups[Int(group)] { hits.append((rule, end)) }
+        }
+        return hits
+    }
+}
+
+/// The prefilter's fast path. Every keyword gets one anchor byte pair (its rarest two adjacent bytes by a fixed
+/// frequency estimate); a SIMD nibble-table scan (Teddy-style, `gw_bigram_scan` in the CPCRE2 shim) reports the
+/// positions where one of those pairs may occur, which is a superset; each candidate is then checked exactly
+/// against the keywords anchored on that pair (ASCII case folded like the automaton). Every occurrence of every
+/// keyword contains its anchor pair, so the hits are exactly the automaton's.
+struct PairFilter: Sendable {
+    struct Entry: Sendable {
+        /// Lower-case keyword bytes.
+        let bytes: [UInt8]
+        /// Offset of the anchor pair inside the keyword.
+        let offset: Int
+        /// Rules having this keyword.
+        let rules: [Int]
+        /// The anchor pair, folded: first byte in the low half.
+        let pair: UInt16
+    }
+
+    let tables: gw_pair_tables
+    /// Entries sorted by pair.
+    let entries: [Entry]
+    /// For each folded first byte of a pair, the range of `entries` whose pair starts with it (empty when none).
+    let entriesByFirst: [Range<Int>]
+    /// 64 Ki bits: is this folded pair an anchor pair at all.
+    let pairBits: [UInt64]
+
+    /// Lower-case ASCII letters fold; other bytes are themselves (the automaton's case folding).
+    @inline(__always) static func fold(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
+
+    /// Rough frequency rank of a (folded) byte in prose and code: lower is rarer.
+    static func weight(_ byte: UInt8) -> Double {
+        switch byte {
+        case UInt8(ascii: " "): return 18
+        case UInt8(ascii: "e"): return 11
+        case UInt8(ascii: "t"), UInt8(ascii: "a"): return 8
+        case UInt8(ascii: "o"), UInt8(ascii: "i"), UInt8(ascii: "n"): return 7
+        case UInt8(ascii: "s"), UInt8(ascii: "h"), UInt8(ascii: "r"): return 6
+        case UInt8(ascii: "d"), UInt8(ascii: "l"): return 4
+        case UInt8(ascii: "c"), UInt8(ascii: "u"), UInt8(ascii: "m"): return 3
+        case UInt8(ascii: "w"), UInt8(ascii: "f"), UInt8(ascii: "g"), UInt8(ascii: "y"), UInt8(ascii: "p"): return 2
+        case UInt8(ascii: "b"), UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: "\n"): return 1.5
+        case UInt8(ascii: "v"), UInt8(ascii: "k"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "="),
+            UInt8(ascii: "\""), UInt8(ascii: "_"), UInt8(ascii: "-"): return 1
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return 0.5
+        case UInt8(ascii: "x"), UInt8(ascii: "j"), UInt8(ascii: "q"), UInt8(ascii: "z"): return 0.2
+        default: return 0.3
+        }
+    }
+
+    init?(keywords: [[String]]) {
+        var rulesByKeyword: [[UInt8]: [Int]] = [:]
+        for (rule, list) in keywords.enumerated() {
+            for keyword in list where !keyword.isEmpty {
+                rulesByKeyword[Array(keyword.lowercased().utf8), default: []].append(rule)
+            }
+        }
+        if rulesByKeyword.isEmpty || rulesByKeyword.keys.contains(where: { $0.count < 2 }) { return nil }
+        var entries: [Entry] = []
+        for (bytes, rules) in rulesByKeyword {
+            var best = 0
+            var bestScore = Double.infinity
+            for offset in 0..<(bytes.count - 1) {
+                let score = Self.weight(bytes[offset]) * Self.weight(bytes[offset + 1])
+                if score < bestScore { bestScore = score; best = offset }
+            }
+            let pair = UInt16(Self.fold(bytes[best])) | UInt16(Self.fold(bytes[best + 1])) << 8
+            entries.append(Entry(bytes: bytes, offset: best, rules: Array(Set(rules)).sorted(), pair: pair))
+        }
+        entries.sort { left, right in
+            let l = (left.pair & 0xFF, left.pair >> 8), r = (right.pair & 0xFF, right.pair >> 8)
+            return l != r ? l < r : left.bytes.lexicographicallyPrecedes(right.bytes)
+        }
+        var byFirst = [Range<Int>](repeating: 0..<0, count: 256)
+        var index = 0
+        while index < entries.count {
+            let first = Int(entries[index].pair & 0xFF)
+            var end = index
+            while end < entries.count && Int(entries[end].pair & 0xFF) == first { end += 1 }
+            byFirst[first] = index..<end
+            index = end
+        }
+        var bits = [UInt64](repeating: 0, count: 1024)
+        // Buckets: distinct pairs spread over 8 bits, neighbours (same first byte) together.
+        var distinct: [UInt16] = []
+        for entry in entries where distinct.last != entry.pair { distinct.append(entry.pair) }
+        var lo0 = [UInt8](repeating: 0, count: 16), hi0 = lo0, lo1 = lo0, hi1 = lo0
+        func variants(_ byte: UInt8) -> [UInt8] {
+            byte &- 97 < 26 ? [byte, byte - 32] : [byte]
+        }
+        for (position, pair) in distinct.enumerated() {
+            let bucket = UInt8(1) << UInt8(position * 8 / distinct.count)
+            let first = UInt8(pair & 0xFF), second = UInt8(pair >> 8)
+            bits[Int(pair) >> 6] |= 1 << UInt64(pair & 63)
+            for byte in variants(first) { lo0[Int(byte & 15)] |= bucket; hi0[Int(byte >> 4)] |= bucket }
+            for byte in variants(second) { lo1[Int(byte & 15)] |= bucket; hi1[Int(byte >> 4)] |= bucket }
+        }
+        func tuple(_ a: [UInt8]) -> (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                                     UInt8, UInt8, UInt8, UInt8) {
+            (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15])
+        }
+        self.tables = gw_pair_tables(lo0: tuple(lo0), hi0: tuple(hi0), lo1: tuple(lo1), hi1: tuple(hi1))
+        self.entries = entries
+        self.entriesByFirst = byFirst
+        self.pairBits = bits
+    }
+
+    func keywordHits(in text: UnsafeBufferPointer<UInt8>) -> [(rule: Int, end: Int)] {
+        guard let base = text.baseAddress, text.count >= 2 else { return [] }
+        let count = text.count
+        var found: [(end: Int, entry: Int)] = []
+        let capacity = 512
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { positions in
+            withUnsafePointer(to: self.tables) { tables in
+                self.pairBits.withUnsafeBufferPointer { bits in
+                    self.entries.withUnsafeBufferPointer { entries in
+                        var next = 0
+                        while next < count {
+                            var stop = 0
+                            let got = gw_bigram_scan(tables, base, count, next, positions.baseAddress, capacity, &stop)
+                            for slot in 0..<got {
+                                let position = Int(positions[slot])
+                                let first = Self.fold(base[position])
+                                let pair = UInt16(first) | UInt16(Self.fold(base[position + 1])) << 8
+                                guard bits[Int(pair) >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
+                                for candidate in self.entriesByFirst[Int(first)] where entries[candidate].pair == pair {
+                                    let entry = entries[candidate]
+                                    let start = position - entry.offset
+                                    let end = start + entry.bytes.count
+                                    guard start >= 0, end <= count else { continue }
+                                    var equal = true
+                                    entry.bytes.withUnsafeBufferPointer { keyword in
+                                        for offset in 0..<keyword.count where Self.fold(base[start + offset]) != keyword[offset] {
+                                            equal = false
+                                            break
+                                        }
+                                    }
+                                    if equal { found.append((end, candidate)) }
+                                }
+                            }
+                            next = stop
+                        }
+                    }
+                }
+            }
+        }
+        guard !found.isEmpty else { return [] }
+        if found.count > 1 { found.sort { $0.end < $1.end || ($0.end == $1.end && $0.entry < $1.entry) } }
+        var hits: [(rule: Int, end: Int)] = []
+        hits.reserveCapacity(found.count)
+        for (end, entry) in found {
+            for rule in self.entries[entry].rules { hits.append((rule, end)) }
         }
         return hits
     }

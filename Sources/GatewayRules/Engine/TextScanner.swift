@@ -1,3 +1,6 @@
+import CPCRE2
+import Foundation
+
 /// Runs a `RuleSet` over one text (already normalised): prefilter, anchored windows, PCRE2, validators, allow
 /// lists, context. Stateless apart from the match session it is given.
 struct TextScanner {
@@ -60,8 +63,16 @@ struct TextScanner {
         let rule = self.ruleSet.rules[index]
         var resume = 0
         var matchesSinceClockCheck = 0
+        let required = rule.requiredBytes
         for window in windows {
             var start = max(window.range.lowerBound, resume)
+            // Every match lies inside start..<upperBound; without any required byte there, no match can exist.
+            if !required.isEmpty, start < window.range.upperBound {
+                let present = required.withUnsafeBufferPointer { set in
+                    gw_contains_any(text.baseAddress! + start, window.range.upperBound - start, set.baseAddress, set.count)
+                }
+                if present == 0 { continue }
+            }
             let subject = UnsafeBufferPointer(rebasing: text[0..<window.range.upperBound])
             while start < window.range.upperBound {
                 let groups: [Range<Int>?]?
@@ -105,15 +116,52 @@ struct TextScanner {
         if let context = rule.context {
             let lower = context.direction == .after ? match.lowerBound : max(0, match.lowerBound - context.window)
             let upper = context.direction == .before ? match.upperBound : min(text.count, match.upperBound + context.window)
-            let before = String(decoding: UnsafeBufferPointer(rebasing: text[lower..<match.lowerBound]), as: UTF8.self)
-                .lowercased()
-            let after = String(decoding: UnsafeBufferPointer(rebasing: text[match.upperBound..<upper]), as: UTF8.self)
-                .lowercased()
-            let around = before + " " + after
-            if context.raise.contains(where: { around.contains($0) }) { confidence += context.step }
-            if context.lower.contains(where: { around.contains($0) }) { confidence -= context.step }
+            let (raised, lowered) = Self.contextWords(context, before: UnsafeBufferPointer(rebasing: text[lower..<match.lowerBound]),
+                                                      after: UnsafeBufferPointer(rebasing: text[match.upperBound..<upper]))
+            if raised { confidence += context.step }
+            if lowered { confidence -= context.step }
         }
         confidence = min(1, max(0, confidence))
         return confidence >= self.minimumConfidence ? confidence : nil
+    }
+
+    /// Whether a raising / a lowering context word occurs in `before + " " + after`, lower-cased. ASCII text and
+    /// words are compared as bytes; anything else goes through `String` (Unicode lower-casing) as before.
+    static func contextWords(_ context: RuleContext, before: UnsafeBufferPointer<UInt8>, after: UnsafeBufferPointer<UInt8>)
+        -> (raise: Bool, lower: Bool)
+    {
+        let words = context.raise + context.lower
+        if TextNormalizer.isASCII(before), TextNormalizer.isASCII(after), words.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 < 0x80 } }) {
+            let total = before.count + 1 + after.count
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { around in
+                var index = 0
+                for byte in before { around[index] = byte &- 65 < 26 ? byte | 0x20 : byte; index += 1 }
+                around[index] = 0x20
+                index += 1
+                for byte in after { around[index] = byte &- 65 < 26 ? byte | 0x20 : byte; index += 1 }
+                let haystack = UnsafeBufferPointer(around)
+                func contains(_ word: String) -> Bool {
+                    var word = word
+                    return word.withUTF8 { needle in
+                        guard needle.count <= haystack.count else { return false }
+                        let first = needle[0]
+                        var position = 0
+                        while position + needle.count <= haystack.count {
+                            if haystack[position] == first,
+                                memcmp(haystack.baseAddress! + position, needle.baseAddress!, needle.count) == 0
+                            {
+                                return true
+                            }
+                            position += 1
+                        }
+                        return false
+                    }
+                }
+                return (context.raise.contains(where: contains), context.lower.contains(where: contains))
+            }
+        }
+        let around = String(decoding: before, as: UTF8.self).lowercased() + " "
+            + String(decoding: after, as: UTF8.self).lowercased()
+        return (context.raise.contains(where: { around.contains($0) }), context.lower.contains(where: { around.contains($0) }))
     }
 }

@@ -17,12 +17,15 @@ public struct BodyInspector: Sendable {
     public let rules: RuleSet
     public let limits: BodyLimits
     let fingerprintKey: [UInt8]
+    /// The same key prepared once for OpenSSL's EVP_MAC (no per-finding algorithm fetch or key setup).
+    let fingerprintMAC: HMACKey
 
     /// - Parameters:
     ///   - fingerprintKey: HMAC key for finding fingerprints (and keyed-hash redaction); keep it secret and stable.
     public init(rules: RuleSet, fingerprintKey: [UInt8], limits: BodyLimits = .default) {
         self.rules = rules
         self.fingerprintKey = fingerprintKey
+        self.fingerprintMAC = HMACKey(fingerprintKey)
         self.limits = limits
     }
 
@@ -39,7 +42,7 @@ public struct BodyInspector: Sendable {
         let (decoded, wasEncoded) = try ContentDecoder.decode(body, contentEncoding: contentEncoding, limits: self.limits)
         let media = contentType.map(MediaType.init)
         return try self.rules.withSession { (session) throws(InspectionError) -> Decision in
-            var request = RequestInspection(ruleSet: self.rules, policy: policy, fingerprintKey: self.fingerprintKey,
+            var request = RequestInspection(ruleSet: self.rules, policy: policy, fingerprintMAC: self.fingerprintMAC,
                                             session: session, deadline: deadline)
             var blockReasons: [String] = []
             let rewritten: [UInt8]?
@@ -65,7 +68,7 @@ public struct BodyInspector: Sendable {
 
     /// The keyed fingerprint a finding of `value` would carry (HMAC-SHA256, 16 hex characters).
     public func fingerprint(of value: String) -> String {
-        Crypto.hex(Crypto.hmacSHA256(key: self.fingerprintKey, data: Array(value.utf8))).prefix(16).description
+        RequestInspection.fingerprint(value, mac: self.fingerprintMAC)
     }
 
     /// Inspects a plain text (tools: `rules test`): returns the decision and the redacted text.

@@ -5,7 +5,7 @@ import GatewayCrypto
 struct RequestInspection {
     let ruleSet: RuleSet
     let policy: CategoryPolicy
-    let fingerprintKey: [UInt8]
+    let fingerprintMAC: HMACKey
     let scanner: TextScanner
 
     private(set) var findings: [Finding] = []
@@ -17,12 +17,12 @@ struct RequestInspection {
     /// enum-like values (`"role": "user"`).
     static let shortestInterestingText = 5
 
-    init(ruleSet: RuleSet, policy: CategoryPolicy, fingerprintKey: [UInt8], session: MatchSession,
+    init(ruleSet: RuleSet, policy: CategoryPolicy, fingerprintMAC: HMACKey, session: MatchSession,
          deadline: InspectionDeadline)
     {
         self.ruleSet = ruleSet
         self.policy = policy
-        self.fingerprintKey = fingerprintKey
+        self.fingerprintMAC = fingerprintMAC
         self.scanner = TextScanner(ruleSet: ruleSet, session: session, minimumConfidence: policy.minimumConfidence,
                                    deadline: deadline)
     }
@@ -75,8 +75,25 @@ struct RequestInspection {
     }
 
     /// HMAC-SHA256 of the value under the inspector key, first 16 hex characters.
-    func fingerprint(_ value: String) -> String {
-        String(Crypto.hex(Crypto.hmacSHA256(key: self.fingerprintKey, data: Array(value.utf8))).prefix(16))
+    func fingerprint(_ value: String) -> String { Self.fingerprint(value, mac: self.fingerprintMAC) }
+
+    /// First 8 bytes of HMAC-SHA256(value) as 16 lower-case hex characters (same as `Crypto.hex(...).prefix(16)`).
+    static func fingerprint(_ value: String, mac: HMACKey) -> String {
+        var value = value
+        return value.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+                mac.mac(UnsafeRawBufferPointer(utf8), into: digest)
+                return String(unsafeUninitializedCapacity: 16) { out in
+                    let digits: StaticString = "0123456789abcdef"
+                    let table = digits.utf8Start
+                    for index in 0..<8 {
+                        out[2 * index] = table[Int(digest[index] >> 4)]
+                        out[2 * index + 1] = table[Int(digest[index] & 0x0F)]
+                    }
+                    return 16
+                }
+            }
+        }
     }
 
     private mutating func replacement(for value: String, rule: Rule, style: RedactionStyle) -> String {
@@ -89,6 +106,7 @@ struct RequestInspection {
             if known == nil { self.placeholderNumbers[label, default: [:]][value] = number }
             return "[\(label)_\(number)]"
         case .mask(let keepLast):
+            if let fast = Self.asciiMask(value, keepLast: keepLast) { return fast }
             var characters = Array(value)
             var kept = 0
             for position in characters.indices.reversed() where characters[position].isLetter || characters[position].isNumber {
@@ -97,6 +115,24 @@ struct RequestInspection {
             return String(characters)
         case .keyedHash:
             return "[\(rule.placeholderLabel):\(self.fingerprint(value).prefix(12))]"
+        }
+    }
+
+    /// `.mask` for ASCII values without CR (one byte per Character): letters and digits become `*` except the last
+    /// `keepLast` of them.
+    static func asciiMask(_ value: String, keepLast: Int) -> String? {
+        var value = value
+        return value.withUTF8 { bytes -> String? in
+            for byte in bytes where byte >= 0x80 || byte == 0x0D { return nil }
+            var out = Array(bytes)
+            var kept = 0
+            for position in out.indices.reversed() {
+                let byte = out[position]
+                let alphanumeric = byte &- 48 < 10 || (byte | 0x20) &- 97 < 26
+                guard alphanumeric else { continue }
+                if kept < keepLast { kept += 1 } else { out[position] = UInt8(ascii: "*") }
+            }
+            return String(decoding: out, as: UTF8.self)
         }
     }
 

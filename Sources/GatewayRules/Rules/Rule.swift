@@ -50,6 +50,10 @@ public struct Rule: Sendable {
     public let keywordWindow: Int
     /// For keyword rules: bytes before each keyword occurrence's end where the window starts (keyword included).
     public let keywordWindowBefore: Int
+    /// Bytes of which every match contains at least one (`requires:` in the rule file, e.g. ":=" for assignments):
+    /// a window without any of them cannot hold a match and is skipped without running the pattern. Empty: no
+    /// such shortcut.
+    public let requiredBytes: [UInt8]
     public let validator: RuleValidator?
     public let context: RuleContext?
     /// Confidence before context adjustments, 0...1.

@@ -17,6 +17,7 @@ struct RuleDefinition: Decodable {
     var anchor: String?
     var window: Int?
     var window_before: Int?
+    var requires: String?
     var validator: ValidatorField?
     var context: ContextDefinition?
     var confidence: Double?

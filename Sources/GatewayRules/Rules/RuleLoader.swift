@@ -160,6 +160,8 @@ public enum RuleLoader {
                 problem("anchor must be one character or digits[:N], not \(spelling.debugDescription)")
             }
         }
+        let requiredBytes = Array(Set((definition.requires ?? "").utf8)).sorted()
+        if requiredBytes.count > 4 { problem("requires: at most 4 bytes") }
         var validator: RuleValidator?
         if let field = definition.validator {
             validator = RuleValidator(ruleFileName: field.spelling)
@@ -200,7 +202,7 @@ public enum RuleLoader {
             pattern: pattern, group: definition.group, keywords: (definition.keywords ?? []).map { $0.lowercased() },
             anchor: anchor, keywordWindow: max(64, definition.window ?? RuleSet.defaultKeywordWindow),
             keywordWindowBefore: max(definition.keywords?.map(\.utf8.count).max() ?? 0, definition.window_before ?? RuleSet.keywordWindowBefore),
-            validator: validator, context: context, confidence: confidence,
+            requiredBytes: requiredBytes, validator: validator, context: context, confidence: confidence,
             allowValues: Set(definition.allow?.values ?? []), allowPatterns: allowPatterns, redaction: redaction,
             examples: RuleExamples(match: matchExamples, noMatch: definition.examples?.no_match ?? []), file: file))
     }
