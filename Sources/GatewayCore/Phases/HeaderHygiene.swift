@@ -51,7 +51,7 @@ enum HeaderHygiene {
         }
         headers.add(name: provider.credential.header, value: provider.credential.value)
         if forwardClientAddress, let clientAddress { headers.add(name: "X-Forwarded-For", value: clientAddress) }
-        if head.method != .GET && head.method != .HEAD || bodyLength > 0 {
+        if bodyLength > 0 || (head.method != .GET && head.method != .HEAD) {
             headers.add(name: "Content-Length", value: String(bodyLength))
         }
         var upstream = HTTPRequestHead(

@@ -61,9 +61,9 @@ public final class GatewayServer: Sendable {
                 try? await listener.channel.close()
                 self.registry.drain()
                 self.pools.values.forEach { $0.shutdown() }
+                // Whatever is still open when the drain time is up is closed; run() returns once all are gone.
                 let drain = TimeAmount.seconds(Int64(configuration.shutdown.drainSeconds))
-                let deadline = self.group.next().scheduleTask(in: drain) { self.registry.closeAll() }
-                _ = deadline
+                self.group.next().scheduleTask(in: drain) { self.registry.closeAll() }
             }
             try await listener.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { connectionTasks in

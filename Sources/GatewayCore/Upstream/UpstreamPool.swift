@@ -81,20 +81,19 @@ final class UpstreamPool: Sendable {
     }
 
     /// Returns a connection after an exchange, or accounts for one that closed (`connection` nil or not reusable).
+    /// A waiting request gets the connection itself, or (when it closed) the freed slot to open a new one.
     private func release(_ connection: UpstreamConnection?, reusable: Bool) {
-        let waiter: CheckedContinuation<UpstreamConnection?, Never>?
-        var handOver: UpstreamConnection? = nil
-        var closeIt = false
-        (waiter, handOver, closeIt) = self.state.withLock { state in
-            if reusable, let connection, !state.closed {
-                if !state.waiters.isEmpty { return (state.waiters.removeFirst(), connection, false) }
-                state.idle.append(connection)
-                return (nil, nil, false)
+        let (waiter, handOver): (CheckedContinuation<UpstreamConnection?, Never>?, UpstreamConnection?) =
+            self.state.withLock { state in
+                let waiter = state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+                if reusable, let connection, !state.closed {
+                    if waiter == nil { state.idle.append(connection) }
+                    return (waiter, connection)
+                }
+                state.open -= 1
+                return (waiter, nil)
             }
-            state.open -= 1
-            return (state.waiters.isEmpty ? nil : state.waiters.removeFirst(), nil, connection != nil && reusable)
-        }
-        if closeIt { connection?.close() }
+        if reusable, state.withLock({ $0.closed }) { connection?.close() }
         waiter?.resume(returning: handOver)
     }
 
