@@ -8,9 +8,23 @@ import Logging
 import NIOCore
 import NIOPosix
 
+/// Process entry: the event loops run Swift Concurrency too, so a request's tasks and its channels share threads
+/// instead of handing work between two thread pools on every read and write.
+@main
+enum GatewayDaemonMain {
+    static func main() {
+        NIOSingletons.groupLoopCountSuggestion = CPUAffinity.usableCores()
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        Task {
+            await GatewayDaemon.main()
+            exit(0)
+        }
+        dispatchMain()
+    }
+}
+
 /// `gatewayd`: loads and validates the whole configuration, builds everything expensive, then binds and serves
 /// until SIGTERM or SIGINT, which start a graceful drain.
-@main
 struct GatewayDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatewayd",
@@ -43,7 +57,7 @@ struct GatewayDaemon: AsyncParsableCommand {
         }
         let loaded = configuration
         let log = logger
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup.singleton
         let server = GatewayServer(runtime: runtime, group: group, logger: logger)
         let signals = Self.installSignalHandlers { signal in
             log.notice("received \(signal): draining for up to \(loaded.shutdown.drainSeconds) s")
@@ -53,7 +67,6 @@ struct GatewayDaemon: AsyncParsableCommand {
         try await server.run { ports in
             Self.printHowToCall(configuration: loaded, port: ports.listener, adminPort: ports.admin)
         }
-        try await group.shutdownGracefully()
     }
 
     private static func loadConfiguration(_ path: String) throws -> GatewayConfiguration {

@@ -160,27 +160,35 @@ struct ProxyConnection {
         var headSent = false
         var chunked = false
         do {
-            for try await part in exchange.response {
-                switch part {
-                case .head(let vendorHead):
-                    var head = HeaderHygiene.downstreamHead(
-                        from: vendorHead, requestID: context.requestID, keepAlive: request.isKeepAlive
-                    )
-                    context.upstreamStatus = Int(vendorHead.status.code)
-                    context.responseStatus = Int(vendorHead.status.code)
-                    context.streamed = head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") ?? false
-                    chunked = !head.headers.contains(name: "content-length")
-                    self.pipeline.responseHead(&head, context: &context)
-                    try await outbound.write(.head(head))
-                    headSent = true
-                case .body(var chunk):
-                    self.pipeline.responseBody(&chunk, context: &context)
-                    context.responseBytes += chunk.readableBytes
-                    try await outbound.write(.body(.byteBuffer(chunk)))
-                case .end:
-                    try await outbound.write(.end(nil))
-                    return .keepAlive
+            for try await batch in exchange.response {
+                var parts: [HTTPServerResponsePart] = []
+                parts.reserveCapacity(batch.count)
+                var ended = false
+                for part in batch {
+                    switch part {
+                    case .head(let vendorHead):
+                        var head = HeaderHygiene.downstreamHead(
+                            from: vendorHead, requestID: context.requestID, keepAlive: request.isKeepAlive
+                        )
+                        context.upstreamStatus = Int(vendorHead.status.code)
+                        context.responseStatus = Int(vendorHead.status.code)
+                        context.streamed =
+                            head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") ?? false
+                        chunked = !head.headers.contains(name: "content-length")
+                        self.pipeline.responseHead(&head, context: &context)
+                        parts.append(.head(head))
+                    case .body(var chunk):
+                        self.pipeline.responseBody(&chunk, context: &context)
+                        context.responseBytes += chunk.readableBytes
+                        parts.append(.body(.byteBuffer(chunk)))
+                    case .end:
+                        parts.append(.end(nil))
+                        ended = true
+                    }
                 }
+                try await outbound.write(contentsOf: parts)
+                headSent = headSent || context.responseStatus != nil
+                if ended { return .keepAlive }
             }
             // The response stream finished without an end: the exchange was cancelled (the caller left).
             return .close

@@ -117,6 +117,9 @@ final class UpstreamConnection: Sendable {
         return connection
     }
 
+    /// Responses up to this length (with `Content-Length`) are relayed as one batch.
+    static let batchedResponseLimit = 256 * 1024
+
     /// Sends one request and relays its response. Returns whether the connection may serve another.
     private static func serve(
         _ exchange: UpstreamExchange,
@@ -135,15 +138,25 @@ final class UpstreamConnection: Sendable {
         var sawHead = false
         do {
             try await outbound.write(contentsOf: [.head(exchange.head), .body(.byteBuffer(exchange.body)), .end(nil)])
+            var batch: [HTTPClientResponsePart] = []
+            var buffering = false
             while let part = try await responses.next() {
                 if case .head(let head) = part {
                     timer.cancel()
                     sawHead = true
                     keepAlive = head.isKeepAlive
+                    // Small, length-delimited answers go to the caller in one write; streams go part by part.
+                    let length = head.headers.first(name: "content-length").flatMap(Int.init)
+                    buffering = length.map { $0 <= Self.batchedResponseLimit } ?? false
                 }
-                await exchange.response.send(part)
+                batch.append(part)
+                let isEnd: Bool
+                if case .end = part { isEnd = true } else { isEnd = false }
+                if buffering && !isEnd { continue }
+                await exchange.response.send(batch)
+                batch.removeAll(keepingCapacity: true)
                 if exchange.isCancelled { return false }
-                if case .end = part {
+                if isEnd {
                     exchange.response.finish()
                     return keepAlive
                 }
