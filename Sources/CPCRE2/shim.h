@@ -133,3 +133,161 @@ static inline int gw_contains_any(const uint8_t *t, size_t n, const uint8_t *set
     return 0;
 }
 #endif
+
+/* ---- Exact pair filtering (appended) ----
+ * gw_pair_scan_exact: like gw_bigram_scan, but keeps only the positions whose ASCII-case-folded byte pair
+ * (first byte in the low half) has its bit set in `bits` (65536 bits, 1024 words): the nibble tables' false
+ * positives are dropped inside the SIMD loop instead of being written out and handed back one by one. Same
+ * contract for `out`, `cap` (at least 64) and *next. */
+#ifndef GATEWAY_GW_PAIR_EXACT_H
+#define GATEWAY_GW_PAIR_EXACT_H
+static inline int gw_pair_bit(const uint64_t *bits, const uint8_t *t, size_t p) {
+    uint8_t a = t[p], b = t[p + 1];
+    a = (uint8_t)(a - 65) < 26 ? (uint8_t)(a | 0x20) : a;
+    b = (uint8_t)(b - 65) < 26 ? (uint8_t)(b | 0x20) : b;
+    uint32_t pair = (uint32_t)a | ((uint32_t)b << 8);
+    return (int)((bits[pair >> 6] >> (pair & 63)) & 1u);
+}
+
+static inline size_t gw_pair_scan_exact_scalar(const gw_pair_tables *m, const uint64_t *bits, const uint8_t *t,
+                                               size_t n, size_t i, uint32_t *out, size_t cap, size_t *next) {
+    size_t k = 0;
+    for (; i + 1 < n; i++) {
+        if (gw_pair_bit(bits, t, i)) {
+            if (k == cap) { *next = i; return k; }
+            out[k++] = (uint32_t)i;
+        }
+    }
+    (void)m;
+    *next = n;
+    return k;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2")))
+static inline size_t gw_pair_scan_exact_avx2(const gw_pair_tables *m, const uint64_t *bits, const uint8_t *t,
+                                             size_t n, size_t i, uint32_t *out, size_t cap, size_t *next) {
+    const __m256i lo0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->lo0));
+    const __m256i hi0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->hi0));
+    const __m256i lo1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->lo1));
+    const __m256i hi1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->hi1));
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    const __m256i zero = _mm256_setzero_si256();
+    size_t k = 0;
+    while (i + 33 <= n) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(t + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(t + i + 1));
+        __m256i ma = _mm256_and_si256(_mm256_shuffle_epi8(lo0, _mm256_and_si256(a, nib)),
+                                      _mm256_shuffle_epi8(hi0, _mm256_and_si256(_mm256_srli_epi16(a, 4), nib)));
+        __m256i mb = _mm256_and_si256(_mm256_shuffle_epi8(lo1, _mm256_and_si256(b, nib)),
+                                      _mm256_shuffle_epi8(hi1, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib)));
+        __m256i r = _mm256_and_si256(ma, mb);
+        uint32_t mask = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero));
+        if (mask) {
+            if (k + 32 > cap) { *next = i; return k; }
+            while (mask) {
+                size_t p = i + (size_t)__builtin_ctz(mask);
+                out[k] = (uint32_t)p;
+                k += (size_t)gw_pair_bit(bits, t, p);
+                mask &= mask - 1;
+            }
+        }
+        i += 32;
+    }
+    return k + gw_pair_scan_exact_scalar(m, bits, t, n, i, out + k, cap - k, next);
+}
+#endif
+
+static inline size_t gw_pair_scan_exact(const gw_pair_tables *m, const uint64_t *bits, const uint8_t *t, size_t n,
+                                        size_t start, uint32_t *out, size_t cap, size_t *next) {
+#if defined(__x86_64__) || defined(__i386__)
+    static int level = -1;
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx2") ? 2 : 0;
+    }
+    if (level == 2) return gw_pair_scan_exact_avx2(m, bits, t, n, start, out, cap, next);
+#endif
+    return gw_pair_scan_exact_scalar(m, bits, t, n, start, out, cap, next);
+}
+#endif
+
+/* ---- Digit runs (appended; used by GatewayRules' CandidateWindows) ----
+ * gw_digit_runs: from `i`, finds runs of ASCII digits in which up to `max_gap` consecutive non-alphanumeric bytes
+ * may separate digits; an ASCII letter ends a run. Reports each run that has at least `min_digits` digits or whose
+ * first digit follows two upper-case ASCII letters and is followed by a digit (`iban` = 1; IBAN check digits).
+ * start/end: first digit and one past the last digit. Writes up to `cap` runs, returns how many, and sets *next
+ * to where to continue (n when done). AVX2 skips digit-free stretches 32 bytes at a time. */
+#ifndef GATEWAY_GW_DIGIT_RUNS_H
+#define GATEWAY_GW_DIGIT_RUNS_H
+typedef struct gw_digit_run {
+    uint32_t start;
+    uint32_t end;
+    uint32_t digits;
+    uint32_t iban;
+} gw_digit_run;
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2")))
+static inline size_t gw_next_digit_avx2(const uint8_t *t, size_t n, size_t i) {
+    const __m256i zero_char = _mm256_set1_epi8('0');
+    const __m256i nine = _mm256_set1_epi8(9);
+    while (i + 32 <= n) {
+        __m256i v = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(t + i)), zero_char);
+        uint32_t mask = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, nine), v));
+        if (mask) return i + (size_t)__builtin_ctz(mask);
+        i += 32;
+    }
+    while (i < n && (uint8_t)(t[i] - '0') >= 10) i++;
+    return i;
+}
+#endif
+
+static inline size_t gw_next_digit(const uint8_t *t, size_t n, size_t i) {
+#if defined(__x86_64__) || defined(__i386__)
+    static int level = -1;
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx2") ? 2 : 0;
+    }
+    if (level == 2) return gw_next_digit_avx2(t, n, i);
+#endif
+    while (i < n && (uint8_t)(t[i] - '0') >= 10) i++;
+    return i;
+}
+
+static inline size_t gw_digit_runs(const uint8_t *t, size_t n, size_t i, size_t max_gap, size_t min_digits,
+                                   gw_digit_run *out, size_t cap, size_t *next) {
+    size_t k = 0;
+    while (i < n) {
+        i = gw_next_digit(t, n, i);
+        if (i >= n) break;
+        if (k == cap) { *next = i; return k; }
+        size_t run_start = i, run_end = i, digits = 0, gap = 0;
+        while (i < n) {
+            uint8_t c = t[i];
+            if ((uint8_t)(c - '0') < 10) {
+                digits++;
+                gap = 0;
+                run_end = i + 1;
+            } else {
+                if ((uint8_t)((c | 0x20) - 'a') < 26) break;
+                if (++gap > max_gap) break;
+            }
+            i++;
+        }
+        i = run_end;
+        int iban = run_start >= 2 && run_start + 1 < n && (uint8_t)(t[run_start + 1] - '0') < 10
+            && (uint8_t)(t[run_start - 1] - 'A') < 26 && (uint8_t)(t[run_start - 2] - 'A') < 26;
+        if (digits >= min_digits || iban) {
+            out[k].start = (uint32_t)run_start;
+            out[k].end = (uint32_t)run_end;
+            out[k].digits = (uint32_t)digits;
+            out[k].iban = (uint32_t)iban;
+            k++;
+        }
+    }
+    *next = n;
+    return k;
+}
+#endif

@@ -1,3 +1,4 @@
+import CPCRE2
 import Glibc
 
 /// Finds the regions of a text worth running anchored rules on, so rules without a keyword do not scan the whole text.
@@ -6,6 +7,8 @@ enum CandidateWindows {
     struct Window {
         var range: Range<Int>
         var digits: Int
+        /// `DigitShape` bits present in the window (digit-run windows only).
+        var shapes: UInt16 = 0
     }
 
     /// Windows around every occurrence of `byte`: `before` bytes back, `after` bytes on; overlapping ones merged.
@@ -29,46 +32,98 @@ enum CandidateWindows {
 
     /// Windows around runs of digits (separators of up to `maxGap` non-alphanumeric bytes allowed inside a run) with
     /// at least `minimumDigits` digits; `pad` bytes are added on each side for prefixes such as `+`, `(` or the
-    /// letters of an IBAN.
+    /// letters of an IBAN. Each window also records the `DigitShape`s found in it (see `shapes(ofRun:)`); the
+    /// ranges and digit counts do not depend on the shapes.
     static func aroundDigitRuns(in text: UnsafeBufferPointer<UInt8>, minimumDigits: Int, pad: Int, maxGap: Int = 3)
         -> [Window]
     {
         guard let base = text.baseAddress else { return [] }
         let count = text.count
         var windows: [Window] = []
-        var index = 0
-        while index < count {
-            index = nextDigit(base, from: index, count: count)
-            guard index < count else { break }
-            let runStart = index
-            var runEnd = index
-            var digits = 0
-            var gap = 0
-            while index < count {
-                let byte = base[index]
-                if byte &- 48 < 10 {
-                    digits += 1
-                    gap = 0
-                    runEnd = index + 1
-                } else {
-                    // Letters end a run: digits inside hex hashes and identifiers are not numbers.
-                    if (byte | 0x20) &- UInt8(ascii: "a") < 26 { break }
-                    gap += 1
-                    if gap > maxGap { break }
+        // Starts of runs that follow two upper-case letters and begin with two digits (IBAN check digits), any length.
+        var ibanStarts: [Int] = []
+        precondition(count <= Int(UInt32.max), "text too large for 32-bit offsets")
+        let capacity = 256
+        withUnsafeTemporaryAllocation(of: gw_digit_run.self, capacity: capacity) { runs in
+            var next = 0
+            while next < count {
+                var stop = count
+                let got = gw_digit_runs(base, count, next, maxGap, minimumDigits, runs.baseAddress, capacity, &stop)
+                for slot in 0..<got {
+                    let run = runs[slot]
+                    let runStart = Int(run.start), runEnd = Int(run.end), digits = Int(run.digits)
+                    if run.iban != 0 { ibanStarts.append(runStart) }
+                    guard digits >= minimumDigits else { continue }
+                    let shapes = Self.shapes(ofRun: base, runStart..<runEnd)
+                    let range = max(0, runStart - pad)..<min(count, runEnd + pad)
+                    if let last = windows.last, last.range.upperBound >= range.lowerBound {
+                        windows[windows.count - 1].range = last.range.lowerBound..<range.upperBound
+                        windows[windows.count - 1].digits = max(last.digits, digits)
+                        windows[windows.count - 1].shapes |= shapes
+                    } else {
+                        windows.append(Window(range: range, digits: digits, shapes: shapes))
+                    }
                 }
-                index += 1
+                next = stop
             }
-            index = runEnd
-            guard digits >= minimumDigits else { continue }
-            let range = max(0, runStart - pad)..<min(count, runEnd + pad)
-            if let last = windows.last, last.range.upperBound >= range.lowerBound {
-                windows[windows.count - 1].range = last.range.lowerBound..<range.upperBound
-                windows[windows.count - 1].digits = max(last.digits, digits)
-            } else {
-                windows.append(Window(range: range, digits: digits))
+        }
+        if !ibanStarts.isEmpty, !windows.isEmpty {
+            var slot = 0
+            for start in ibanStarts {
+                while slot < windows.count && windows[slot].range.upperBound <= start { slot += 1 }
+                guard slot < windows.count else { break }
+                if windows[slot].range.contains(start) { windows[slot].shapes |= DigitShape.ibanBit }
             }
         }
         return windows
+    }
+
+    @inline(__always) static func isUpper(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "A") < 26 }
+
+    /// The `DigitShape` bits (all but `iban`) of one digit run `base[run]` (first and last byte are digits).
+    static func shapes(ofRun base: UnsafePointer<UInt8>, _ run: Range<Int>) -> UInt16 {
+        var shapes: UInt16 = 0
+        let start = run.lowerBound
+        if start >= 1 {
+            let before = base[start - 1]
+            if before == UInt8(ascii: "+") { shapes |= DigitShape.phoneBit }
+            if isUpper(before) || (before == 0x20 && start >= 2 && isUpper(base[start - 2])) { shapes |= DigitShape.ninoBit }
+        }
+        // The last four groups before the current one (most recent first) and the single-byte separators in front of
+        // the current group and of each of them (0 when the gap was not exactly one byte).
+        var length1 = 0, length2 = 0, length3 = 0
+        var separator0: UInt8 = 0, separator1: UInt8 = 0, separator2: UInt8 = 0
+        var index = start
+        while index < run.upperBound {
+            let groupStart = index
+            while index < run.upperBound && base[index] &- 48 < 10 { index += 1 }
+            let length = index - groupStart
+            let s0 = separator0, s1 = separator1, s2 = separator2
+            switch length {
+            case 9: shapes |= DigitShape.nineBit
+            case 13...19: shapes |= DigitShape.cardBit
+            default: break
+            }
+            let spaceOrDash0 = s0 == 0x20 || s0 == UInt8(ascii: "-")
+            if spaceOrDash0 && s1 == s0 {
+                if length1 == 2 && length2 == 3 && length == 4 { shapes |= DigitShape.ssnBit }
+                if length1 == 3 && length2 == 3 && length == 3 { shapes |= DigitShape.sinBit }
+                if length2 == 4 && length1 == 6 && (length == 4 || length == 5) { shapes |= DigitShape.cardBit }
+                if s2 == s0 && length3 == 4 && length2 == 4 && length1 == 4 && length == 4 { shapes |= DigitShape.cardBit }
+            }
+            if length == 4 && length1 == 3 && (spaceOrDash0 || s0 == UInt8(ascii: ".")) { shapes |= DigitShape.phoneBit }
+            guard index < run.upperBound else { break }
+            // The gap up to the next group (the run ends with a digit, so there is one).
+            let gapStart = index
+            while base[index] &- 48 >= 10 {
+                if base[index] == UInt8(ascii: "+") && base[index + 1] &- 48 < 10 { shapes |= DigitShape.phoneBit }
+                index += 1
+            }
+            length3 = length2; length2 = length1; length1 = length
+            separator2 = separator1; separator1 = separator0
+            separator0 = index - gapStart == 1 ? base[gapStart] : 0
+        }
+        return shapes
     }
 
     /// Index of the next ASCII digit at or after `from`, or `count`; skips eight non-digit bytes at a time.

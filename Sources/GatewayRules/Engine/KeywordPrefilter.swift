@@ -247,7 +247,8 @@ struct PairFilter: Sendable {
                         var next = 0
                         while next < count {
                             var stop = 0
-                            let got = gw_bigram_scan(tables, base, count, next, positions.baseAddress, capacity, &stop)
+                            let got = gw_pair_scan_exact(tables, bits.baseAddress, base, count, next, positions.baseAddress,
+                                                         capacity, &stop)
                             for slot in 0..<got {
                                 let position = Int(positions[slot])
                                 let first = Self.fold(base[position])

@@ -10,6 +10,8 @@ public struct PatternOptions: OptionSet, Sendable, Hashable {
     public static let dotAll = PatternOptions(rawValue: UInt32(PCRE2_DOTALL))
     public static let extended = PatternOptions(rawValue: UInt32(PCRE2_EXTENDED))
     public static let ungreedy = PatternOptions(rawValue: UInt32(PCRE2_UNGREEDY))
+    /// Match only at the start offset (engine use: not available to rule files).
+    static let anchored = PatternOptions(rawValue: UInt32(PCRE2_ANCHORED))
 
     /// The names accepted in rule files, mapped to options.
     public static let byName: [String: PatternOptions] = [

@@ -57,6 +57,18 @@ public final class RuleSet: Sendable {
         return try body(session)
     }
 
+    /// Scans one (normalised) text with every rule and returns the accepted hits, for tests and tools.
+    /// `shortcuts: false` runs the reference path (no digit-shape gating, no anchored starts); both must agree.
+    public func scan(_ text: [UInt8], shortcuts: Bool = true, minimumConfidence: Double = 0.5) throws(InspectionError)
+        -> [ScanHit]
+    {
+        try self.withSession { (session) throws(InspectionError) -> [ScanHit] in
+            var scanner = TextScanner(ruleSet: self, session: session, minimumConfidence: minimumConfidence, deadline: .none)
+            scanner.shortcuts = shortcuts
+            return try text.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [ScanHit] in try scanner.scan(buffer) }
+        }
+    }
+
     /// The rule with this id, if any.
     public func rule(id: String) -> Rule? { self.rules.first { $0.id == id } }
 }

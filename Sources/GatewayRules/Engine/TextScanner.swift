@@ -8,6 +8,8 @@ struct TextScanner {
     let session: MatchSession
     let minimumConfidence: Double
     let deadline: InspectionDeadline
+    /// False: ignore `digitShape` and `startRun` and scan whole windows (the reference path the tests compare with).
+    var shortcuts = true
 
     /// All accepted hits in `text`, in rule order then position. `only` restricts the scan to one rule (examples).
     func scan(_ text: UnsafeBufferPointer<UInt8>, only: Int? = nil) throws(InspectionError) -> [ScanHit] {
@@ -41,7 +43,15 @@ struct TextScanner {
             guard !wanted.isEmpty else { continue }
             let windows = CandidateWindows.aroundByte(byte, in: text, before: 96, after: 288)
             guard !windows.isEmpty else { continue }
-            for index in wanted { try self.run(rule: index, in: text, windows: windows, into: &hits) }
+            for index in wanted {
+                let rule = rules[index]
+                if self.shortcuts, let startRun = rule.startRun, let anchoredPattern = rule.anchoredPattern {
+                    try self.runAtStarts(rule: index, pattern: anchoredPattern, startRun: startRun, anchor: byte, in: text,
+                                         windows: windows, into: &hits)
+                } else {
+                    try self.run(rule: index, in: text, windows: windows, into: &hits)
+                }
+            }
         }
         let digitRules = self.ruleSet.digitAnchored.filter { only == nil || only == $0.rule }
         if !digitRules.isEmpty {
@@ -49,7 +59,8 @@ struct TextScanner {
             let windows = CandidateWindows.aroundDigitRuns(in: text, minimumDigits: minimum, pad: 40)
             if !windows.isEmpty {
                 for (index, minimumDigits) in digitRules {
-                    let usable = windows.filter { $0.digits >= minimumDigits }
+                    let shape = self.shortcuts ? rules[index].digitShape?.bit ?? UInt16.max : UInt16.max
+                    let usable = windows.filter { $0.digits >= minimumDigits && $0.shapes & shape != 0 }
                     if !usable.isEmpty { try self.run(rule: index, in: text, windows: usable, into: &hits) }
                 }
             }
@@ -89,11 +100,72 @@ struct TextScanner {
                     matchesSinceClockCheck = 0
                     try self.deadline.check()
                 }
-                let valueRange = rule.group.flatMap { $0 < groups.count ? groups[$0] : nil } ?? whole
-                guard !valueRange.isEmpty else { continue }
-                if let confidence = try self.accept(rule: rule, value: valueRange, match: whole, in: text) {
-                    hits.append(ScanHit(ruleIndex: index, range: valueRange, confidence: confidence))
+                try self.record(groups, whole: whole, rule: index, in: text, into: &hits)
+            }
+        }
+    }
+
+    /// Validator, allow list and context for one match of rule `index`; appends the hit when accepted.
+    @inline(__always)
+    private func record(_ groups: [Range<Int>?], whole: Range<Int>, rule index: Int, in text: UnsafeBufferPointer<UInt8>,
+                        into hits: inout [ScanHit]) throws(InspectionError)
+    {
+        let rule = self.ruleSet.rules[index]
+        let valueRange = rule.group.flatMap { $0 < groups.count ? groups[$0] : nil } ?? whole
+        guard !valueRange.isEmpty else { return }
+        if let confidence = try self.accept(rule: rule, value: valueRange, match: whole, in: text) {
+            hits.append(ScanHit(ruleIndex: index, range: valueRange, confidence: confidence))
+        }
+    }
+
+    /// `run` for a rule with `startRun`: the same matches as running the pattern over each window, found by running
+    /// the anchored pattern only where a match can start. Every match contains the anchor byte and starts where the
+    /// maximal run of `startRun` bytes before that anchor byte starts (the rule's contract), so within a window the
+    /// candidate starts are exactly those run starts, in order; a run reaching back before the position the window
+    /// scan would start from holds no match (any start inside it fails the contract).
+    private func runAtStarts(rule index: Int, pattern: PCRE2Pattern, startRun: ByteSet, anchor: UInt8,
+                             in text: UnsafeBufferPointer<UInt8>, windows: [CandidateWindows.Window],
+                             into hits: inout [ScanHit]) throws(InspectionError)
+    {
+        guard let base = text.baseAddress else { return }
+        let rule = self.ruleSet.rules[index]
+        var resume = 0
+        var matchesSinceClockCheck = 0
+        let required = rule.requiredBytes
+        for window in windows {
+            var start = max(window.range.lowerBound, resume)
+            let upper = window.range.upperBound
+            if !required.isEmpty, start < upper {
+                let present = required.withUnsafeBufferPointer { set in
+                    gw_contains_any(base + start, upper - start, set.baseAddress, set.count)
                 }
+                if present == 0 { continue }
+            }
+            let subject = UnsafeBufferPointer(rebasing: text[0..<upper])
+            var position = start
+            while position < upper {
+                guard let found = memchr(base + position, Int32(anchor), upper - position) else { break }
+                let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                position = at + 1
+                var candidate = at
+                while candidate > start && startRun.contains(base[candidate - 1]) { candidate -= 1 }
+                if candidate == start && start > 0 && startRun.contains(base[start - 1]) { continue }
+                let groups: [Range<Int>?]?
+                do {
+                    groups = try pattern.firstMatch(in: subject, from: candidate, session: self.session)
+                } catch {
+                    throw .engineFailure(ruleID: rule.id, error)
+                }
+                guard let groups, let whole = groups[0] else { continue }
+                start = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
+                resume = start
+                position = max(position, start)
+                matchesSinceClockCheck += 1
+                if matchesSinceClockCheck >= 64 {
+                    matchesSinceClockCheck = 0
+                    try self.deadline.check()
+                }
+                try self.record(groups, whole: whole, rule: index, in: text, into: &hits)
             }
         }
     }

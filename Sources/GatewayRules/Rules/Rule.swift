@@ -54,6 +54,15 @@ public struct Rule: Sendable {
     /// a window without any of them cannot hold a match and is skipped without running the pattern. Empty: no
     /// such shortcut.
     public let requiredBytes: [UInt8]
+    /// For digit-run rules (`digit_shape:` in the rule file): the digit-group shape every accepted match has, so a
+    /// window whose runs lack it is skipped without running the pattern. Nil: every long enough window is scanned.
+    public let digitShape: DigitShape?
+    /// For byte-anchored rules (`start_run:` in the rule file): bytes such that every match starts exactly where the
+    /// maximal run of them ending right before an anchor byte starts. The rule then runs as `anchoredPattern`, once
+    /// at each such start, instead of over whole windows. Nil: windows as before.
+    let startRun: ByteSet?
+    /// `pattern` compiled with PCRE2_ANCHORED (only with `startRun`).
+    let anchoredPattern: PCRE2Pattern?
     public let validator: RuleValidator?
     public let context: RuleContext?
     /// Confidence before context adjustments, 0...1.

@@ -18,6 +18,8 @@ struct RuleDefinition: Decodable {
     var window: Int?
     var window_before: Int?
     var requires: String?
+    var digit_shape: String?
+    var start_run: String?
     var validator: ValidatorField?
     var context: ContextDefinition?
     var confidence: Double?

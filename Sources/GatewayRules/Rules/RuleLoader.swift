@@ -162,6 +162,30 @@ public enum RuleLoader {
         }
         let requiredBytes = Array(Set((definition.requires ?? "").utf8)).sorted()
         if requiredBytes.count > 4 { problem("requires: at most 4 bytes") }
+        var digitShape: DigitShape?
+        if let name = definition.digit_shape {
+            digitShape = DigitShape(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased())
+            if digitShape == nil {
+                problem("unknown digit_shape \(name.debugDescription) (\(DigitShape.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if case .digitRun = anchor {} else { problem("digit_shape needs anchor: 'digits:N'") }
+        }
+        var startRun: ByteSet?
+        var anchoredPattern: PCRE2Pattern?
+        if let spelling = definition.start_run {
+            if let set = ByteSet(classSpelling: spelling) {
+                startRun = set
+                if case .byte(let byte) = anchor, !set.contains(byte) {
+                    if let source = definition.pattern {
+                        anchoredPattern = try? PCRE2Pattern(source, options: options.union(.anchored))
+                    }
+                } else {
+                    problem("start_run needs a one-character anchor that is not itself in the run")
+                }
+            } else {
+                problem("start_run must be a character class body such as 'A-Za-z0-9._%+-', not \(spelling.debugDescription)")
+            }
+        }
         var validator: RuleValidator?
         if let field = definition.validator {
             validator = RuleValidator(ruleFileName: field.spelling)
@@ -202,7 +226,8 @@ public enum RuleLoader {
             pattern: pattern, group: definition.group, keywords: (definition.keywords ?? []).map { $0.lowercased() },
             anchor: anchor, keywordWindow: max(64, definition.window ?? RuleSet.defaultKeywordWindow),
             keywordWindowBefore: max(definition.keywords?.map(\.utf8.count).max() ?? 0, definition.window_before ?? RuleSet.keywordWindowBefore),
-            requiredBytes: requiredBytes, validator: validator, context: context, confidence: confidence,
+            requiredBytes: requiredBytes, digitShape: digitShape, startRun: startRun, anchoredPattern: anchoredPattern,
+            validator: validator, context: context, confidence: confidence,
             allowValues: Set(definition.allow?.values ?? []), allowPatterns: allowPatterns, redaction: redaction,
             examples: RuleExamples(match: matchExamples, noMatch: definition.examples?.no_match ?? []), file: file))
     }
