@@ -248,6 +248,15 @@ public actor AuditLog {
         if case .failure(let error) = result { throw error }
     }
 
+    /// Stops without a checkpoint, as a killed process would (tests of start-up recovery).
+    func abandonForTesting() async {
+        self.closed = true
+        await self.waitUntilIdle()
+        self.file?.closeFile()
+        self.file = nil
+        WriterLock.release(self.lockDescriptor)
+    }
+
     private func waitUntilIdle() async {
         guard self.flushing else { return }
         await withCheckedContinuation { self.idleWaiters.append($0) }

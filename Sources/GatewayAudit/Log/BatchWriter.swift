@@ -52,9 +52,9 @@ enum WriterLock {
         let path = directory + "/" + fileName
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw .io(operation: "open", path: path, errno: errno) }
-        for _ in 0..<50 {
+        for _ in 0..<20 {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return fd }
-            usleep(100_000)
+            usleep(50_000)
         }
         close(fd)
         throw .locked(path: directory)

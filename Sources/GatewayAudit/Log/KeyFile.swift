@@ -18,7 +18,11 @@ public struct KeyFile: Sendable {
     public static func loadOrCreate(path: String) throws(AuditError) -> KeyFile {
         if let existing = try load(path: path, missingOK: true) { return existing }
         let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty { mkdir(parent, 0o700) }
+        if !parent.isEmpty {
+            try? FileManager.default.createDirectory(
+                atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+            )
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {
             if errno == EEXIST, let raced = try load(path: path, missingOK: false) { return raced }
