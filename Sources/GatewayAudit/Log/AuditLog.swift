@@ -36,6 +36,8 @@ public actor AuditLog {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var recovering = false
     private var closed = false
+    /// Batches written (one write and one fsync each); fewer than appends under concurrency.
+    private(set) var batches = 0
 
     /// Opens (creating if needed) the log in `configuration.directory`: takes the writer lock, loads or creates the
     /// key, repairs a torn tail and opens a fresh segment.
@@ -158,6 +160,7 @@ public actor AuditLog {
             switch result {
             case .success(let newFile):
                 self.file = newFile
+                self.batches += 1
                 self.durable = self.stateAfter(batch: batch, target: target)
                 for line in batch { line.waiter?.resume(returning: .success(line.receipt)) }
             case .failure(let error):
