@@ -7,6 +7,8 @@ struct GatewayControl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatewayctl",
         abstract: "Operate the AI gateway: configuration, certificates, gateway keys, classification rules.",
-        subcommands: [ConfigCommand.self, CertsCommand.self, KeysCommand.self, RulesCommand.self]
+        subcommands: [
+            ConfigCommand.self, CertsCommand.self, KeysCommand.self, RulesCommand.self, LogCommand.self, ReviewCommand.self,
+        ]
     )
 }

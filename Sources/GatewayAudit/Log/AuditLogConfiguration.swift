@@ -1,0 +1,32 @@
+/// How an `AuditLog` writes.
+public struct AuditLogConfiguration: Sendable {
+    /// The directory of segments (created 0750 if absent).
+    public var directory: String
+    /// The audit key file; must lie outside `directory`. Created 0600 when absent.
+    public var keyFile: String
+    /// A segment is closed with a checkpoint and a new one started past this size…
+    public var maxSegmentBytes: Int
+    /// …or this age (measured from when this process opened it).
+    public var maxSegmentAge: Duration
+    /// While unhealthy, how often the log tries to recover by itself.
+    public var recoveryInterval: Duration
+    /// Test and drill hook: makes file operations fail on demand. Nil in production.
+    public var faults: FaultInjector?
+
+    public init(
+        directory: String, keyFile: String, maxSegmentBytes: Int = 64 << 20, maxSegmentAge: Duration = .seconds(86_400),
+        recoveryInterval: Duration = .seconds(1), faults: FaultInjector? = nil
+    ) {
+        self.directory = directory
+        self.keyFile = keyFile
+        self.maxSegmentBytes = maxSegmentBytes
+        self.maxSegmentAge = maxSegmentAge
+        self.recoveryInterval = recoveryInterval
+        self.faults = faults
+    }
+
+    /// The configuration for the decision log of `location`.
+    public init(location: AuditLocation) {
+        self.init(directory: location.directory, keyFile: location.keyFile)
+    }
+}

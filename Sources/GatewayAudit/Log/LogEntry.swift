@@ -1,0 +1,89 @@
+import Foundation
+import GatewayCrypto
+
+/// One line of a segment: an envelope that chains and authenticates exactly one payload.
+///
+/// Wire format (one line, `\n`-terminated):
+/// `C` with `,"mac":"<64 hex>"` inserted before its final `}`, where `C` is the envelope without `mac`, encoded as
+/// JSON with sorted keys. `mac = HMAC-SHA256(audit key, C)`, so the MAC covers the exact bytes, and any changed byte
+/// fails it. `prev` is the SHA-256 (hex) of the whole previous line (without its `\n`), across segments, so a
+/// deleted, inserted or reordered line breaks the chain. `seq` counts every line from 1.
+public struct LogEntry: Sendable, Hashable, Codable {
+    public static let formatVersion = 1
+    /// `prev` of the very first line.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case record, outcome, review, checkpoint
+    }
+
+    public var v: Int
+    public var seq: UInt64
+    public var prev: String
+    /// `KeyFile.keyID` of the key that MACed this line.
+    public var kid: String
+    public var kind: Kind
+    public var record: DecisionRecord?
+    public var outcome: RequestOutcome?
+    public var review: ReviewEvent?
+    public var checkpoint: Checkpoint?
+
+    init(seq: UInt64, prev: String, kid: String, payload: AuditPayload) {
+        self.v = Self.formatVersion
+        self.seq = seq
+        self.prev = prev
+        self.kid = kid
+        switch payload {
+        case .record(let value): (self.kind, self.record) = (.record, value)
+        case .outcome(let value): (self.kind, self.outcome) = (.outcome, value)
+        case .review(let value): (self.kind, self.review) = (.review, value)
+        case .checkpoint(let value): (self.kind, self.checkpoint) = (.checkpoint, value)
+        }
+    }
+
+    /// The record id this entry concerns, when it has one.
+    public var subject: RecordID? { self.record?.id ?? self.outcome?.id ?? self.review?.id }
+
+    /// The signed line bytes (without `\n`).
+    func sealedLine(key: [UInt8]) throws(AuditError) -> [UInt8] { try Sealing.seal(self, key: key) }
+}
+
+/// What an entry carries.
+public enum AuditPayload: Sendable, Hashable {
+    case record(DecisionRecord)
+    case outcome(RequestOutcome)
+    case review(ReviewEvent)
+    case checkpoint(Checkpoint)
+}
+
+/// Closes a segment (rotation, clean shutdown, or recovery after a crash or write failure).
+public struct Checkpoint: Sendable, Hashable, Codable {
+    public enum Reason: String, Sendable, Hashable, Codable { case rotate, shutdown, recovered }
+    /// The segment's number.
+    public var segment: Int
+    /// Lines in this segment before the checkpoint.
+    public var count: Int
+    /// SHA-256 of the last line before the checkpoint (equal to the checkpoint's `prev`).
+    public var lastHash: String
+    public var time: String
+    public var reason: Reason
+}
+
+/// A line split into its signed part and MAC, and decoded.
+struct ParsedLine {
+    let entry: LogEntry
+    let canonical: [UInt8]
+    let mac: [UInt8]
+
+    enum Failure: Error { case malformed, undecodable }
+
+    /// Splits and decodes `line` (no `\n`); does not check the MAC.
+    static func parse(_ line: ArraySlice<UInt8>) throws(Failure) -> ParsedLine {
+        guard let (canonical, mac) = Sealing.split(line) else { throw .malformed }
+        guard let entry = try? JSONDecoder().decode(LogEntry.self, from: Data(canonical)) else { throw .undecodable }
+        return ParsedLine(entry: entry, canonical: canonical, mac: mac)
+    }
+
+    /// Whether the MAC verifies under `key`.
+    func authentic(key: [UInt8]) -> Bool { Sealing.authentic(canonical: self.canonical, mac: self.mac, key: key) }
+}

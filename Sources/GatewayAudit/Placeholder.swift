@@ -1,1 +1,0 @@
-// Decision records land with issue 6.

@@ -1,0 +1,54 @@
+import GatewayCrypto
+
+/// A time-ordered record id in the UUIDv7 layout (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits
+/// from OpenSSL. Ids sort by creation time as text, and are unguessable.
+public struct RecordID: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    /// The canonical lower-case text, e.g. `01920c4e-7b1a-7c3d-9e2f-0a1b2c3d4e5f`.
+    public let rawValue: String
+
+    /// A fresh id for `milliseconds` since the Unix epoch (default: now).
+    public static func generate(milliseconds: UInt64 = UTCTime.nowMilliseconds()) -> RecordID {
+        var bytes = Crypto.randomBytes(count: 16)
+        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
+        bytes[6] = 0x70 | (bytes[6] & 0x0f)
+        bytes[8] = 0x80 | (bytes[8] & 0x3f)
+        let hex = Crypto.hex(bytes)
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(hex.dropFirst(range.lowerBound).prefix(range.count))
+        }
+        return RecordID(uncheckedRawValue: parts.joined(separator: "-"))
+    }
+
+    /// Parses an id; nil unless it is 36 characters of lower-case hex and dashes in the UUID layout.
+    public init?(_ text: String) {
+        let lowered = text.lowercased()
+        let chars = Array(lowered)
+        guard chars.count == 36 else { return nil }
+        for (index, char) in chars.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard char == "-" else { return nil }
+            } else {
+                guard char.isHexDigit else { return nil }
+            }
+        }
+        self.rawValue = lowered
+    }
+
+    private init(uncheckedRawValue: String) { self.rawValue = uncheckedRawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = RecordID(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad record id"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(self.rawValue)
+    }
+
+    public static func < (lhs: RecordID, rhs: RecordID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { self.rawValue }
+}

@@ -1,0 +1,73 @@
+/// How a forwarded request ended, appended after the response completed (or failed) under the decision record's id.
+///
+/// Like `DecisionRecord`, it holds only numbers and codes.
+public struct RequestOutcome: Sendable, Hashable, Codable {
+    /// The decision record this completes.
+    public var id: RecordID
+    public var time: String
+    /// What the vendor answered (nil when it never answered).
+    public var upstreamStatus: Int?
+    /// What the caller got.
+    public var status: Int?
+    /// Response bytes sent to the caller.
+    public var bytesOut: Int
+    public var streamed: Bool
+    public var upstreamMs: Double?
+    public var totalMs: Double
+    /// Nil on success; e.g. `upstream.timeout`, `client.disconnected`.
+    public var error: ReasonCode?
+
+    public init(
+        id: RecordID, time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), upstreamStatus: Int?,
+        status: Int?, bytesOut: Int, streamed: Bool = false, upstreamMs: Double?, totalMs: Double,
+        error: ReasonCode? = nil
+    ) {
+        self.id = id
+        self.time = time
+        self.upstreamStatus = upstreamStatus
+        self.status = status
+        self.bytesOut = bytesOut
+        self.streamed = streamed
+        self.upstreamMs = upstreamMs
+        self.totalMs = totalMs
+        self.error = error
+    }
+}
+
+/// A reviewer's action on a quarantined body: reveal, release or deny. Appended to the review log.
+public struct ReviewEvent: Sendable, Hashable, Codable {
+    public enum Action: String, Sendable, Hashable, Codable {
+        /// The body was decrypted and shown to the reviewer.
+        case reveal
+        /// A one-time release token was issued.
+        case release
+        /// The body was marked as a true positive; no release will be issued.
+        case deny
+        /// The quarantined body was deleted (retention or operator).
+        case purge
+    }
+
+    /// The blocked record the action concerns.
+    public var id: RecordID
+    public var time: String
+    public var action: Action
+    public var reviewer: String
+    /// The reviewer's stated reason (cut to 128 characters; it is the reviewer's own text, never the body's).
+    public var reason: String?
+    /// For `release`: the token's id (never the token) and its expiry.
+    public var tokenID: String?
+    public var expires: String?
+
+    public init(
+        id: RecordID, time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), action: Action,
+        reviewer: String, reason: String? = nil, tokenID: String? = nil, expires: String? = nil
+    ) {
+        self.id = id
+        self.time = time
+        self.action = action
+        self.reviewer = SafeLabel.clean(reviewer)
+        self.reason = SafeLabel.clean(reason)
+        self.tokenID = SafeLabel.clean(tokenID, limit: 64)
+        self.expires = expires
+    }
+}

@@ -1,0 +1,63 @@
+/// Bounds for the short, operator-meaningful strings a record may hold (user names, model names, paths).
+///
+/// A decision record has no field that can carry a request body, and every free string in it passes through
+/// `SafeLabel.clean`: at most `maxLength` characters, control characters replaced by `?`. That bounds what a
+/// mistaken caller could smuggle in (a prompt cannot fit in 128 characters with its meaning intact, and nothing
+/// multi-line survives).
+public enum SafeLabel {
+    /// The longest label a record keeps; longer input is cut and marked with `…`.
+    public static let maxLength = 128
+
+    /// `text` cut to `limit` characters, control characters replaced by `?`.
+    public static func clean(_ text: String, limit: Int = SafeLabel.maxLength) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == limit {
+                out.append("…")
+                break
+            }
+            out.unicodeScalars.append(scalar.properties.generalCategory == .control ? "?" : scalar)
+            count += 1
+        }
+        return out
+    }
+
+    /// `clean` for optional values.
+    public static func clean(_ text: String?, limit: Int = SafeLabel.maxLength) -> String? {
+        text.map { clean($0, limit: limit) }
+    }
+
+    /// A request target without its query string (queries can carry tokens), cleaned.
+    public static func path(_ target: String) -> String {
+        let pathOnly = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return clean(String(pathOnly), limit: 256)
+    }
+}
+
+/// A machine-readable reason such as `rule_match`, `auth.missing_key` or `upstream.timeout`.
+///
+/// Only `[a-z0-9_.:-]` survive (anything else becomes `_`) and at most 64 characters, so a reason can never hold
+/// free text, let alone a value from the body.
+public struct ReasonCode: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public let rawValue: String
+
+    public init(_ text: String) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_.:-")
+        let mapped = text.lowercased().prefix(64).map { allowed.contains($0) ? $0 : "_" }
+        self.rawValue = mapped.isEmpty ? "unspecified" : String(mapped)
+    }
+
+    public init(stringLiteral value: String) { self.init(value) }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(self.rawValue)
+    }
+
+    public var description: String { self.rawValue }
+}

@@ -1,0 +1,202 @@
+import ArgumentParser
+import Foundation
+import GatewayAudit
+
+/// `gatewayctl log [list] | show ID [--reveal] | verify`: read, reveal and verify the decision log.
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Show decision records, reveal quarantined bodies, verify the log's integrity.",
+        subcommands: [List.self, Show.self, Verify.self],
+        defaultSubcommand: List.self
+    )
+
+    /// Where the audit files are; the one place paths are resolved (`AuditLocation`).
+    struct Location: ParsableArguments {
+        @Option(name: .long, help: "The audit directory (default: var/audit).") var dir: String = AuditLocation.defaultDirectory
+        @Option(name: .long, help: "The audit key file (default: <dir>/../keys/audit.key).") var keyFile: String?
+        @Option(name: .long, help: "The quarantine key file (default: <dir>/../keys/quarantine.key).")
+        var quarantineKeyFile: String?
+
+        var resolved: AuditLocation {
+            AuditLocation(directory: self.dir, keyFile: self.keyFile, quarantineKeyFile: self.quarantineKeyFile)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "A table of recent records.")
+        @OptionGroup var location: Location
+        @Option(name: .long, help: "allow, redact, block, refused, error, released (repeatable).") var decision: [String] = []
+        @Option(name: .long) var user: String?
+        @Option(name: .long) var role: String?
+        @Option(name: .long, help: "A rule id found in the body.") var rule: String?
+        @Option(name: .long, help: "A finding category (secret, personal, payment, …).") var category: String?
+        @Option(name: .long, help: "Records newer than this: 24h, 30m, 7d, or a UTC time.") var since: String?
+        @Option(name: .long, help: "Records older than this (same forms).") var until: String?
+        @Option(name: .long, help: "At most this many (the newest).") var limit: Int = 50
+        @Flag(name: .long, help: "Keep printing new records as they are written.") var follow = false
+        @Flag(name: .long, help: "One JSON record per line (for jq or a SIEM shipper).") var json = false
+
+        func run() throws {
+            let filter = try self.makeFilter()
+            let location = self.location.resolved
+            var seen = Set<RecordID>()
+            let views = AuditReader.views(location: location).filter { filter.matches($0.record) }
+            if !self.json { print(LogTable.header) }
+            for view in views.suffix(self.limit) { try self.emit(view) }
+            seen.formUnion(views.map(\.record.id))
+            while self.follow {
+                Thread.sleep(forTimeInterval: 0.5)
+                for view in AuditReader.views(location: location) where !seen.contains(view.record.id) && filter.matches(view.record) {
+                    seen.insert(view.record.id)
+                    try self.emit(view)
+                }
+            }
+        }
+
+        private func emit(_ view: RecordView) throws {
+            if self.json { print(try LogTable.json(view)) } else { print(LogTable.row(view)) }
+            fflush(nil)
+        }
+
+        private func makeFilter() throws -> RecordFilter {
+            let decisions = try self.decision.map { text -> Decision in
+                guard let decision = Decision(rawValue: text) else {
+                    throw ValidationError("unknown decision '\(text)' (\(Decision.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                return decision
+            }
+            return RecordFilter(
+                decisions: Set(decisions), user: self.user, role: self.role, rule: self.rule, category: self.category,
+                since: try self.since.map(LogTable.parseTime), until: try self.until.map(LogTable.parseTime)
+            )
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The whole record; --reveal decrypts a quarantined body.")
+        @OptionGroup var location: Location
+        @Argument(help: "The record id.") var id: String
+        @Flag(name: .long, help: "Decrypt the quarantined body (recorded in the review log, naming you).") var reveal = false
+        @Option(name: .long, help: "Your name, recorded with the reveal.") var reviewer: String?
+        @Option(name: .long, help: "Why you reveal it.") var reason: String?
+
+        func run() throws {
+            guard let id = RecordID(self.id) else { throw ValidationError("'\(self.id)' is not a record id") }
+            let location = self.location.resolved
+            let reveal = self.reveal
+            let reviewer = self.reviewer
+            let reason = self.reason
+            try runBlocking { try await Self.show(id, location: location, reveal: reveal, reviewer: reviewer, reason: reason) }
+        }
+
+        private static func show(_ id: RecordID, location: AuditLocation, reveal: Bool, reviewer: String?, reason: String?) async throws {
+            guard let view = AuditReader.views(location: location).first(where: { $0.record.id == id }) else {
+                throw ValidationError("no record \(id) in \(location.directory)")
+            }
+            print(try LogTable.json(view, pretty: true))
+            guard reveal else { return }
+            guard let reviewer, !reviewer.isEmpty else { throw ValidationError("--reveal needs --reviewer NAME") }
+            let desk = try ReviewCommand.desk(location)
+            let log = try await AuditLog.open(location.reviewLog)
+            do {
+                let body = try await desk.reveal(id, reviewer: reviewer, reason: reason, log: log)
+                try await log.close()
+                FileHandle.standardError.write(Data("--- quarantined body (reveal recorded for \(reviewer)) ---\n".utf8))
+                FileHandle.standardOutput.write(Data(body))
+                print()
+            } catch {
+                try? await log.close()
+                throw error
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every record's MAC, the chain and the checkpoints; name the first bad record.",
+            discussion: "Exit status: 0 intact; 2 malformed; 3 edited (MAC); 4 foreign key; 5 deleted/inserted/reordered; 6 truncated or checkpoint mismatch; 1 other error."
+        )
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let location = self.location.resolved
+            let key: KeyFile
+            do {
+                guard let loaded = try KeyFile.load(path: location.keyFile) else { throw ExitCode(1) }
+                key = loaded
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            var worst: Int32 = 0
+            for directory in [location.directory, location.reviewDirectory] where FileManager.default.fileExists(atPath: directory) {
+                let report = AuditVerifier(directory: directory, key: key.bytes).verify()
+                for note in report.notes { print("note: \(note)") }
+                if let failure = report.failure {
+                    print("FAIL \(directory): \(failure)")
+                    worst = worst == 0 ? failure.kind.exitCode : worst
+                } else {
+                    print("OK \(directory): \(report.records) records, \(report.checkpoints) checkpoints, \(report.segments) segments")
+                }
+            }
+            if worst != 0 { throw ExitCode(worst) }
+        }
+    }
+}
+
+/// Runs async library work from a synchronous command (the root command is synchronous).
+func runBlocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.set(.success(try await work())) } catch { box.set(.failure(error)) }
+        done.signal()
+    }
+    done.wait()
+    return try box.get()
+}
+
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+
+    func set(_ value: Result<T, any Error>) { self.lock.withLock { self.result = value } }
+    func get() throws -> T { try self.lock.withLock { self.result! }.get() }
+}
+
+/// Rendering for `gatewayctl log`.
+enum LogTable {
+    static let header = "TIME                      USER             ROLE         DECISION  PROVIDER/MODEL              RULES"
+
+    static func row(_ view: RecordView) -> String {
+        let record = view.record
+        let rules = Set(record.findings.map(\.ruleID)).sorted().joined(separator: ",")
+        let target = [record.provider ?? "-", record.model ?? "-"].joined(separator: "/")
+        let decision = record.decision.rawValue + (record.quarantined ? "*" : "")
+        return [
+            pad(record.time, 26), pad(record.identity?.user ?? "-", 17), pad(record.identity?.role ?? "-", 13),
+            pad(decision, 10), pad(target, 28), rules.isEmpty ? "-" : rules,
+        ].joined()
+    }
+
+    static func json(_ view: RecordView, pretty: Bool = false) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(view), as: UTF8.self)
+    }
+
+    /// `24h`, `30m`, `7d`, `90s` before now, or a UTC time as records print it.
+    static func parseTime(_ text: String) throws -> Date {
+        if let date = UTCTime.parse(text) { return date }
+        let units: [Character: TimeInterval] = ["d": 86_400, "h": 3_600, "m": 60, "s": 1]
+        guard let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value >= 0 else {
+            throw ValidationError("'\(text)' is neither a duration like 24h nor a time like 2025-01-31T12:00:00.000Z")
+        }
+        return Date().addingTimeInterval(-value * scale)
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? String(text.prefix(width - 1)) + " " : text + String(repeating: " ", count: width - text.count)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import GatewayAudit
+
+@Suite("Writer: durability, group commit, recovery")
+struct DurabilityTests {
+    @Test func concurrentAppendsShareFsyncsAndKeepTheChain() async throws {
+        let location = temporaryLocation()
+        var configuration = AuditLogConfiguration(location: location)
+        configuration.maxSegmentBytes = 16_000
+        let log = try await AuditLog.open(configuration)
+        let receipts = try await withThrowingTaskGroup(of: AppendReceipt.self) { group in
+            for index in 0..<300 { group.addTask { try await log.append(sampleRecord(user: "u\(index)")) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let batches = await log.batches
+        try await log.close()
+        #expect(batches < 300, "group commit should share fsyncs, got \(batches) batches")
+        #expect(Set(receipts.map(\.seq)).count == 300)
+        let report = try verify(location)
+        #expect(report.ok, "\(String(describing: report.failure))")
+        #expect(report.records == 300)
+        #expect(report.segments > 1)
+    }
+
+    @Test func tornLastLineIsSetAsideAndTheChainContinues() async throws {
+        let location = temporaryLocation()
+        let log = try await AuditLog.open(AuditLogConfiguration(location: location))
+        for _ in 0..<3 { try await log.append(sampleRecord()) }
+        // Simulate kill -9 mid-write: no close, a partial line at the end.
+        let path = segmentPath(location, 1)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"kind\":\"record\",\"seq\":4,\"pre".utf8))
+        try handle.close()
+        // The dead process's lock goes away with it; here we close the descriptor without a checkpoint.
+        await log.abandonForTesting()
+        let reopened = try await AuditLog.open(AuditLogConfiguration(location: location))
+        #expect(reopened.startup.tornFile == path + ".torn")
+        #expect(reopened.startup.recoveredSegment == 1)
+        #expect(reopened.startup.lastSeq == 3)
+        try await reopened.append(sampleRecord())
+        try await reopened.close()
+        let report = try verify(location)
+        #expect(report.ok, "\(String(describing: report.failure))")
+        #expect(report.records == 4)
+        #expect(report.notes.contains { $0.contains(".torn") })
+    }
+
+    @Test func writeFailureMakesTheLogUnhealthyUntilItRecovers() async throws {
+        let location = temporaryLocation()
+        let faults = FaultInjector()
+        var configuration = AuditLogConfiguration(location: location)
+        configuration.faults = faults
+        configuration.recoveryInterval = .milliseconds(20)
+        let log = try await AuditLog.open(configuration)
+        try await log.append(sampleRecord())
+        faults.fail(.fsync)
+        await #expect(throws: AuditError.self) { try await log.append(sampleRecord()) }
+        #expect(!log.isHealthy)
+        await #expect(throws: AuditError.unavailable) { try await log.append(sampleRecord()) }
+        faults.fail(.write)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!log.isHealthy)  // still failing
+        faults.clear()
+        for _ in 0..<100 where !log.isHealthy { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(log.isHealthy)
+        try await log.append(sampleRecord())
+        try await log.close()
+        let report = try verify(location)
+        #expect(report.ok, "\(String(describing: report.failure))")
+        #expect(report.records == 2)  // the failed append left nothing behind
+    }
+
+    @Test func secondWriterIsRefused() async throws {
+        let location = temporaryLocation()
+        let log = try await AuditLog.open(AuditLogConfiguration(location: location))
+        await #expect(throws: AuditError.locked(path: location.directory)) {
+            _ = try await AuditLog.open(AuditLogConfiguration(location: location))
+        }
+        try await log.close()
+    }
+
+    @Test func keyInsideTheLogDirectoryIsRefused() async throws {
+        let location = temporaryLocation()
+        let configuration = AuditLogConfiguration(directory: location.directory, keyFile: location.directory + "/k.key")
+        await #expect(throws: AuditError.self) { _ = try await AuditLog.open(configuration) }
+    }
+
+    @Test func keyFileIsCreated0600() throws {
+        let location = temporaryLocation()
+        let key = try KeyFile.loadOrCreate(path: location.keyFile)
+        let attributes = try FileManager.default.attributesOfItem(atPath: location.keyFile)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try KeyFile.loadOrCreate(path: location.keyFile).bytes == key.bytes)
+    }
+}
