@@ -51,7 +51,7 @@ struct GatewayDaemon: AsyncParsableCommand {
 
         let runtime: GatewayRuntime
         do {
-            runtime = try GatewayRuntime.build(configuration: configuration)
+            runtime = try await GatewayRuntime.build(configuration: configuration)
         } catch {
             Self.fail("gatewayd: cannot start:\n\(error)")
         }

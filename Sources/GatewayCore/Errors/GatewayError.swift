@@ -19,7 +19,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType
         case headersTooLarge, rateLimited, blockedByPolicy
         case upstreamUnavailable, upstreamTimeout, upstreamProtocol
-        case internalFailure, shuttingDown
+        case internalFailure, shuttingDown, auditUnavailable
     }
 
     public let kind: Kind
@@ -40,7 +40,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
             .client
         case .forbidden, .blockedByPolicy: .policy
         case .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .upstream
-        case .internalFailure, .shuttingDown: .internal
+        case .internalFailure, .shuttingDown, .auditUnavailable: .internal
         }
     }
 
@@ -58,7 +58,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         case .upstreamUnavailable, .upstreamProtocol: .badGateway
         case .upstreamTimeout: .gatewayTimeout
         case .internalFailure: .internalServerError
-        case .shuttingDown: .serviceUnavailable
+        case .shuttingDown, .auditUnavailable: .serviceUnavailable
         }
     }
 

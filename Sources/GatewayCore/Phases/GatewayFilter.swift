@@ -6,6 +6,8 @@ public struct RequestBody: Sendable {
     public var bytes: ByteBuffer
     public var contentType: String?
     public var contentEncoding: String?
+    /// A reviewer's release token presented with `x-gateway-release`.
+    public var releaseToken: String?
 }
 
 /// One plug-in to the request phases. Every hook has a default that does nothing, so a filter implements only

@@ -12,7 +12,7 @@ enum HeaderHygiene {
     /// The caller's credentials and anything a vendor could use to learn the client's network position.
     static let callerOnly: Set<String> = [
         "authorization", "x-api-key", "api-key", "cookie", "forwarded", "x-forwarded-for", "x-forwarded-host",
-        "x-forwarded-proto", "x-real-ip", "via",
+        "x-forwarded-proto", "x-real-ip", "via", "x-gateway-release",
     ]
     /// Recomputed by the gateway.
     static let recomputed: Set<String> = ["host", "content-length", "expect"]

@@ -1,3 +1,4 @@
+import GatewayAudit
 import GatewayConfig
 import GatewayRules
 import GatewayTLS
@@ -41,7 +42,7 @@ public struct RequestContext: Sendable {
     /// The `model` named in the body, when the body is JSON and names one.
     public var model: String?
     /// Set by the inspect-body phase: allow, redact or block, with findings.
-    public var decision: Decision?
+    public var decision: GatewayRules.Decision?
     /// Bytes received from the caller, and bytes forwarded after inspection.
     public var requestBytes = 0
     public var forwardedBytes = 0
@@ -53,6 +54,16 @@ public struct RequestContext: Sendable {
     public var streamed = false
     /// The failure that ended the request, if any.
     public var error: GatewayError?
+    /// How long the inspect-body phase took.
+    public var inspectDuration: Duration?
+    /// When the request was handed to the vendor; nil when it never was.
+    public var upstreamStartedAt: ContinuousClock.Instant?
+    /// Whether the request was forwarded to the vendor.
+    public var forwarded: Bool { self.upstreamStartedAt != nil }
+    /// The decision record written for this request.
+    public var auditRecordID: RecordID?
+    /// The reviewer's release under which a blocked body was forwarded once.
+    public var release: ReleaseGrant?
 
     public init(
         requestID: String, method: String, target: String, clientAddress: String?, tls: TLSHandshakeDetails?,

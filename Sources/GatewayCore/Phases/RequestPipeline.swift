@@ -7,6 +7,7 @@ public struct RequestPipeline: Sendable {
     let configuration: GatewayConfiguration
     let filters: [any GatewayFilter]
     let metrics: GatewayMetrics
+    let audit: AuditTrail
 
     /// Phase 1: who is calling.
     func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
@@ -28,8 +29,33 @@ public struct RequestPipeline: Sendable {
     }
 
     /// Phase 3: the whole body, inspected (and maybe rewritten) before anything leaves.
+    ///
+    /// A body blocked by policy may still go out once, unchanged, when the caller presents a reviewer's release
+    /// token (`x-gateway-release`) bound to exactly this body and this sender.
     func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {
-        for filter in self.filters { try await filter.inspectBody(&body, context: &context) }
+        let original = body
+        let started = ContinuousClock.now
+        defer { context.inspectDuration = ContinuousClock.now - started }
+        do {
+            for filter in self.filters { try await filter.inspectBody(&body, context: &context) }
+        } catch let error where error.kind == .blockedByPolicy && context.decision?.isBlocked == true {
+            guard let token = original.releaseToken else { throw error }
+            context.release = try self.audit.redeem(
+                token: token, body: Array(original.bytes.readableBytesView), identity: context.identity
+            )
+            body = original
+        }
+    }
+
+    /// Between phases 4 and the vendor: the decision record is made durable before anything is sent.
+    func recordForwarded(context: inout RequestContext) async throws(GatewayError) {
+        try await self.audit.recordForwarded(&context)
+    }
+
+    /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
+    /// Returns the error to answer with (503 when the record could not be written).
+    func recordRefused(_ error: GatewayError, context: inout RequestContext, body: ByteBuffer?) async -> GatewayError {
+        await self.audit.recordRefused(error, context: &context, body: body.map { Array($0.readableBytesView) })
     }
 
     /// Phase 4: the head the vendor gets: headers cleaned, vendor key injected, filters last.
@@ -72,6 +98,7 @@ public struct RequestPipeline: Sendable {
         if let error = context.error, error.source == .upstream {
             self.metrics.upstreamError(provider: context.provider?.name ?? "none", kind: error.kind.rawValue)
         }
+        self.audit.recordOutcome(context)
         for filter in self.filters { filter.complete(context: context) }
     }
 }

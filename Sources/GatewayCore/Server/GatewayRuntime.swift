@@ -27,7 +27,7 @@ public struct GatewayRuntime: Sendable {
     public static func build(
         configuration: GatewayConfiguration, extraFilters: [any GatewayFilter] = [],
         fingerprintKey: [UInt8] = Crypto.randomBytes(count: 32)
-    ) throws -> GatewayRuntime {
+    ) async throws -> GatewayRuntime {
         var problems: [String] = []
         let tls = configuration.listen.tls
         var serverTLS: TLSContext? = nil
@@ -78,7 +78,15 @@ public struct GatewayRuntime: Sendable {
         } catch {
             problems.append("keys.file (\(configuration.keys.file)): cannot read the keys file: \(error)")
         }
-        guard problems.isEmpty, let serverTLS, let inspector, let keys else { throw StartupError(problems: problems) }
+        var audit: AuditTrail? = nil
+        do {
+            audit = try await AuditTrail.open(configuration: configuration)
+        } catch {
+            problems.append("audit (\(configuration.audit.directory)): cannot open the decision log: \(error)")
+        }
+        guard problems.isEmpty, let serverTLS, let inspector, let keys, let audit else {
+            throw StartupError(problems: problems)
+        }
         let metrics = GatewayMetrics()
         let rolePolicies = configuration.rolePolicy.roles.mapValues { $0.categoryPolicy(base: .default) }
         let access = AccessFilter(
@@ -93,7 +101,8 @@ public struct GatewayRuntime: Sendable {
             }
         )
         let pipeline = RequestPipeline(
-            configuration: configuration, filters: [access, classification] + extraFilters, metrics: metrics
+            configuration: configuration, filters: [access, classification] + extraFilters, metrics: metrics,
+            audit: audit
         )
         return GatewayRuntime(
             configuration: configuration, serverTLS: serverTLS, upstreamTLS: upstreamTLS, pipeline: pipeline,

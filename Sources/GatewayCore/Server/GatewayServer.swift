@@ -42,7 +42,8 @@ public final class GatewayServer: Sendable {
         let listener = try await self.bindListener(configuration)
         let admin = try await AdminServer.bind(
             host: configuration.admin.address, port: configuration.admin.port, group: self.group,
-            metrics: self.runtime.metrics, isReady: { [registry] in !registry.isDraining }
+            metrics: self.runtime.metrics,
+            isReady: { [registry, audit = runtime.pipeline.audit] in !registry.isDraining && audit.isHealthy }
         )
         onBound(BoundPorts(listener: listener.channel.localAddress?.port ?? 0, admin: admin.localAddress?.port ?? 0))
         self.logger.info(
@@ -84,12 +85,20 @@ public final class GatewayServer: Sendable {
             }
         }
         try? await admin.close()
+        await self.runtime.pipeline.audit.close()  // the shutdown checkpoint seals the log
         self.logger.info("gateway stopped")
     }
 
     /// Re-reads the keys file when it changes, so `gatewayctl keys create/revoke` take effect within a second.
     private func watchKeys() async {
+        var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
+            if ContinuousClock.now - lastPurge > .seconds(3600) {
+                // Quarantined bodies past their retention are deleted.
+                lastPurge = .now
+                let purged = self.runtime.pipeline.audit.quarantine.purge()
+                if !purged.isEmpty { self.logger.info("quarantine purged", metadata: ["bodies": "\(purged.count)"]) }
+            }
             do {
                 if try self.runtime.keys.reloadIfChanged() {
                     self.logger.info("gateway keys reloaded", metadata: ["keys": "\(self.runtime.keys.count)"])

@@ -71,6 +71,7 @@ struct ProxyConnection {
         watcher: ExchangeWatcher
     ) async -> Continuation {
         var bodyRead = false
+        var received: ByteBuffer? = nil  // the body as the caller sent it: a blocked one goes to quarantine
         do {
             try await self.pipeline.authenticate(head, context: &context)
             try await self.pipeline.route(head, context: &context)
@@ -79,26 +80,30 @@ struct ProxyConnection {
             }
             var body = try await self.readBody(head, parts: &parts, context: &context)
             bodyRead = true
+            received = body.bytes
+            body.releaseToken = head.headers.first(name: "x-gateway-release")
             let originalEncoding = body.contentEncoding
             try await self.pipeline.inspectBody(&body, context: &context)
             context.forwardedBytes = body.bytes.readableBytes
             let upstreamHead = try self.pipeline.upstreamRequest(
                 head, body: body, originalEncoding: originalEncoding, context: &context
             )
+            try await self.pipeline.recordForwarded(context: &context)
             return await self.forward(
                 upstreamHead, body: body.bytes, request: head, outbound: outbound, context: &context,
                 watcher: watcher
             )
         } catch let error as GatewayError {
-            context.error = error
+            let answer = await self.pipeline.recordRefused(error, context: &context, body: received)
+            context.error = answer
             let keepAlive = bodyRead && head.isKeepAlive
-            await self.respond(error, outbound: outbound, context: &context, keepAlive: keepAlive)
+            await self.respond(answer, outbound: outbound, context: &context, keepAlive: keepAlive)
             return keepAlive ? .keepAlive : .close
         } catch {
             // Reading the body failed (bad chunking, the caller left): answer if we can, then close.
             let failure = GatewayError(.badRequest, "The request could not be read: \(error)")
-            context.error = failure
-            await self.respond(failure, outbound: outbound, context: &context, keepAlive: false)
+            context.error = await self.pipeline.recordRefused(failure, context: &context, body: nil)
+            await self.respond(context.error!, outbound: outbound, context: &context, keepAlive: false)
             return .close
         }
     }
@@ -150,6 +155,7 @@ struct ProxyConnection {
         let exchange = UpstreamExchange(head: upstreamHead, body: body)
         guard watcher.begin(exchange) else { return .close }  // the caller already left
         defer { watcher.end() }
+        context.upstreamStartedAt = .now
         do {
             try await pool.send(exchange)
         } catch {
@@ -245,8 +251,8 @@ struct ProxyConnection {
         var context = RequestContext(
             requestID: Self.newRequestID(), method: "", target: "", clientAddress: clientAddress, tls: self.tls.details
         )
-        context.error = failure
-        await self.respond(failure, outbound: outbound, context: &context, keepAlive: false)
+        context.error = await self.pipeline.recordRefused(failure, context: &context, body: nil)
+        await self.respond(context.error!, outbound: outbound, context: &context, keepAlive: false)
         self.pipeline.complete(context: context)
     }
 

@@ -1,0 +1,195 @@
+import Foundation
+import GatewayAudit
+import GatewayConfig
+import GatewayCrypto
+import GatewayRules
+
+/// The gateway's side of the decision records: it turns a `RequestContext` into records, keeps blocked bodies in
+/// quarantine, and redeems reviewers' release tokens.
+///
+/// Durability is the contract: a request is forwarded only after its decision record is on disk, and a refusal is
+/// answered only after its record is on disk. When records cannot be written the gateway answers 503 and forwards
+/// nothing until the log recovers (it retries by itself).
+final class AuditTrail: Sendable {
+    let log: AuditLog
+    let quarantine: Quarantine
+    let ledger: ReleaseLedger
+    let instance: String
+    let ruleSetHash: String
+    let policyHash: String
+
+    init(log: AuditLog, quarantine: Quarantine, ledger: ReleaseLedger, instance: String, ruleSetHash: String, policyHash: String) {
+        self.log = log
+        self.quarantine = quarantine
+        self.ledger = ledger
+        self.instance = instance
+        self.ruleSetHash = ruleSetHash
+        self.policyHash = policyHash
+    }
+
+    /// Opens the log (repairing a torn tail), the quarantine and the release ledger under `audit.directory`.
+    static func open(configuration: GatewayConfiguration) async throws -> AuditTrail {
+        let location = AuditLocation(directory: configuration.audit.directory.absolute)
+        let log = try await AuditLog.open(AuditLogConfiguration(location: location))
+        return AuditTrail(
+            log: log, quarantine: try Quarantine(location: location), ledger: ReleaseLedger(location: location),
+            instance: ProcessInfo.processInfo.hostName + ":" + String(configuration.listen.port),
+            ruleSetHash: Self.digest(ofFilesIn: configuration.rules.directory.absolute),
+            policyHash: Self.digest(ofFile: configuration.policy.file.absolute)
+        )
+    }
+
+    var isHealthy: Bool { self.log.isHealthy }
+
+    // MARK: - Records
+
+    /// Writes the record of a request about to be forwarded; returns once it is durable.
+    /// - Throws: `.auditUnavailable` (503) when it cannot be written; the request must then not be forwarded.
+    func recordForwarded(_ context: inout RequestContext) async throws(GatewayError) {
+        let decision: GatewayAudit.Decision =
+            if context.release != nil { .released } else {
+                switch context.decision?.verdict {
+                case .redact: .redact
+                default: .allow
+                }
+            }
+        let reason: ReasonCode =
+            switch decision {
+            case .released: "review.released"
+            case .redact: "rule_match.redacted"
+            default: context.decision?.findings.isEmpty == false ? "rule_match.allowed" : "clean"
+            }
+        var record = self.record(for: context, decision: decision, reason: reason, status: nil)
+        record.bytesForwarded = context.forwardedBytes
+        if let grant = context.release {
+            record.release = ReleaseReference(blockedRecord: grant.recordID, tokenID: grant.tokenID, reviewer: grant.reviewer)
+        }
+        do {
+            try await self.log.append(record)
+        } catch {
+            throw Self.unavailable
+        }
+        context.auditRecordID = record.id
+    }
+
+    /// Writes the record of a refused or failed request before it is answered, quarantining a blocked body.
+    /// Returns the error to answer with: the same one, or 503 when the record could not be written.
+    func recordRefused(_ error: GatewayError, context: inout RequestContext, body: [UInt8]?) async -> GatewayError {
+        let decision: GatewayAudit.Decision =
+            switch error.kind {
+            case .blockedByPolicy: context.decision?.isBlocked == true ? .block : .error
+            case .internalFailure, .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .error
+            default: .refused
+            }
+        var record = self.record(
+            for: context, decision: decision, reason: ReasonCode(Self.reason(for: error)), status: Int(error.status.code)
+        )
+        if decision == .block, let body, !body.isEmpty {
+            let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
+            record.quarantined = (try? self.quarantine.store(body: body, recordID: record.id, sender: sender)) != nil
+        }
+        do {
+            try await self.log.append(record)
+            context.auditRecordID = record.id
+            return error
+        } catch {
+            return Self.unavailable
+        }
+    }
+
+    /// Appends the outcome of a forwarded request (status, bytes, timings). Not awaited by the caller: the
+    /// decision record already made the request accountable; this one completes it.
+    func recordOutcome(_ context: RequestContext) {
+        guard let id = context.auditRecordID, context.forwarded else { return }
+        let total = Self.milliseconds(ContinuousClock.now - context.startedAt)
+        let upstream = context.upstreamStartedAt.map { Self.milliseconds(ContinuousClock.now - $0) }
+        let outcome = RequestOutcome(
+            id: id, upstreamStatus: context.upstreamStatus, status: context.responseStatus,
+            bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
+            error: context.error.map { ReasonCode(Self.reason(for: $0)) }
+        )
+        let log = self.log
+        Task { _ = try? await log.append(outcome) }
+    }
+
+    private func record(
+        for context: RequestContext, decision: GatewayAudit.Decision, reason: ReasonCode, status: Int?
+    ) -> DecisionRecord {
+        let findings: [FindingSummary] = (context.decision?.findings ?? []).map { (finding: Finding) in
+            FindingSummary(
+                ruleID: finding.ruleID, category: finding.category.rawValue, type: finding.type,
+                location: finding.location, confidence: finding.confidence, fingerprint: finding.fingerprint,
+                preview: finding.preview, action: finding.action.rawValue
+            )
+        }
+        return DecisionRecord(
+            requestID: context.requestID, instance: self.instance, clientAddress: context.clientAddress,
+            identity: context.identity.map {
+                Identity(user: $0.user, role: $0.role, keyID: $0.keyID, certificateFingerprint: $0.certificateFingerprint)
+            },
+            provider: context.provider?.name, method: context.method, target: context.target, model: context.model,
+            decision: decision, reason: reason, status: status, findings: FindingSummary.aggregate(findings),
+            bytesIn: context.requestBytes, inspectMs: context.inspectDuration.map(Self.milliseconds),
+            ruleSetHash: self.ruleSetHash, policyHash: self.policyHash
+        )
+    }
+
+    // MARK: - Release
+
+    /// Redeems a reviewer's release token for exactly this body and sender.
+    func redeem(token: String, body: [UInt8], identity: CallerIdentity?) throws(GatewayError) -> ReleaseGrant {
+        let sender = Sender(user: identity?.user ?? "anonymous", keyID: identity?.keyID)
+        do {
+            return try self.ledger.redeem(token: token, body: body, sender: sender)
+        } catch {
+            throw GatewayError(.forbidden, "The release token was not accepted (\(error)); the request stays blocked.")
+        }
+    }
+
+    func close() async { try? await self.log.close() }
+
+    // MARK: - Helpers
+
+    static let unavailable = GatewayError(
+        .auditUnavailable, "The gateway cannot write its decision records right now; nothing was sent. Retry shortly."
+    )
+
+    static func reason(for error: GatewayError) -> String {
+        switch error.kind {
+        case .blockedByPolicy: "rule_match.blocked"
+        case .unauthorized: "auth.refused"
+        case .forbidden: "access.forbidden"
+        case .rateLimited: "access.rate_limited"
+        default: error.source.rawValue + "." + error.kind.rawValue
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3)
+    }
+
+    /// SHA-256 over the rule files (names and contents, sorted), so a record names the exact rules in force.
+    static func digest(ofFilesIn directory: String) -> String {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".yaml") || $0.hasSuffix(".yml")
+        }.sorted()
+        var bytes: [UInt8] = []
+        for name in names {
+            bytes += Array(name.utf8) + [0]
+            bytes += (FileManager.default.contents(atPath: directory + "/" + name).map(Array.init) ?? []) + [0]
+        }
+        return Crypto.hex(Crypto.sha256(bytes))
+    }
+
+    static func digest(ofFile path: String) -> String {
+        Crypto.hex(Crypto.sha256(FileManager.default.contents(atPath: path).map(Array.init) ?? []))
+    }
+}
+
+extension Double {
+    fileprivate func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
+    }
+}
