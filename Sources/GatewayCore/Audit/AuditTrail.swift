@@ -28,9 +28,12 @@ final class AuditTrail: Sendable {
     }
 
     /// Opens the log (repairing a torn tail), the quarantine and the release ledger under `audit.directory`.
-    static func open(configuration: GatewayConfiguration) async throws -> AuditTrail {
+    /// - Parameter faults: makes the log's file operations fail on demand (tests and drills only).
+    static func open(configuration: GatewayConfiguration, faults: FaultInjector? = nil) async throws -> AuditTrail {
         let location = AuditLocation(directory: configuration.audit.directory.absolute)
-        let log = try await AuditLog.open(AuditLogConfiguration(location: location))
+        var logConfiguration = AuditLogConfiguration(location: location)
+        logConfiguration.faults = faults
+        let log = try await AuditLog.open(logConfiguration)
         return AuditTrail(
             log: log, quarantine: try Quarantine(location: location), ledger: ReleaseLedger(location: location),
             instance: ProcessInfo.processInfo.hostName + ":" + String(configuration.listen.port),

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAccess
+import GatewayAudit
 import GatewayConfig
 import GatewayCrypto
 import GatewayRules
@@ -23,10 +24,12 @@ public struct GatewayRuntime: Sendable {
         public var description: String { self.problems.joined(separator: "\n") }
     }
 
-    /// - Parameter extraFilters: filters that run after the built-in ones (later issues: keys, audit).
+    /// - Parameters:
+    ///   - extraFilters: filters that run after the built-in ones.
+    ///   - auditFaults: makes the decision log's file operations fail on demand (tests and drills only).
     public static func build(
         configuration: GatewayConfiguration, extraFilters: [any GatewayFilter] = [],
-        fingerprintKey: [UInt8] = Crypto.randomBytes(count: 32)
+        fingerprintKey: [UInt8] = Crypto.randomBytes(count: 32), auditFaults: FaultInjector? = nil
     ) async throws -> GatewayRuntime {
         var problems: [String] = []
         let tls = configuration.listen.tls
@@ -80,7 +83,7 @@ public struct GatewayRuntime: Sendable {
         }
         var audit: AuditTrail? = nil
         do {
-            audit = try await AuditTrail.open(configuration: configuration)
+            audit = try await AuditTrail.open(configuration: configuration, faults: auditFaults)
         } catch {
             problems.append("audit (\(configuration.audit.directory)): cannot open the decision log: \(error)")
         }
