@@ -112,7 +112,8 @@ let package = Package(
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: [
-                "GatewayCore", "GatewayTLS", "GatewayAccess", "GatewayConfig", "GatewayRules",
+                "GatewayCore", "GatewayTLS", "GatewayAccess", "GatewayConfig", "GatewayRules", "GatewayAudit",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

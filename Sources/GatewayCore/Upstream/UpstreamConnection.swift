@@ -54,7 +54,12 @@ final class UpstreamConnection: Sendable {
                         let ready = channel.eventLoop.makePromise(of: Void.self)
                         let sync = channel.pipeline.syncOperations
                         if let tls {
-                            try sync.addHandler(try TLSHandler(clientContext: tls, serverHostname: url.host))
+                            // The gateway closes an upstream connection only when it wants nothing more from it
+                            // (timeout, caller gone, not reusable, shutdown): send close_notify but do not wait for
+                            // the vendor's, or a hung vendor delays the 504 and keeps streaming for 5 s more.
+                            try sync.addHandler(
+                                try TLSHandler(clientContext: tls, serverHostname: url.host, shutdownTimeout: .zero)
+                            )
                             try sync.addHandler(HandshakeGate(ready: ready))
                             let timeout = channel.eventLoop.scheduleTask(in: .seconds(Int64(timeouts.tlsSeconds))) {
                                 ready.fail(GatewayError(.upstreamTimeout, "TLS handshake with \(provider.name) timed out"))
@@ -81,10 +86,11 @@ final class UpstreamConnection: Sendable {
         do {
             try await established.1.get()
         } catch let error as GatewayError {
-            established.0.channel.close(promise: nil)
+            // executeThenClose, not just close: an NIOAsyncChannel dropped with its writer unfinished traps.
+            try? await established.0.executeThenClose { _, _ in }
             throw error
         } catch {
-            established.0.channel.close(promise: nil)
+            try? await established.0.executeThenClose { _, _ in }
             throw GatewayError(
                 .upstreamUnavailable, "TLS with \(provider.name) failed; nothing was sent: \(Self.describe(error))"
             )
@@ -150,16 +156,19 @@ final class UpstreamConnection: Sendable {
                     buffering = length.map { $0 <= Self.batchedResponseLimit } ?? false
                 }
                 batch.append(part)
-                let isEnd: Bool
-                if case .end = part { isEnd = true } else { isEnd = false }
-                if buffering && !isEnd { continue }
-                await exchange.response.send(batch)
-                batch.removeAll(keepingCapacity: true)
-                if exchange.isCancelled { return false }
-                if isEnd {
-                    exchange.response.finish()
-                    return keepAlive
+                guard case .end = part else {
+                    if buffering { continue }
+                    await exchange.response.send(batch)
+                    batch.removeAll(keepingCapacity: true)
+                    if exchange.isCancelled { return false }
+                    continue
                 }
+                // The vendor's answer is complete and the connection clean: decide reuse now, so that a caller
+                // leaving from here on can neither close it nor, once reused, break the next exchange on it.
+                let reusable = keepAlive && exchange.connectionDone()
+                await exchange.response.send(batch)
+                exchange.response.finish()
+                return reusable
             }
             throw ChannelError.eof
         } catch {

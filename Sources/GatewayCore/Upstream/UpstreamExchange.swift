@@ -15,7 +15,9 @@ final class UpstreamExchange: Sendable {
     let body: ByteBuffer
     let response = AsyncThrowingChannel<[HTTPClientResponsePart], any Error>()
     private let cancelled = Atomic<Bool>(false)
-    private let onCancel = Mutex<(@Sendable () -> Void)?>(nil)
+    /// What cancelling does to the connection, and whether the connection is already done with this exchange (it
+    /// may then serve another, which a late cancel must not close).
+    private let lifecycle = Mutex<(onCancel: (@Sendable () -> Void)?, connectionDone: Bool)>((nil, false))
 
     init(head: HTTPRequestHead, body: ByteBuffer) {
         self.head = head
@@ -28,12 +30,23 @@ final class UpstreamExchange: Sendable {
     func cancel() {
         guard !self.cancelled.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.response.finish()
-        self.onCancel.withLock { $0 }?()
+        self.lifecycle.withLock { $0.connectionDone ? nil : $0.onCancel }?()
     }
 
     /// Registers what cancelling must do to the connection serving this exchange.
     func whenCancelled(_ action: @escaping @Sendable () -> Void) {
-        self.onCancel.withLock { $0 = action }
+        self.lifecycle.withLock { $0.onCancel = action }
         if self.isCancelled { action() }
+    }
+
+    /// The connection has relayed the whole response and is about to serve others: from now on cancelling this
+    /// exchange (its caller leaving after the response) must not close it. Returns false when the exchange was
+    /// cancelled first; the connection must then not be reused.
+    func connectionDone() -> Bool {
+        self.lifecycle.withLock { state in
+            if self.isCancelled { return false }
+            state.connectionDone = true
+            return true
+        }
     }
 }

@@ -71,7 +71,16 @@ final class UpstreamPool: Sendable {
                 }
             case .wait:
                 if let handedOver = await withCheckedContinuation({ continuation in
-                    self.state.withLock { $0.waiters.append(continuation) }
+                    // Re-checked under the lock: a connection released since `.wait` was decided would otherwise
+                    // sit idle while this waiter waits for a release that may never come.
+                    let retry = self.state.withLock { state in
+                        if state.closed || !state.idle.isEmpty || state.open < self.provider.pool.maxConnections {
+                            return true
+                        }
+                        state.waiters.append(continuation)
+                        return false
+                    }
+                    if retry { continuation.resume(returning: nil) }
                 }) {
                     return handedOver
                 }

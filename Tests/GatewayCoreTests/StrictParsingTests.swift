@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+extension GatewayIntegration {
+    /// Requests that could smuggle a second request past a proxy. Each must be refused with 400 before anything
+    /// is forwarded. If the HTTP parser ever accepts one of them, these tests fail.
+    @Suite("Strict HTTP/1.1 parsing")
+    struct StrictParsing {
+        struct Case: Sendable, CustomTestStringConvertible {
+            let name: String
+            /// The request; `MARKER` is replaced by the test's marker.
+            let raw: String
+            var testDescription: String { self.name }
+        }
+
+        static let body = #"{"model":"gpt-4o","messages":[]}"#
+
+        static let cases: [Case] = [
+            Case(
+                name: "Content-Length with Transfer-Encoding",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+            ),
+            Case(
+                name: "Transfer-Encoding with Content-Length (reverse order)",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nTransfer-Encoding: chunked\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n"
+                    + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+            ),
+            Case(
+                name: "two conflicting Content-Length",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nContent-Length: \(body.utf8.count)\r\n"
+                    + "Content-Length: 5\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "conflicting Content-Length in one field",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\n"
+                    + "Content-Length: \(body.utf8.count), 5\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "obs-fold header line",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nX-Folded: first\r\n second\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "bare CR inside a header value",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nX-Bare: a\rb\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "bare CR as a line ending",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\rX-Bare: a\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "invalid header name (space)",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nX Bad: value\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "invalid header name (space before colon)",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nContent-Length : \(body.utf8.count)\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "invalid header name (separator character)",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nX-Bad{name}: value\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            ),
+            Case(
+                name: "unknown Transfer-Encoding",
+                raw: "POST /v1/chat/completions?m=MARKER HTTP/1.1\r\nHost: gateway\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+                    + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+            ),
+        ]
+
+        /// Adds a valid gateway key right after the request line, so that only the framing could stop the request.
+        static func authenticated(_ raw: String, key: String) -> String {
+            guard let lineEnd = raw.range(of: "\r\n") else { return raw }
+            return raw.replacingCharacters(in: lineEnd, with: "\r\nAuthorization: Bearer \(key)\r\n")
+        }
+
+        @Test("Malformed request → 400, connection closed, nothing forwarded", arguments: cases)
+        func refused(_ testCase: Case) async throws {
+            try await GatewayHarness.run { gateway in
+                let marker = makeMarker()
+                let raw = Self.authenticated(testCase.raw.replacingOccurrences(of: "MARKER", with: marker), key: gateway.gatewayKey)
+                let response = try await gateway.client.sendRaw(Array(raw.utf8))
+                #expect(!response.timedOut, "the gateway kept the connection open: \(response.text)")
+                #expect(response.status == 400, "answered: \(response.text.prefix(300))")
+                #expect(response.responseCount == 1, "more than one response: \(response.text)")
+                #expect(response.header("x-request-id") != nil)
+                #expect(response.header("connection")?.lowercased() == "close")
+                #expect(response.body.contains(#""error""#), "not an error body: \(response.body)")
+                // Give a forwarded request every chance to arrive before concluding it did not.
+                try await Task.sleep(for: .milliseconds(100))
+                #expect(gateway.vendor.requests(containing: marker).isEmpty, "the vendor received the request")
+                #expect(gateway.vendor.requests.isEmpty)
+            }
+        }
+
+        @Test("The raw client itself works: a well-formed request is forwarded")
+        func wellFormedRawRequest() async throws {
+            try await GatewayHarness.run { gateway in
+                let marker = makeMarker()
+                let raw = "POST /v1/chat/completions?m=\(marker) HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+                    + "Connection: close\r\nContent-Length: \(Self.body.utf8.count)\r\n\r\n\(Self.body)"
+                let response = try await gateway.client.sendRaw(Array(Self.authenticated(raw, key: gateway.gatewayKey).utf8))
+                #expect(!response.timedOut)
+                #expect(response.status == 200, "answered: \(response.text.prefix(300))")
+                #expect(gateway.vendor.requests(containing: marker).count == 1)
+            }
+        }
+    }
+}
