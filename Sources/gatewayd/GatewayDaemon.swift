@@ -107,6 +107,7 @@ struct GatewayDaemon: AsyncParsableCommand {
               OpenAI SDK:    OpenAI(base_url="\(base)/v1", api_key=GATEWAY_KEY)       with SSL_CERT_FILE=\(caFile)
               Anthropic SDK: Anthropic(base_url="\(base)", api_key=GATEWAY_KEY)       with SSL_CERT_FILE=\(caFile)
             """)
+        fflush(nil)  // all streams; supervisors and scripts wait for this line; a pipe would otherwise hold it back
     }
 
     private static func installSignalHandlers(_ handler: @escaping @Sendable (String) -> Void) -> [any DispatchSourceSignal] {
