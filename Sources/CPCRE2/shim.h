@@ -291,3 +291,138 @@ static inline size_t gw_digit_runs(const uint8_t *t, size_t n, size_t i, size_t 
     return k;
 }
 #endif
+
+/* ---- Trigram keyword filter (appended; used by GatewayRules' keyword prefilter) ----
+ * gw_tri_scan: finds every position i (start <= i, i + 2 < n) where the ASCII-case-folded bytes t[i..i+2] may be
+ * one of a set of anchor trigrams. Filter 1 (SIMD, Teddy-style, 16 buckets in two sets of 8): trigram (a, b, c) of
+ * bucket set S is a candidate when S.lo0[a & 15] & S.hi0[a >> 4] & S.lo1[b & 15] & S.hi1[b >> 4] & S.lo2[c & 15]
+ * & S.hi2[c >> 4] != 0 (callers put both cases of letters in the tables). Filter 2 (scalar, only on filter 1's
+ * candidates): the bit gw_tri_hash(folded trigram) of `bits` (65536 bits) is set. Both are supersets of the set;
+ * callers verify every reported position exactly. Same contract for `out`, `cap` (at least 64) and *next as
+ * gw_bigram_scan. */
+#ifndef GATEWAY_GW_TRI_H
+#define GATEWAY_GW_TRI_H
+typedef struct gw_tri_tables {
+    uint8_t a[6][16]; /* buckets 0-7: lo0, hi0, lo1, hi1, lo2, hi2 */
+    uint8_t b[6][16]; /* buckets 8-15 */
+} gw_tri_tables;
+
+static inline uint32_t gw_fold(uint8_t c) { return (uint8_t)(c - 65) < 26 ? (uint32_t)(c | 0x20) : (uint32_t)c; }
+
+static inline uint32_t gw_tri_hash(uint32_t folded) { return (folded * 2654435761u) >> 16; }
+
+static inline int gw_tri_bit(const uint64_t *bits, const uint8_t *t, size_t p) {
+    uint32_t h = gw_tri_hash(gw_fold(t[p]) | (gw_fold(t[p + 1]) << 8) | (gw_fold(t[p + 2]) << 16));
+    return (int)((bits[h >> 6] >> (h & 63)) & 1u);
+}
+
+static inline size_t gw_tri_scan_scalar(const uint64_t *bits, const uint8_t *t, size_t n, size_t i, uint32_t *out,
+                                        size_t cap, size_t *next) {
+    size_t k = 0;
+    for (; i + 2 < n; i++) {
+        if (gw_tri_bit(bits, t, i)) {
+            if (k == cap) { *next = i; return k; }
+            out[k++] = (uint32_t)i;
+        }
+    }
+    *next = n;
+    return k;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2")))
+static inline size_t gw_tri_scan_avx2(const gw_tri_tables *m, const uint64_t *bits, const uint8_t *t, size_t n,
+                                      size_t i, uint32_t *out, size_t cap, size_t *next) {
+#define GW_LD(x) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(x)))
+    const __m256i al0 = GW_LD(m->a[0]), ah0 = GW_LD(m->a[1]), al1 = GW_LD(m->a[2]), ah1 = GW_LD(m->a[3]);
+    const __m256i al2 = GW_LD(m->a[4]), ah2 = GW_LD(m->a[5]);
+    const __m256i bl0 = GW_LD(m->b[0]), bh0 = GW_LD(m->b[1]), bl1 = GW_LD(m->b[2]), bh1 = GW_LD(m->b[3]);
+    const __m256i bl2 = GW_LD(m->b[4]), bh2 = GW_LD(m->b[5]);
+#undef GW_LD
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    const __m256i zero = _mm256_setzero_si256();
+    size_t k = 0;
+    while (i + 34 <= n) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(t + i));
+        __m256i y = _mm256_loadu_si256((const __m256i *)(t + i + 1));
+        __m256i z = _mm256_loadu_si256((const __m256i *)(t + i + 2));
+        __m256i xl = _mm256_and_si256(x, nib), xh = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib);
+        __m256i yl = _mm256_and_si256(y, nib), yh = _mm256_and_si256(_mm256_srli_epi16(y, 4), nib);
+        __m256i zl = _mm256_and_si256(z, nib), zh = _mm256_and_si256(_mm256_srli_epi16(z, 4), nib);
+        __m256i ra = _mm256_and_si256(
+            _mm256_and_si256(_mm256_and_si256(_mm256_shuffle_epi8(al0, xl), _mm256_shuffle_epi8(ah0, xh)),
+                             _mm256_and_si256(_mm256_shuffle_epi8(al1, yl), _mm256_shuffle_epi8(ah1, yh))),
+            _mm256_and_si256(_mm256_shuffle_epi8(al2, zl), _mm256_shuffle_epi8(ah2, zh)));
+        __m256i rb = _mm256_and_si256(
+            _mm256_and_si256(_mm256_and_si256(_mm256_shuffle_epi8(bl0, xl), _mm256_shuffle_epi8(bh0, xh)),
+                             _mm256_and_si256(_mm256_shuffle_epi8(bl1, yl), _mm256_shuffle_epi8(bh1, yh))),
+            _mm256_and_si256(_mm256_shuffle_epi8(bl2, zl), _mm256_shuffle_epi8(bh2, zh)));
+        __m256i r = _mm256_or_si256(ra, rb);
+        uint32_t mask = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero));
+        if (mask) {
+            if (k + 32 > cap) { *next = i; return k; }
+            while (mask) {
+                size_t p = i + (size_t)__builtin_ctz(mask);
+                out[k] = (uint32_t)p;
+                k += (size_t)gw_tri_bit(bits, t, p);
+                mask &= mask - 1;
+            }
+        }
+        i += 32;
+    }
+    return k + gw_tri_scan_scalar(bits, t, n, i, out + k, cap - k, next);
+}
+#endif
+
+static inline size_t gw_tri_scan(const gw_tri_tables *m, const uint64_t *bits, const uint8_t *t, size_t n,
+                                 size_t start, uint32_t *out, size_t cap, size_t *next) {
+#if defined(__x86_64__) || defined(__i386__)
+    static int level = -1;
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx2") ? 2 : 0;
+    }
+    if (level == 2) return gw_tri_scan_avx2(m, bits, t, n, start, out, cap, next);
+#endif
+    (void)m;
+    return gw_tri_scan_scalar(bits, t, n, start, out, cap, next);
+}
+#endif
+
+/* ---- ASCII check (appended; used by GatewayRules' TextNormalizer) ----
+ * gw_is_ascii: 1 when every byte of t[0..<n) is below 0x80. AVX2 when available (64 bytes a step), else 8 bytes. */
+#ifndef GATEWAY_GW_ASCII_H
+#define GATEWAY_GW_ASCII_H
+static inline int gw_is_ascii_scalar(const uint8_t *t, size_t n, size_t i) {
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        if (w & 0x8080808080808080ull) return 0;
+    }
+    for (; i < n; i++) if (t[i] & 0x80) return 0;
+    return 1;
+}
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2")))
+static inline int gw_is_ascii_avx2(const uint8_t *t, size_t n) {
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m256i v = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(t + i)),
+                                    _mm256_loadu_si256((const __m256i *)(t + i + 32)));
+        if (_mm256_movemask_epi8(v)) return 0;
+    }
+    return gw_is_ascii_scalar(t, n, i);
+}
+#endif
+static inline int gw_is_ascii(const uint8_t *t, size_t n) {
+#if defined(__x86_64__) || defined(__i386__)
+    static int level = -1;
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = __builtin_cpu_supports("avx2") ? 2 : 0;
+    }
+    if (level == 2) return gw_is_ascii_avx2(t, n);
+#endif
+    return gw_is_ascii_scalar(t, n, 0);
+}
+#endif

@@ -33,6 +33,37 @@ import Testing
         }
     }
 
+    /// twilio-api-key runs anchored at the 'S' before each 'K' (anchor + start_run): it must report exactly the
+    /// matches of its pattern run over the whole text.
+    @Test func twilioAnchoredStartsEqualWholeTextScan() throws {
+        let rules = TestSupport.defaultRules
+        let index = try #require(rules.rules.firstIndex { $0.id == "twilio-api-key" })
+        let pattern = rules.rules[index].pattern
+        let fragments = ["SK", "S", "K", "SSK", "xSK", "SKSK", "54bc21cb514074361021f893ae31c696", " SK54bc21cb514074361021f893ae31c696 ", "54bc21cb", "0", "a", "F",
+                         " ", "=", "\n", "TWILIO_API_KEY=", "sk", "@", "-"]
+        var generator = SystemRandomNumberGenerator()
+        let session = MatchSession()
+        var seen = 0
+        for _ in 0..<3000 {
+            var text: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...60, using: &generator) { text += Array(fragments.randomElement(using: &generator)!.utf8) }
+            let fast = try rules.scan(text).filter { $0.ruleIndex == index }.map(\.range)
+            var expected: [Range<Int>] = []
+            try text.withUnsafeBufferPointer { buffer in
+                var start = 0
+                while start < buffer.count, let groups = try pattern.firstMatch(in: buffer, from: start, session: session),
+                    let whole = groups[0]
+                {
+                    start = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
+                    expected.append(whole)
+                }
+            }
+            seen += expected.count
+            #expect(fast == expected, "text: \(String(decoding: text, as: UTF8.self).debugDescription)")
+        }
+        #expect(seen > 100)
+    }
+
     /// The prepared HMAC key gives the same fingerprints as one-shot HMAC-SHA256.
     @Test func fingerprintMatchesOneShotHMAC() {
         for value in ["", "jo@acme.com", "AKIAQ3EGKZ7L5WRXH2PD", String(repeating: "é", count: 300)] {

@@ -68,6 +68,27 @@ import Testing
         }
     }
 
+    /// The C digit-run scanner near run edges: long runs, gaps of exactly `maxGap` and one more, letters, several
+    /// minimum digit counts and gap limits, and the end of the text.
+    @Test func digitRunMasksEqualTheReferenceLoopOnDenseRuns() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["1", "23", "4567", "0", " ", "-", "  ", "   ", "    ", ".-.", "a", "Z", "GB", "@", "\n"]
+        for _ in 0..<3000 {
+            var text: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...160, using: &generator) { text += Array(pieces.randomElement(using: &generator)!.utf8) }
+            text.withUnsafeBufferPointer { buffer in
+                for minimum in [1, 6, 9, 13] {
+                    for maxGap in [0, 1, 3] {
+                        let fast = CandidateWindows.aroundDigitRuns(in: buffer, minimumDigits: minimum, pad: 40, maxGap: maxGap)
+                        let reference = Self.referenceDigitRuns(in: buffer, minimumDigits: minimum, pad: 40, maxGap: maxGap)
+                        #expect(fast.map(\.range) == reference.map(\.range))
+                        #expect(fast.map(\.digits) == reference.map(\.digits))
+                    }
+                }
+            }
+        }
+    }
+
     @Test func byteSetParsesClassBodies() {
         let set = ByteSet(classSpelling: "A-Za-z0-9._%+-")!
         for byte in UInt8(0)...UInt8(255) {

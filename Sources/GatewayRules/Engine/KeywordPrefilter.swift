@@ -13,8 +13,8 @@ public struct KeywordPrefilter: Sendable {
     private let outputGroup: [Int32]
     /// Distinct sets of rule indices.
     private let ruleGroups: [[Int]]
-    /// The fast path (nil when some keyword is a single byte): a SIMD byte-pair filter plus exact verification.
-    private let pairs: PairFilter?
+    /// The fast path (nil when some keyword is shorter than 3 bytes): a SIMD trigram filter plus exact verification.
+    private let pairs: TrigramFilter?
 
     /// `keywords[i]` are the keywords of rule `i` (any case); rules without keywords are not in the automaton.
     public init(keywords: [[String]]) {
@@ -92,7 +92,7 @@ public struct KeywordPrefilter: Sendable {
         self.transitions = children.flatMap { $0 }
         self.outputGroup = outputGroup
         self.ruleGroups = groups
-        self.pairs = PairFilter(keywords: keywords)
+        self.pairs = TrigramFilter(keywords: keywords)
     }
 
     /// Every keyword occurrence in `text` as (rule, byte offset just past the keyword), in text order (by end).
@@ -130,30 +130,31 @@ public struct KeywordPrefilter: Sendable {
     }
 }
 
-/// The prefilter's fast path. Every keyword gets one anchor byte pair (its rarest two adjacent bytes by a fixed
-/// frequency estimate); a SIMD nibble-table scan (Teddy-style, `gw_bigram_scan` in the CPCRE2 shim) reports the
-/// positions where one of those pairs may occur, which is a superset; each candidate is then checked exactly
-/// against the keywords anchored on that pair (ASCII case folded like the automaton). Every occurrence of every
-/// keyword contains its anchor pair, so the hits are exactly the automaton's.
-struct PairFilter: Sendable {
+/// The prefilter's fast path. Every keyword gets one anchor trigram (its rarest three adjacent bytes by a fixed
+/// frequency estimate); a SIMD nibble-table scan over 16 buckets (Teddy-style, `gw_tri_scan` in the CPCRE2 shim)
+/// followed by a hashed trigram bitmap reports the positions where one of those trigrams may occur, which is a
+/// superset; each candidate is then checked exactly against the keywords anchored on that trigram (ASCII case folded
+/// like the automaton). Every occurrence of every keyword contains its anchor trigram, so the hits are exactly the
+/// automaton's. (Two-byte anchors flagged about 14% of prose positions; three bytes over 16 buckets far fewer.)
+struct TrigramFilter: Sendable {
     struct Entry: Sendable {
         /// Lower-case keyword bytes.
         let bytes: [UInt8]
-        /// Offset of the anchor pair inside the keyword.
+        /// Offset of the anchor trigram inside the keyword.
         let offset: Int
         /// Rules having this keyword.
         let rules: [Int]
-        /// The anchor pair, folded: first byte in the low half.
-        let pair: UInt16
+        /// The anchor trigram, folded: first byte in the low byte.
+        let tri: UInt32
     }
 
-    let tables: gw_pair_tables
-    /// Entries sorted by pair.
+    let tables: gw_tri_tables
+    /// Entries sorted by trigram.
     let entries: [Entry]
-    /// For each folded first byte of a pair, the range of `entries` whose pair starts with it (empty when none).
+    /// For each folded first byte of a trigram, the range of `entries` whose trigram starts with it (empty when none).
     let entriesByFirst: [Range<Int>]
-    /// 64 Ki bits: is this folded pair an anchor pair at all.
-    let pairBits: [UInt64]
+    /// 64 Ki bits indexed by `gw_tri_hash` of a folded trigram: may this be an anchor trigram.
+    let triBits: [UInt64]
 
     /// Lower-case ASCII letters fold; other bytes are themselves (the automaton's case folding).
     @inline(__always) static func fold(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
@@ -185,76 +186,136 @@ struct PairFilter: Sendable {
                 rulesByKeyword[Array(keyword.lowercased().utf8), default: []].append(rule)
             }
         }
-        if rulesByKeyword.isEmpty || rulesByKeyword.keys.contains(where: { $0.count < 2 }) { return nil }
+        if rulesByKeyword.isEmpty || rulesByKeyword.keys.contains(where: { $0.count < 3 }) { return nil }
         var entries: [Entry] = []
         for (bytes, rules) in rulesByKeyword {
             var best = 0
             var bestScore = Double.infinity
-            for offset in 0..<(bytes.count - 1) {
-                let score = Self.weight(bytes[offset]) * Self.weight(bytes[offset + 1])
+            for offset in 0..<(bytes.count - 2) {
+                let score = Self.weight(bytes[offset]) * Self.weight(bytes[offset + 1]) * Self.weight(bytes[offset + 2])
                 if score < bestScore { bestScore = score; best = offset }
             }
-            let pair = UInt16(Self.fold(bytes[best])) | UInt16(Self.fold(bytes[best + 1])) << 8
-            entries.append(Entry(bytes: bytes, offset: best, rules: Array(Set(rules)).sorted(), pair: pair))
+            let tri = UInt32(Self.fold(bytes[best])) | UInt32(Self.fold(bytes[best + 1])) << 8
+                | UInt32(Self.fold(bytes[best + 2])) << 16
+            entries.append(Entry(bytes: bytes, offset: best, rules: Array(Set(rules)).sorted(), tri: tri))
         }
+        func key(_ tri: UInt32) -> (UInt32, UInt32, UInt32) { (tri & 0xFF, (tri >> 8) & 0xFF, tri >> 16) }
         entries.sort { left, right in
-            let l = (left.pair & 0xFF, left.pair >> 8), r = (right.pair & 0xFF, right.pair >> 8)
+            let l = key(left.tri), r = key(right.tri)
             return l != r ? l < r : left.bytes.lexicographicallyPrecedes(right.bytes)
         }
         var byFirst = [Range<Int>](repeating: 0..<0, count: 256)
         var index = 0
         while index < entries.count {
-            let first = Int(entries[index].pair & 0xFF)
+            let first = Int(entries[index].tri & 0xFF)
             var end = index
-            while end < entries.count && Int(entries[end].pair & 0xFF) == first { end += 1 }
+            while end < entries.count && Int(entries[end].tri & 0xFF) == first { end += 1 }
             byFirst[first] = index..<end
             index = end
         }
         var bits = [UInt64](repeating: 0, count: 1024)
-        // Buckets: distinct pairs spread over 8 bits, neighbours (same first byte) together.
-        var distinct: [UInt16] = []
-        for entry in entries where distinct.last != entry.pair { distinct.append(entry.pair) }
-        var lo0 = [UInt8](repeating: 0, count: 16), hi0 = lo0, lo1 = lo0, hi1 = lo0
+        var distinct: [UInt32] = []
+        for entry in entries where distinct.last != entry.tri { distinct.append(entry.tri) }
+        var tablesA = [[UInt8]](repeating: [UInt8](repeating: 0, count: 16), count: 6)
+        var tablesB = tablesA
         func variants(_ byte: UInt8) -> [UInt8] {
             byte &- 97 < 26 ? [byte, byte - 32] : [byte]
         }
-        for (position, pair) in distinct.enumerated() {
-            let bucket = UInt8(1) << UInt8(position * 8 / distinct.count)
-            let first = UInt8(pair & 0xFF), second = UInt8(pair >> 8)
-            bits[Int(pair) >> 6] |= 1 << UInt64(pair & 63)
-            for byte in variants(first) { lo0[Int(byte & 15)] |= bucket; hi0[Int(byte >> 4)] |= bucket }
-            for byte in variants(second) { lo1[Int(byte & 15)] |= bucket; hi1[Int(byte >> 4)] |= bucket }
+        // Buckets: greedy, each trigram (most frequent-looking first) goes where it adds the least estimated false
+        // positive weight: a bucket's nibble tables accept every byte whose low and high nibbles both occur at a slot,
+        // so its weight is the product over the three slots of the frequency weights of the bytes accepted there.
+        var lowSets = [[UInt16]](repeating: [0, 0, 0], count: 16), highSets = lowSets
+        func weight(lows: [UInt16], highs: [UInt16]) -> Double {
+            var product = 1.0
+            for slot in 0..<3 {
+                var sum = 0.0
+                for byte in 0..<256 where lows[slot] & (1 << UInt16(byte & 15)) != 0 && highs[slot] & (1 << UInt16(byte >> 4)) != 0 {
+                    sum += Self.weight(Self.fold(UInt8(byte)))
+                }
+                product *= sum
+            }
+            return product
         }
-        func tuple(_ a: [UInt8]) -> (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                                     UInt8, UInt8, UInt8, UInt8) {
-            (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15])
+        var bucketOf: [UInt32: Int] = [:]
+        let ordered = distinct.sorted { left, right in
+            let l = (0..<3).reduce(1.0) { $0 * Self.weight(UInt8((left >> (8 * UInt32($1))) & 0xFF)) }
+            let r = (0..<3).reduce(1.0) { $0 * Self.weight(UInt8((right >> (8 * UInt32($1))) & 0xFF)) }
+            return l != r ? l > r : left < right
         }
-        self.tables = gw_pair_tables(lo0: tuple(lo0), hi0: tuple(hi0), lo1: tuple(lo1), hi1: tuple(hi1))
+        for tri in ordered {
+            var best = 0
+            var bestIncrease = Double.infinity
+            for bucket in 0..<16 {
+                var lows = lowSets[bucket], highs = highSets[bucket]
+                for slot in 0..<3 {
+                    for variant in variants(UInt8((tri >> (8 * UInt32(slot))) & 0xFF)) {
+                        lows[slot] |= 1 << UInt16(variant & 15)
+                        highs[slot] |= 1 << UInt16(variant >> 4)
+                    }
+                }
+                let increase = weight(lows: lows, highs: highs) - weight(lows: lowSets[bucket], highs: highSets[bucket])
+                if increase < bestIncrease { bestIncrease = increase; best = bucket }
+            }
+            bucketOf[tri] = best
+            for slot in 0..<3 {
+                for variant in variants(UInt8((tri >> (8 * UInt32(slot))) & 0xFF)) {
+                    lowSets[best][slot] |= 1 << UInt16(variant & 15)
+                    highSets[best][slot] |= 1 << UInt16(variant >> 4)
+                }
+            }
+        }
+        for tri in distinct {
+            let bucketIndex = bucketOf[tri]!
+            let bucket = UInt8(1) << UInt8(bucketIndex & 7)
+            let hash = gw_tri_hash(tri)
+            bits[Int(hash >> 6)] |= 1 << UInt64(hash & 63)
+            for slot in 0..<3 {
+                let byte = UInt8((tri >> (8 * UInt32(slot))) & 0xFF)
+                for variant in variants(byte) {
+                    if bucketIndex < 8 {
+                        tablesA[2 * slot][Int(variant & 15)] |= bucket
+                        tablesA[2 * slot + 1][Int(variant >> 4)] |= bucket
+                    } else {
+                        tablesB[2 * slot][Int(variant & 15)] |= bucket
+                        tablesB[2 * slot + 1][Int(variant >> 4)] |= bucket
+                    }
+                }
+            }
+        }
+        var tables = gw_tri_tables()
+        withUnsafeMutableBytes(of: &tables) { raw in
+            for (row, table) in (tablesA + tablesB).enumerated() {
+                for (column, value) in table.enumerated() { raw[row * 16 + column] = value }
+            }
+        }
+        self.tables = tables
         self.entries = entries
         self.entriesByFirst = byFirst
-        self.pairBits = bits
+        self.triBits = bits
     }
 
     func keywordHits(in text: UnsafeBufferPointer<UInt8>) -> [(rule: Int, end: Int)] {
-        guard let base = text.baseAddress, text.count >= 2 else { return [] }
+        guard let base = text.baseAddress, text.count >= 3 else { return [] }
         let count = text.count
         var found: [(end: Int, entry: Int)] = []
         let capacity = 512
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { positions in
             withUnsafePointer(to: self.tables) { tables in
-                self.pairBits.withUnsafeBufferPointer { bits in
+                self.triBits.withUnsafeBufferPointer { bits in
                     self.entries.withUnsafeBufferPointer { entries in
                         var next = 0
                         while next < count {
                             var stop = 0
-                            let got = gw_pair_scan_exact(tables, bits.baseAddress, base, count, next, positions.baseAddress,
-                                                         capacity, &stop)
+                            let got = gw_tri_scan(tables, bits.baseAddress, base, count, next, positions.baseAddress,
+                                                  capacity, &stop)
                             for slot in 0..<got {
                                 let position = Int(positions[slot])
                                 let first = Self.fold(base[position])
-                                let pair = UInt16(first) | UInt16(Self.fold(base[position + 1])) << 8
-                                guard bits[Int(pair) >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
-                                for candidate in self.entriesByFirst[Int(first)] where entries[candidate].pair == pair {
+                                let candidates = self.entriesByFirst[Int(first)]
+                                if candidates.isEmpty { continue }
+                                let tri = UInt32(first) | UInt32(Self.fold(base[position + 1])) << 8
+                                    | UInt32(Self.fold(base[position + 2])) << 16
+                                for candidate in candidates where entries[candidate].tri == tri {
                                     let entry = entries[candidate]
                                     let start = position - entry.offset
                                     let end = start + entry.bytes.count

@@ -16,9 +16,11 @@ struct TextScanner {
         try self.deadline.check()
         let rules = self.ruleSet.rules
         var hits: [ScanHit] = []
-        let whole = [CandidateWindows.Window(range: 0..<text.count, digits: Int.max)]
-        for index in self.ruleSet.unconditional where only == nil || only == index {
-            try self.run(rule: index, in: text, windows: whole, into: &hits)
+        if !self.ruleSet.unconditional.isEmpty {
+            let whole = [CandidateWindows.Window(range: 0..<text.count, digits: Int.max)]
+            for index in self.ruleSet.unconditional where only == nil || only == index {
+                try self.run(rule: index, in: text, windows: whole, into: &hits)
+            }
         }
         // Keyword rules run only on windows around their keywords' occurrences (TruffleHog-style), so a rule whose
         // pattern has no literal start (generic assignments, database URLs) costs nothing on text far from them.
@@ -39,7 +41,7 @@ struct TextScanner {
             }
         }
         for (byte, anchored) in self.ruleSet.byteAnchored {
-            let wanted = anchored.filter { only == nil || only == $0 }
+            let wanted = only.map { rule in anchored.filter { $0 == rule } } ?? anchored
             guard !wanted.isEmpty else { continue }
             let windows = CandidateWindows.aroundByte(byte, in: text, before: 96, after: 288)
             guard !windows.isEmpty else { continue }
@@ -53,9 +55,9 @@ struct TextScanner {
                 }
             }
         }
-        let digitRules = self.ruleSet.digitAnchored.filter { only == nil || only == $0.rule }
+        let digitRules = only.map { rule in self.ruleSet.digitAnchored.filter { $0.rule == rule } } ?? self.ruleSet.digitAnchored
         if !digitRules.isEmpty {
-            let minimum = digitRules.map(\.minimumDigits).min()!
+            let minimum = only == nil ? self.ruleSet.minimumDigitRun : digitRules.map(\.minimumDigits).min()!
             let windows = CandidateWindows.aroundDigitRuns(in: text, minimumDigits: minimum, pad: 40)
             if !windows.isEmpty {
                 for (index, minimumDigits) in digitRules {
