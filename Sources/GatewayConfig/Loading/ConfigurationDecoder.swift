@@ -38,7 +38,10 @@ struct ConfigurationDecoder {
             KeyStoreSettings(file: path($0, "file", default: KeyStoreSettings.defaultFile, mustExist: .fileIfPresent))
         }
         let audit = root.section("audit") {
-            AuditSettings(directory: path($0, "directory", default: AuditSettings.defaultDirectory, mustExist: .directoryIfPresent))
+            AuditSettings(
+                directory: path($0, "directory", default: AuditSettings.defaultDirectory, mustExist: .directoryIfPresent),
+                enabled: $0.bool("enabled", default: true)
+            )
         }
         root.finish()
         return Sections(

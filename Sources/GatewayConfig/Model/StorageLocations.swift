@@ -33,6 +33,12 @@ public struct AuditSettings: Sendable, Hashable {
     /// `audit.directory`, default `var/audit`. Created by `gatewayd` when missing.
     public let directory: ConfiguredPath
     public static let defaultDirectory = "var/audit"
+    /// `audit.enabled`, default `true`. `false` turns decision records off entirely: only for measuring what they
+    /// cost (`bench/proxy-bench --audit-off`); `gatewayd` warns loudly at start-up when they are off.
+    public let enabled: Bool
 
-    public init(directory: ConfiguredPath) { self.directory = directory }
+    public init(directory: ConfiguredPath, enabled: Bool = true) {
+        self.directory = directory
+        self.enabled = enabled
+    }
 }

@@ -7,7 +7,8 @@ public struct RequestPipeline: Sendable {
     let configuration: GatewayConfiguration
     let filters: [any GatewayFilter]
     let metrics: GatewayMetrics
-    let audit: AuditTrail
+    /// Nil only when `audit.enabled` is false (benchmarks).
+    let audit: AuditTrail?
 
     /// Phase 1: who is calling.
     func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
@@ -39,8 +40,8 @@ public struct RequestPipeline: Sendable {
         do {
             for filter in self.filters { try await filter.inspectBody(&body, context: &context) }
         } catch let error where error.kind == .blockedByPolicy && context.decision?.isBlocked == true {
-            guard let token = original.releaseToken else { throw error }
-            context.release = try self.audit.redeem(
+            guard let token = original.releaseToken, let audit = self.audit else { throw error }
+            context.release = try audit.redeem(
                 token: token, body: Array(original.bytes.readableBytesView), identity: context.identity
             )
             body = original
@@ -49,13 +50,14 @@ public struct RequestPipeline: Sendable {
 
     /// Between phases 4 and the vendor: the decision record is made durable before anything is sent.
     func recordForwarded(context: inout RequestContext) async throws(GatewayError) {
-        try await self.audit.recordForwarded(&context)
+        try await self.audit?.recordForwarded(&context)
     }
 
     /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
     /// Returns the error to answer with (503 when the record could not be written).
     func recordRefused(_ error: GatewayError, context: inout RequestContext, body: ByteBuffer?) async -> GatewayError {
-        await self.audit.recordRefused(error, context: &context, body: body.map { Array($0.readableBytesView) })
+        guard let audit = self.audit else { return error }
+        return await audit.recordRefused(error, context: &context, body: body.map { Array($0.readableBytesView) })
     }
 
     /// Phase 4: the head the vendor gets: headers cleaned, vendor key injected, filters last.
@@ -98,7 +100,7 @@ public struct RequestPipeline: Sendable {
         if let error = context.error, error.source == .upstream {
             self.metrics.upstreamError(provider: context.provider?.name ?? "none", kind: error.kind.rawValue)
         }
-        self.audit.recordOutcome(context)
+        self.audit?.recordOutcome(context)
         for filter in self.filters { filter.complete(context: context) }
     }
 }

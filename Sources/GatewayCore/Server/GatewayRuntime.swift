@@ -82,12 +82,14 @@ public struct GatewayRuntime: Sendable {
             problems.append("keys.file (\(configuration.keys.file)): cannot read the keys file: \(error)")
         }
         var audit: AuditTrail? = nil
-        do {
-            audit = try await AuditTrail.open(configuration: configuration, faults: auditFaults)
-        } catch {
-            problems.append("audit (\(configuration.audit.directory)): cannot open the decision log: \(error)")
+        if configuration.audit.enabled {
+            do {
+                audit = try await AuditTrail.open(configuration: configuration, faults: auditFaults)
+            } catch {
+                problems.append("audit (\(configuration.audit.directory)): cannot open the decision log: \(error)")
+            }
         }
-        guard problems.isEmpty, let serverTLS, let inspector, let keys, let audit else {
+        guard problems.isEmpty, let serverTLS, let inspector, let keys, audit != nil || !configuration.audit.enabled else {
             throw StartupError(problems: problems)
         }
         let metrics = GatewayMetrics()

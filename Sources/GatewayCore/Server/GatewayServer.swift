@@ -43,9 +43,12 @@ public final class GatewayServer: Sendable {
         let admin = try await AdminServer.bind(
             host: configuration.admin.address, port: configuration.admin.port, group: self.group,
             metrics: self.runtime.metrics,
-            isReady: { [registry, audit = runtime.pipeline.audit] in !registry.isDraining && audit.isHealthy }
+            isReady: { [registry, audit = runtime.pipeline.audit] in !registry.isDraining && audit?.isHealthy != false }
         )
         onBound(BoundPorts(listener: listener.channel.localAddress?.port ?? 0, admin: admin.localAddress?.port ?? 0))
+        if self.runtime.pipeline.audit == nil {
+            self.logger.critical("audit.enabled is false: NO DECISION RECORDS ARE WRITTEN (benchmarking only)")
+        }
         self.logger.info(
             "gateway listening",
             metadata: [
@@ -85,7 +88,7 @@ public final class GatewayServer: Sendable {
             }
         }
         try? await admin.close()
-        await self.runtime.pipeline.audit.close()  // the shutdown checkpoint seals the log
+        await self.runtime.pipeline.audit?.close()  // the shutdown checkpoint seals the log
         self.logger.info("gateway stopped")
     }
 
@@ -96,7 +99,7 @@ public final class GatewayServer: Sendable {
             if ContinuousClock.now - lastPurge > .seconds(3600) {
                 // Quarantined bodies past their retention are deleted.
                 lastPurge = .now
-                let purged = self.runtime.pipeline.audit.quarantine.purge()
+                let purged = self.runtime.pipeline.audit?.quarantine.purge() ?? []
                 if !purged.isEmpty { self.logger.info("quarantine purged", metadata: ["bodies": "\(purged.count)"]) }
             }
             do {
