@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayAudit
+import GatewayConfig
 
 /// `gatewayctl log [list] | show ID [--reveal] | verify`: read, reveal and verify the decision log.
 struct LogCommand: ParsableCommand {
@@ -13,13 +14,28 @@ struct LogCommand: ParsableCommand {
 
     /// Where the audit files are; the one place paths are resolved (`AuditLocation`).
     struct Location: ParsableArguments {
-        @Option(name: .long, help: "The audit directory (default: var/audit).") var dir: String = AuditLocation.defaultDirectory
+        @Option(name: .long, help: "The gateway configuration; its audit.directory is used unless --dir is given.")
+        var config: String?
+        @Option(name: .long, help: "The audit directory (default: audit.directory of --config, else var/audit).")
+        var dir: String?
         @Option(name: .long, help: "The audit key file (default: <dir>/../keys/audit.key).") var keyFile: String?
         @Option(name: .long, help: "The quarantine key file (default: <dir>/../keys/quarantine.key).")
         var quarantineKeyFile: String?
 
         var resolved: AuditLocation {
-            AuditLocation(directory: self.dir, keyFile: self.keyFile, quarantineKeyFile: self.quarantineKeyFile)
+            AuditLocation(directory: self.directory, keyFile: self.keyFile, quarantineKeyFile: self.quarantineKeyFile)
+        }
+
+        /// --dir, else the configuration's audit directory (when --config is given or gateway.yaml is here).
+        private var directory: String {
+            if let dir { return dir }
+            let path = self.config ?? ConfigLoader.defaultPath
+            if self.config != nil || FileManager.default.fileExists(atPath: path),
+                let configuration = try? ConfigLoader.load(path: path)
+            {
+                return configuration.audit.directory.absolute
+            }
+            return AuditLocation.defaultDirectory
         }
     }
 

@@ -15,7 +15,13 @@ enum Sealing {
         let canonical: [UInt8]
         do { canonical = Array(try encoder.encode(value)) } catch { throw .encoding("\(error)") }
         let mac = Crypto.hex(Crypto.hmacSHA256(key: key, data: canonical))
-        return canonical.dropLast() + Array(",\"mac\":\"\(mac)\"}".utf8)
+        var sealed = canonical
+        sealed.removeLast()  // the closing brace; the MAC member goes before it
+        sealed.reserveCapacity(sealed.count + Self.suffixLength)
+        sealed.append(contentsOf: Self.marker)
+        sealed.append(contentsOf: Array(mac.utf8))
+        sealed.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}")])
+        return sealed
     }
 
     /// The signed bytes `C` and the MAC of a sealed text; nil when it does not end in a well-formed MAC member.

@@ -10,6 +10,8 @@ public enum SafeLabel {
 
     /// `text` cut to `limit` characters, control characters replaced by `?`.
     public static func clean(_ text: String, limit: Int = SafeLabel.maxLength) -> String {
+        // Nearly every label is short printable ASCII: nothing to cut or replace.
+        if text.utf8.count <= limit, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var out = ""
         var count = 0
         for scalar in text.unicodeScalars {

@@ -21,10 +21,11 @@ public struct GatewayMetrics: Sendable {
     }
 
     /// Records one finished request.
-    func requestCompleted(provider: String, status: Int, duration: Duration, decision: String) {
+    /// The role (not the user or key) labels requests: bounded cardinality, and enough to see who sends what.
+    func requestCompleted(provider: String, role: String, status: Int, duration: Duration, decision: String) {
         Counter(
             label: "gateway_requests_total",
-            dimensions: [("provider", provider), ("status", String(status)), ("decision", decision)],
+            dimensions: [("provider", provider), ("role", role), ("status", String(status)), ("decision", decision)],
             factory: self.factory
         ).increment()
         Timer(label: "gateway_request_duration_seconds", dimensions: [("provider", provider)], factory: self.factory)

@@ -94,7 +94,8 @@ public struct RequestPipeline: Sendable {
             case .block: "block"
             }
         self.metrics.requestCompleted(
-            provider: context.provider?.name ?? "none", status: context.responseStatus ?? 0,
+            provider: context.provider?.name ?? "none", role: context.identity?.role ?? "none",
+            status: context.responseStatus ?? 0,
             duration: ContinuousClock.now - context.startedAt, decision: decision
         )
         if let error = context.error, error.source == .upstream {
