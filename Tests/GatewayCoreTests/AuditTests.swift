@@ -128,23 +128,7 @@ extension GatewayIntegration {
 
         /// GET on the admin listener; returns the status code.
         static func admin(_ gateway: GatewayHarness, _ path: String) async throws -> Int {
-            let channel = try await ClientBootstrap(group: GatewayHarness.group)
-                .connect(host: "127.0.0.1", port: gateway.ports.admin) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                    }
-                }
-            return try await channel.executeThenClose { inbound, outbound in
-                var headers = HTTPHeaders()
-                headers.add(name: "Host", value: "127.0.0.1")
-                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)))
-                try await outbound.write(.end(nil))
-                for try await part in inbound {
-                    if case .head(let head) = part { return Int(head.status.code) }
-                }
-                return 0
-            }
+            try await GatewayIntegration.Admin.get(gateway, path).status
         }
     }
 }
