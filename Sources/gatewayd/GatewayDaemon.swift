@@ -102,6 +102,7 @@ struct GatewayDaemon: AsyncParsableCommand {
             .appendingPathComponent(DevelopmentCertificates.caCertificateFile)
         print("""
             AI gateway ready on \(base)  (admin: http://\(configuration.admin.address):\(adminPort)/metrics)
+              a key for you:  GATEWAY_KEY=$(gatewayctl keys create --user $USER --role engineer)
               curl --cacert \(caFile) \(base)/v1/chat/completions -H 'Authorization: Bearer $GATEWAY_KEY' \\
                    -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
               OpenAI SDK:    OpenAI(base_url="\(base)/v1", api_key=GATEWAY_KEY)       with SSL_CERT_FILE=\(caFile)
