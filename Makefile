@@ -4,7 +4,7 @@ SYSTEM_PACKAGES := libssl-dev libpcre2-dev zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= gateway.yaml
 
-.PHONY: deps build release run test bench acceptance clean
+.PHONY: deps build release run test acceptance clean
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
