@@ -113,10 +113,11 @@ struct ProxyConnection {
         _ head: HTTPRequestHead, parts: inout Inbound, context: inout RequestContext
     ) async throws -> RequestBody {
         let limit = min(self.maxBodyBytes, context.bodyLimit ?? .max)
-        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
+        let declared = head.headers.first(name: "content-length").flatMap(Int.init)
+        if let declared, declared > limit {
             throw GatewayError(.payloadTooLarge, Self.tooLargeMessage(limit))
         }
-        var buffer = self.channel.channel.allocator.buffer(capacity: 0)
+        var buffer = self.channel.channel.allocator.buffer(capacity: declared ?? 0)
         while let part = try await parts.next() {
             switch part {
             case .body(var chunk):
