@@ -117,7 +117,7 @@ struct ProxyConnection {
         if let declared, declared > limit {
             throw GatewayError(.payloadTooLarge, Self.tooLargeMessage(limit))
         }
-        var buffer = self.channel.channel.allocator.buffer(capacity: declared ?? 0)
+        var buffer = self.channel.channel.allocator.buffer(capacity: max(0, declared ?? 0))
         while let part = try await parts.next() {
             switch part {
             case .body(var chunk):
