@@ -438,32 +438,39 @@ static inline int gw_is_ascii(const uint8_t *t, size_t n) {
 #ifndef GATEWAY_GW_DIGIT_RUNS_BLOCKS_H
 #define GATEWAY_GW_DIGIT_RUNS_BLOCKS_H
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2")))
-static inline void gw_digit_letter_masks64(const uint8_t *p, uint64_t *digits, uint64_t *letters, uint64_t *upper) {
+__attribute__((target("avx2"), always_inline))
+static inline uint64_t gw_digit_mask64(const uint8_t *p) {
     const __m256i zero_char = _mm256_set1_epi8('0');
     const __m256i nine = _mm256_set1_epi8(9);
+    __m256i dx = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)p), zero_char);
+    __m256i dy = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), zero_char);
+    uint32_t d0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(dx, nine), dx));
+    uint32_t d1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(dy, nine), dy));
+    return (uint64_t)d0 | ((uint64_t)d1 << 32);
+}
+
+/* Letters (ASCII, either case) and upper-case letters of p[0..<64), bit b = byte b. */
+__attribute__((target("avx2"), always_inline))
+static inline void gw_letter_masks64(const uint8_t *p, uint64_t *letters, uint64_t *upper) {
     const __m256i lower_a = _mm256_set1_epi8('a');
+    const __m256i upper_a = _mm256_set1_epi8('A');
     const __m256i twenty_five = _mm256_set1_epi8(25);
     const __m256i case_bit = _mm256_set1_epi8(0x20);
     __m256i x = _mm256_loadu_si256((const __m256i *)p);
     __m256i y = _mm256_loadu_si256((const __m256i *)(p + 32));
-    __m256i dx = _mm256_sub_epi8(x, zero_char), dy = _mm256_sub_epi8(y, zero_char);
     __m256i lx = _mm256_sub_epi8(_mm256_or_si256(x, case_bit), lower_a);
     __m256i ly = _mm256_sub_epi8(_mm256_or_si256(y, case_bit), lower_a);
-    uint32_t d0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(dx, nine), dx));
-    uint32_t d1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(dy, nine), dy));
     uint32_t l0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(lx, twenty_five), lx));
     uint32_t l1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(ly, twenty_five), ly));
-    const __m256i upper_a = _mm256_set1_epi8('A');
     __m256i ux = _mm256_sub_epi8(x, upper_a), uy = _mm256_sub_epi8(y, upper_a);
     uint32_t u0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(ux, twenty_five), ux));
     uint32_t u1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(uy, twenty_five), uy));
-    *digits = (uint64_t)d0 | ((uint64_t)d1 << 32);
     *letters = (uint64_t)l0 | ((uint64_t)l1 << 32);
     *upper = (uint64_t)u0 | ((uint64_t)u1 << 32);
 }
 
 /* x >> s with ones shifted in at the top (1 <= s <= 4): "beyond the block, anything may be". */
+__attribute__((always_inline))
 static inline uint64_t gw_shr_ones(uint64_t x, unsigned s) { return (x >> s) | (~0ull << (64 - s)); }
 
 /* A superset test for one 64-byte block (bit b = byte b): the bits of digits that may start a reported run. A run
@@ -471,9 +478,11 @@ static inline uint64_t gw_shr_ones(uint64_t x, unsigned s) { return (x >> s) | (
  * letter between, so "chain_k" holds at p, where chain_1 = digits and chain_k = digits & (chain_{k-1} one byte on,
  * or two on through a non-letter, ... up to max_gap + 1 on). Bytes past the block count as digits and non-letters,
  * so a run that may go on into the next block is kept. k = min(min_digits, 6): more is still a necessary condition.
- * Plus the IBAN starts: a digit right after two upper-case letters (`prev_upper` is the previous 64 bytes' mask).
+ * Plus the IBAN starts: a digit right after two upper-case letters (`prev_upper`: bits 62, 63 are the two bytes
+ * before the block).
  * Every reported run starting in this block starts at a set bit; a run that starts at an unset bit is not reported
  * and ends inside the block. Needs max_gap <= 3. */
+__attribute__((always_inline))
 static inline uint64_t gw_digit_run_candidates(uint64_t dm, uint64_t lm, uint64_t um, uint64_t prev_upper,
                                                size_t max_gap, size_t min_digits) {
     uint64_t nl = ~lm;
@@ -520,22 +529,28 @@ static inline size_t gw_digit_runs_blocks_avx2(const uint8_t *t, size_t n, size_
     size_t pos = 0; /* bit index inside the block */
     /* Outside a run, only candidate digits (gw_digit_run_candidates) may start the next reported run. */
     const int skip = max_gap <= 3;
-    uint64_t prev_upper = 0; /* upper-case mask of the 64 bytes before `block` (bits 62, 63 used) */
-    if (i >= 1 && (uint8_t)(t[i - 1] - 'A') < 26) prev_upper |= 1ull << 63;
-    if (i >= 2 && (uint8_t)(t[i - 2] - 'A') < 26) prev_upper |= 1ull << 62;
+    const int common = max_gap == 3 && min_digits >= 6;
     while (block < n) {
-        uint64_t dm, lm, um;
-        if (block + 64 <= n) {
-            gw_digit_letter_masks64(t + block, &dm, &lm, &um);
-        } else {
+        const uint8_t *src = t + block;
+        if (block + 64 > n) {
             memset(tail, 0, sizeof tail);
             memcpy(tail, t + block, n - block);
-            gw_digit_letter_masks64(tail, &dm, &lm, &um);
+            src = tail;
         }
-        uint64_t prev = prev_upper;
-        prev_upper = um;
+        uint64_t dm = gw_digit_mask64(src);
+        if (!in_run && dm == 0) { block += 64; pos = 0; continue; }
+        uint64_t lm, um;
+        gw_letter_masks64(src, &lm, &um);
+        /* Upper-case bits of the two bytes before the block (bits 62, 63), for IBAN starts at bits 0 and 1. */
+        uint64_t prev = 0;
+        if (block >= 1 && (uint8_t)(t[block - 1] - 'A') < 26) prev |= 1ull << 63;
+        if (block >= 2 && (uint8_t)(t[block - 2] - 'A') < 26) prev |= 1ull << 62;
         uint64_t cand = dm;
-        if (skip && dm) cand = gw_digit_run_candidates(dm, lm, um, prev, max_gap, min_digits);
+        if (skip && dm) {
+            /* The engine's case (gap 3, at least 6 digits) with constants, so the chain steps unroll. */
+            cand = common ? gw_digit_run_candidates(dm, lm, um, prev, 3, 6)
+                          : gw_digit_run_candidates(dm, lm, um, prev, max_gap, min_digits);
+        }
         if (!in_run && cand == 0) {
             block += 64;
             pos = 0;
