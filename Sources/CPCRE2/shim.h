@@ -426,3 +426,208 @@ static inline int gw_is_ascii(const uint8_t *t, size_t n) {
     return gw_is_ascii_scalar(t, n, 0);
 }
 #endif
+
+/* ---- Digit runs, whole-block bitmasks (appended; used by GatewayRules' CandidateWindows) ----
+ * gw_digit_runs_blocks: the same runs, `cap`, `out` and *next contract as gw_digit_runs, found 64 bytes at a time
+ * from digit and letter bitmasks: a run is a sequence of digit groups; the non-digit stretch after a group ends the
+ * run when it holds a letter, when it makes more than `max_gap` consecutive non-digits, or when it reaches the end
+ * of the text. Runs and digit counts come from the masks (ctz / popcount), not byte by byte, so hex hashes and
+ * other texts with many short runs cost a few instructions per run. The last partial block is copied into a
+ * zero-padded buffer (a zero byte is neither digit nor letter, and no run continues past the end anyway).
+ * AVX2 when available; otherwise gw_digit_runs. */
+#ifndef GATEWAY_GW_DIGIT_RUNS_BLOCKS_H
+#define GATEWAY_GW_DIGIT_RUNS_BLOCKS_H
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"), always_inline))
+static inline uint64_t gw_digit_mask64(const uint8_t *p) {
+    const __m256i zero_char = _mm256_set1_epi8('0');
+    const __m256i nine = _mm256_set1_epi8(9);
+    __m256i dx = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)p), zero_char);
+    __m256i dy = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), zero_char);
+    uint32_t d0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(dx, nine), dx));
+    uint32_t d1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(dy, nine), dy));
+    return (uint64_t)d0 | ((uint64_t)d1 << 32);
+}
+
+/* Letters (ASCII, either case) and upper-case letters of p[0..<64), bit b = byte b. */
+__attribute__((target("avx2"), always_inline))
+static inline void gw_letter_masks64(const uint8_t *p, uint64_t *letters, uint64_t *upper) {
+    const __m256i lower_a = _mm256_set1_epi8('a');
+    const __m256i upper_a = _mm256_set1_epi8('A');
+    const __m256i twenty_five = _mm256_set1_epi8(25);
+    const __m256i case_bit = _mm256_set1_epi8(0x20);
+    __m256i x = _mm256_loadu_si256((const __m256i *)p);
+    __m256i y = _mm256_loadu_si256((const __m256i *)(p + 32));
+    __m256i lx = _mm256_sub_epi8(_mm256_or_si256(x, case_bit), lower_a);
+    __m256i ly = _mm256_sub_epi8(_mm256_or_si256(y, case_bit), lower_a);
+    uint32_t l0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(lx, twenty_five), lx));
+    uint32_t l1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(ly, twenty_five), ly));
+    __m256i ux = _mm256_sub_epi8(x, upper_a), uy = _mm256_sub_epi8(y, upper_a);
+    uint32_t u0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(ux, twenty_five), ux));
+    uint32_t u1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(uy, twenty_five), uy));
+    *letters = (uint64_t)l0 | ((uint64_t)l1 << 32);
+    *upper = (uint64_t)u0 | ((uint64_t)u1 << 32);
+}
+
+/* x >> s with ones shifted in at the top (1 <= s <= 4): "beyond the block, anything may be". */
+__attribute__((always_inline))
+static inline uint64_t gw_shr_ones(uint64_t x, unsigned s) { return (x >> s) | (~0ull << (64 - s)); }
+
+/* A superset test for one 64-byte block (bit b = byte b): the bits of digits that may start a reported run. A run
+ * of at least k digits starting at p has digits p = d1 < ... < dk, each next one within max_gap + 1 bytes and no
+ * letter between, so "chain_k" holds at p, where chain_1 = digits and chain_k = digits & (chain_{k-1} one byte on,
+ * or two on through a non-letter, ... up to max_gap + 1 on). Bytes past the block count as digits and non-letters,
+ * so a run that may go on into the next block is kept. k = min(min_digits, 6): more is still a necessary condition.
+ * Plus the IBAN starts: a digit right after two upper-case letters (`prev_upper`: bits 62, 63 are the two bytes
+ * before the block).
+ * Every reported run starting in this block starts at a set bit; a run that starts at an unset bit is not reported
+ * and ends inside the block. Needs max_gap <= 3. */
+__attribute__((always_inline))
+static inline uint64_t gw_digit_run_candidates(uint64_t dm, uint64_t lm, uint64_t um, uint64_t prev_upper,
+                                               size_t max_gap, size_t min_digits) {
+    uint64_t nl = ~lm;
+    uint64_t n1 = gw_shr_ones(nl, 1);
+    uint64_t n2 = n1 & gw_shr_ones(nl, 2);
+    uint64_t n3 = n2 & gw_shr_ones(nl, 3);
+    size_t k = min_digits < 6 ? min_digits : 6;
+    uint64_t chain = dm;
+    for (size_t step = 1; step < k; step++) {
+        uint64_t next = gw_shr_ones(chain, 1);
+        if (max_gap >= 1) next |= n1 & gw_shr_ones(chain, 2);
+        if (max_gap >= 2) next |= n2 & gw_shr_ones(chain, 3);
+        if (max_gap >= 3) next |= n3 & gw_shr_ones(chain, 4);
+        chain = dm & next;
+    }
+    uint64_t iban = dm & ((um << 1) | (prev_upper >> 63)) & ((um << 2) | (prev_upper >> 62));
+    return chain | iban;
+}
+
+/* Appends the run (start, end, digits) when it is reported (enough digits, or IBAN check digits). Returns 0 when
+ * `out` is full (nothing written). */
+static inline int gw_digit_run_emit(const uint8_t *t, size_t n, size_t min_digits, size_t start, size_t end,
+                                    size_t digits, gw_digit_run *out, size_t *k, size_t cap) {
+    int iban = start >= 2 && (uint8_t)(t[start - 1] - 'A') < 26 && (uint8_t)(t[start - 2] - 'A') < 26
+        && start + 1 < n && (uint8_t)(t[start + 1] - '0') < 10;
+    if (digits < min_digits && !iban) return 1;
+    if (*k == cap) return 0;
+    out[*k].start = (uint32_t)start;
+    out[*k].end = (uint32_t)end;
+    out[*k].digits = (uint32_t)digits;
+    out[*k].iban = (uint32_t)iban;
+    *k += 1;
+    return 1;
+}
+
+__attribute__((target("avx2,bmi,popcnt")))
+static inline size_t gw_digit_runs_blocks_avx2(const uint8_t *t, size_t n, size_t i, size_t max_gap,
+                                               size_t min_digits, gw_digit_run *out, size_t cap, size_t *next) {
+    size_t k = 0;
+    int in_run = 0;
+    size_t run_start = 0, run_end = 0, digits = 0, gap = 0;
+    uint8_t tail[64];
+    size_t block = i;
+    size_t pos = 0; /* bit index inside the block */
+    /* Outside a run, only candidate digits (gw_digit_run_candidates) may start the next reported run. */
+    const int skip = max_gap <= 3;
+    const int common = max_gap == 3 && min_digits >= 6;
+    while (block < n) {
+        const uint8_t *src = t + block;
+        if (block + 64 > n) {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, t + block, n - block);
+            src = tail;
+        }
+        uint64_t dm = gw_digit_mask64(src);
+        if (!in_run && dm == 0) { block += 64; pos = 0; continue; }
+        uint64_t lm, um;
+        gw_letter_masks64(src, &lm, &um);
+        /* Upper-case bits of the two bytes before the block (bits 62, 63), for IBAN starts at bits 0 and 1. */
+        uint64_t prev = 0;
+        if (block >= 1 && (uint8_t)(t[block - 1] - 'A') < 26) prev |= 1ull << 63;
+        if (block >= 2 && (uint8_t)(t[block - 2] - 'A') < 26) prev |= 1ull << 62;
+        uint64_t cand = dm;
+        if (skip && dm) {
+            /* The engine's case (gap 3, at least 6 digits) with constants, so the chain steps unroll. */
+            cand = common ? gw_digit_run_candidates(dm, lm, um, prev, 3, 6)
+                          : gw_digit_run_candidates(dm, lm, um, prev, max_gap, min_digits);
+        }
+        if (!in_run && cand == 0) {
+            block += 64;
+            pos = 0;
+            continue;
+        }
+        while (pos < 64) {
+            if (!in_run) {
+                /* The next run start that may be reported: the first candidate digit. Digits before it start runs
+                 * that are not reported (the start of a run holding a candidate is a candidate, and no run goes on
+                 * from a block without candidates), so jumping over them changes no reported run. */
+                uint64_t rest = cand >> pos;
+                if (!rest) break;
+                pos += (size_t)__builtin_ctzll(rest);
+                if (block + pos >= n) break;
+                /* Full output: stop at a run start; scanning again from there finds the same runs. */
+                if (k == cap) { *next = block + pos; return k; }
+                in_run = 1;
+                run_start = block + pos;
+                digits = 0;
+                gap = 0;
+            }
+            /* At a digit (gap == 0) or inside a non-digit stretch carried from the previous block (gap > 0). */
+            if (gap == 0) {
+                uint64_t nd = ~dm >> pos;
+                size_t group = nd ? (size_t)__builtin_ctzll(nd) : 64 - pos;
+                digits += group;
+                pos += group;
+                run_end = block + pos;
+                if (pos >= 64) break;
+            }
+            /* A non-digit stretch from pos: up to the next digit in this block, or the block's end. */
+            uint64_t dr = dm >> pos;
+            size_t stretch = dr ? (size_t)__builtin_ctzll(dr) : 64 - pos;
+            uint64_t stretch_mask = stretch >= 64 ? ~0ull : ((1ull << stretch) - 1);
+            int letter = ((lm >> pos) & stretch_mask) != 0;
+            int ends_text = block + pos + stretch >= n;
+            if (letter || gap + stretch > max_gap || ends_text) {
+                if (!gw_digit_run_emit(t, n, min_digits, run_start, run_end, digits, out, &k, cap)) {
+                    *next = run_start;
+                    return k;
+                }
+                in_run = 0;
+                gap = 0;
+                pos += stretch;
+                continue;
+            }
+            pos += stretch;
+            if (dr) {
+                gap = 0; /* the run goes on with the next digit group */
+            } else {
+                gap += stretch; /* continues into the next block */
+            }
+        }
+        block += 64;
+        pos = 0;
+    }
+    if (in_run) {
+        if (!gw_digit_run_emit(t, n, min_digits, run_start, run_end, digits, out, &k, cap)) {
+            *next = run_start;
+            return k;
+        }
+    }
+    *next = n;
+    return k;
+}
+#endif
+
+static inline size_t gw_digit_runs_blocks(const uint8_t *t, size_t n, size_t i, size_t max_gap, size_t min_digits,
+                                          gw_digit_run *out, size_t cap, size_t *next) {
+#if defined(__x86_64__) || defined(__i386__)
+    static int level = -1;
+    if (level < 0) {
+        __builtin_cpu_init();
+        level = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt")) ? 2 : 0;
+    }
+    if (level == 2) return gw_digit_runs_blocks_avx2(t, n, i, max_gap, min_digits, out, cap, next);
+#endif
+    return gw_digit_runs(t, n, i, max_gap, min_digits, out, cap, next);
+}
+#endif

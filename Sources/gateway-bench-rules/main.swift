@@ -15,6 +15,8 @@ struct Arguments {
     var corpus = "../shared/acceptance/corpus"
     var seconds = 1.0
     var naive = true
+    /// `--only a|b|c`: scan just that text for `seconds` and print its row (for profilers).
+    var only: String?
 
     init() {
         var iterator = CommandLine.arguments.dropFirst().makeIterator()
@@ -24,9 +26,10 @@ struct Arguments {
             case "--corpus": self.corpus = iterator.next() ?? self.corpus
             case "--seconds": self.seconds = Double(iterator.next() ?? "") ?? self.seconds
             case "--no-naive": self.naive = false
+            case "--only": self.only = iterator.next()
             default:
                 FileHandle.standardError.write(Data(
-                    "usage: gateway-bench-rules [--rules DIR] [--corpus DIR] [--seconds S] [--no-naive]\n".utf8))
+                    "usage: gateway-bench-rules [--rules DIR] [--corpus DIR] [--seconds S] [--no-naive] [--only a|b|c]\n".utf8))
                 exit(2)
             }
         }
@@ -225,6 +228,14 @@ func row(_ label: String, _ bytes: Int, findings: Int, pack: Double, naive: Doub
     if let naive { line += String(format: " | one by one, no prefilter %4.0f MB/s (%.0fx)", naive / 1e6, pack / naive) }
     if goal { line += String(format: " | %.2fx of 1 GB/s goal", pack / 1e9) }
     print(line)
+}
+
+if let only = arguments.only {
+    guard let index = ["a", "b", "c"].firstIndex(of: only) else { print("--only takes a, b or c"); exit(2) }
+    let text = texts[index]
+    let pack = throughput(bytes: text.bytes.count, minimum: arguments.seconds) { inspectorScan(text.bytes, type: "text/plain") }
+    row(text.label, text.bytes.count, findings: -1, pack: pack, naive: nil, goal: index < 2)
+    exit(0)
 }
 
 for (index, text) in texts.enumerated() {

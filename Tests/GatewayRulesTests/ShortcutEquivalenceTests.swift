@@ -89,6 +89,41 @@ import Testing
         }
     }
 
+    /// The whole-block digit-run scanner (`gw_digit_runs_blocks`: bitmasks, candidate test that skips blocks) gives
+    /// exactly the runs of the byte-by-byte `gw_digit_runs`: starts, ends, digit counts, IBAN flags, with small output
+    /// capacities (restarts in the middle of the text), runs across 64-byte block edges, hex hashes, upper-case
+    /// letter pairs before digits (IBAN starts) at block edges, and every minimum / gap limit the engine could use.
+    @Test func blockDigitRunsEqualTheByteLoop() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["1", "23", "4567", "123456", "0", " ", "-", "  ", "   ", "    ", ".-.", "a", "Z", "GB", "DE89", "@",
+                      "\n", "e3b0c442", "98fc1c14", "9afbf4c8", "version 3.12.100", "2025-01-12", "the ", "AB 12"]
+        for round in 0..<4000 {
+            var text: [UInt8] = []
+            let count = Int.random(in: 0...(round % 10 == 0 ? 600 : 90), using: &generator)
+            for _ in 0..<count {
+                if Int.random(in: 0..<10, using: &generator) == 0 {
+                    text.append(UInt8.random(in: 0...255, using: &generator))
+                } else {
+                    text += Array(pieces.randomElement(using: &generator)!.utf8)
+                }
+            }
+            text.withUnsafeBufferPointer { buffer in
+                for minimum in [0, 1, 2, 6, 7, 9, 13] {
+                    for maxGap in [0, 1, 2, 3, 5] {
+                        for capacity in [1, 2, 256] where capacity == 256 || round % 4 == 0 {
+                            let fast = CandidateWindows.rawDigitRuns(in: buffer, minimumDigits: minimum, maxGap: maxGap,
+                                                                     capacity: capacity, blocks: true)
+                            let reference = CandidateWindows.rawDigitRuns(in: buffer, minimumDigits: minimum, maxGap: maxGap,
+                                                                          capacity: 256, blocks: false)
+                            #expect(fast == reference, "min \(minimum) gap \(maxGap) cap \(capacity): \(text)")
+                            if fast != reference { return }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func byteSetParsesClassBodies() {
         let set = ByteSet(classSpelling: "A-Za-z0-9._%+-")!
         for byte in UInt8(0)...UInt8(255) {

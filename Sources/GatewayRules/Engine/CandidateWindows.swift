@@ -48,7 +48,7 @@ enum CandidateWindows {
             var next = 0
             while next < count {
                 var stop = count
-                let got = gw_digit_runs(base, count, next, maxGap, minimumDigits, runs.baseAddress, capacity, &stop)
+                let got = gw_digit_runs_blocks(base, count, next, maxGap, minimumDigits, runs.baseAddress, capacity, &stop)
                 for slot in 0..<got {
                     let run = runs[slot]
                     let runStart = Int(run.start), runEnd = Int(run.end), digits = Int(run.digits)
@@ -76,6 +76,30 @@ enum CandidateWindows {
             }
         }
         return windows
+    }
+
+    /// The raw runs of the C scanners, for the equivalence tests: `blocks` picks `gw_digit_runs_blocks` (the one
+    /// `aroundDigitRuns` uses), otherwise the byte-by-byte `gw_digit_runs`; `capacity` exercises restarts.
+    static func rawDigitRuns(in text: UnsafeBufferPointer<UInt8>, minimumDigits: Int, maxGap: Int, capacity: Int,
+                             blocks: Bool) -> [[Int]]
+    {
+        guard let base = text.baseAddress else { return [] }
+        var result: [[Int]] = []
+        withUnsafeTemporaryAllocation(of: gw_digit_run.self, capacity: capacity) { runs in
+            var next = 0
+            while next < text.count {
+                var stop = text.count
+                let got = blocks
+                    ? gw_digit_runs_blocks(base, text.count, next, maxGap, minimumDigits, runs.baseAddress, capacity, &stop)
+                    : gw_digit_runs(base, text.count, next, maxGap, minimumDigits, runs.baseAddress, capacity, &stop)
+                for slot in 0..<got {
+                    let run = runs[slot]
+                    result.append([Int(run.start), Int(run.end), Int(run.digits), Int(run.iban)])
+                }
+                next = stop
+            }
+        }
+        return result
     }
 
     @inline(__always) static func isUpper(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "A") < 26 }

@@ -131,7 +131,7 @@ public struct KeywordPrefilter: Sendable {
 }
 
 /// The prefilter's fast path. Every keyword gets one anchor trigram (its rarest three adjacent bytes by a fixed
-/// frequency estimate); a SIMD nibble-table scan over 16 buckets (Teddy-style, `gw_tri_scan` in the CPCRE2 shim)
+/// frequency estimate, common prose trigrams penalised); a SIMD nibble-table scan over 16 buckets (Teddy-style, `gw_tri_scan` in the CPCRE2 shim)
 /// followed by a hashed trigram bitmap reports the positions where one of those trigrams may occur, which is a
 /// superset; each candidate is then checked exactly against the keywords anchored on that trigram (ASCII case folded
 /// like the automaton). Every occurrence of every keyword contains its anchor trigram, so the hits are exactly the
@@ -168,8 +168,8 @@ struct TrigramFilter: Sendable {
         case UInt8(ascii: "o"), UInt8(ascii: "i"), UInt8(ascii: "n"): return 7
         case UInt8(ascii: "s"), UInt8(ascii: "h"), UInt8(ascii: "r"): return 6
         case UInt8(ascii: "d"), UInt8(ascii: "l"): return 4
-        case UInt8(ascii: "c"), UInt8(ascii: "u"), UInt8(ascii: "m"): return 3
-        case UInt8(ascii: "w"), UInt8(ascii: "f"), UInt8(ascii: "g"), UInt8(ascii: "y"), UInt8(ascii: "p"): return 2
+        case UInt8(ascii: "c"), UInt8(ascii: "u"), UInt8(ascii: "m"), UInt8(ascii: "w"): return 3
+        case UInt8(ascii: "f"), UInt8(ascii: "g"), UInt8(ascii: "y"), UInt8(ascii: "p"): return 2
         case UInt8(ascii: "b"), UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: "\n"): return 1.5
         case UInt8(ascii: "v"), UInt8(ascii: "k"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "="),
             UInt8(ascii: "\""), UInt8(ascii: "_"), UInt8(ascii: "-"): return 1
@@ -177,6 +177,24 @@ struct TrigramFilter: Sendable {
         case UInt8(ascii: "x"), UInt8(ascii: "j"), UInt8(ascii: "q"), UInt8(ascii: "z"): return 0.2
         default: return 0.3
         }
+    }
+
+    /// Trigrams that are common in English prose and code although their bytes are not (`will`, `they`, `access`,
+    /// `create`, `secret`-like `sec`...): as anchors they would stop the scan all the time. An anchor candidate in this
+    /// list scores `commonPenalty` times worse, so another trigram of the keyword is taken when there is one.
+    static let commonTrigrams: Set<UInt32> = Set(
+        ("the and ing ion tio ent ati for her ter hat tha ere ate his con res ver all ons nce men ith ted ers pro thi "
+            + "wit are ess not ive was ect rea com eve per int est sta cti ica ist ear ain one our iti rat wil ill key sec "
+            + "cre acc abi asi aki ake tok oke ken ret ial ass pas ord ase sed ort ous out rom ome ble uld oul ave hey hen "
+            + "red den").split(separator: " ").map { word in
+                word.utf8.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            })
+    static let commonPenalty = 25.0
+
+    /// Estimated cost of anchoring on the folded trigram `bytes[0..<3]`: lower is rarer.
+    static func anchorScore(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Double {
+        let tri = UInt32(a) | UInt32(b) << 8 | UInt32(c) << 16
+        return Self.weight(a) * Self.weight(b) * Self.weight(c) * (Self.commonTrigrams.contains(tri) ? Self.commonPenalty : 1)
     }
 
     init?(keywords: [[String]]) {
@@ -192,7 +210,7 @@ struct TrigramFilter: Sendable {
             var best = 0
             var bestScore = Double.infinity
             for offset in 0..<(bytes.count - 2) {
-                let score = Self.weight(bytes[offset]) * Self.weight(bytes[offset + 1]) * Self.weight(bytes[offset + 2])
+                let score = Self.anchorScore(bytes[offset], bytes[offset + 1], bytes[offset + 2])
                 if score < bestScore { bestScore = score; best = offset }
             }
             let tri = UInt32(Self.fold(bytes[best])) | UInt32(Self.fold(bytes[best + 1])) << 8
