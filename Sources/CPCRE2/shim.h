@@ -9,121 +9,15 @@ static const PCRE2_SIZE CPCRE2_ZERO_TERMINATED = PCRE2_ZERO_TERMINATED;
 static const PCRE2_SIZE CPCRE2_UNSET = PCRE2_UNSET;
 #endif
 
-/* ---- GatewayRules fast scanning helpers (appended; used by GatewayRules' keyword prefilter) ----
- * gw_bigram_scan: finds every position i (start <= i, i + 1 < n) where the byte pair (t[i], t[i+1]) may be one of
- * a set of pairs. The set is encoded Teddy-style as nibble tables: pair (a, b) is a candidate when
- *   lo0[a & 15] & hi0[a >> 4] & lo1[b & 15] & hi1[b >> 4] != 0
- * (each bit is a bucket of pairs). This is a superset filter; callers verify every candidate exactly.
- * Writes up to `cap` positions to `out`, returns how many, and sets *next to where the scan stopped (n when done).
- * AVX2 or SSSE3 when the CPU has them, otherwise a scalar loop with the same results. */
+/* ---- GatewayRules fast scanning helpers (used by GatewayRules' engine) ---- */
 #ifndef GATEWAY_GW_SCAN_H
 #define GATEWAY_GW_SCAN_H
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-typedef struct gw_pair_tables {
-    uint8_t lo0[16];
-    uint8_t hi0[16];
-    uint8_t lo1[16];
-    uint8_t hi1[16];
-} gw_pair_tables;
-
-static inline size_t gw_bigram_scan_scalar(const gw_pair_tables *m, const uint8_t *t, size_t n, size_t i,
-                                           uint32_t *out, size_t cap, size_t *next) {
-    size_t k = 0;
-    for (; i + 1 < n; i++) {
-        uint8_t a = t[i], b = t[i + 1];
-        if (m->lo0[a & 15] & m->hi0[a >> 4] & m->lo1[b & 15] & m->hi1[b >> 4]) {
-            if (k == cap) { *next = i; return k; }
-            out[k++] = (uint32_t)i;
-        }
-    }
-    *next = n;
-    return k;
-}
-
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-
-__attribute__((target("avx2")))
-static inline size_t gw_bigram_scan_avx2(const gw_pair_tables *m, const uint8_t *t, size_t n, size_t i,
-                                         uint32_t *out, size_t cap, size_t *next) {
-    const __m256i lo0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->lo0));
-    const __m256i hi0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->hi0));
-    const __m256i lo1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->lo1));
-    const __m256i hi1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->hi1));
-    const __m256i nib = _mm256_set1_epi8(0x0f);
-    const __m256i zero = _mm256_setzero_si256();
-    size_t k = 0;
-    while (i + 33 <= n) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(t + i));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(t + i + 1));
-        __m256i ma = _mm256_and_si256(_mm256_shuffle_epi8(lo0, _mm256_and_si256(a, nib)),
-                                      _mm256_shuffle_epi8(hi0, _mm256_and_si256(_mm256_srli_epi16(a, 4), nib)));
-        __m256i mb = _mm256_and_si256(_mm256_shuffle_epi8(lo1, _mm256_and_si256(b, nib)),
-                                      _mm256_shuffle_epi8(hi1, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib)));
-        __m256i r = _mm256_and_si256(ma, mb);
-        uint32_t bits = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero));
-        if (bits) {
-            if (k + 32 > cap) { *next = i; return k; }
-            while (bits) {
-                out[k++] = (uint32_t)(i + (size_t)__builtin_ctz(bits));
-                bits &= bits - 1;
-            }
-        }
-        i += 32;
-    }
-    size_t rest = gw_bigram_scan_scalar(m, t, n, i, out + k, cap - k, next);
-    return k + rest;
-}
-
-__attribute__((target("ssse3")))
-static inline size_t gw_bigram_scan_ssse3(const gw_pair_tables *m, const uint8_t *t, size_t n, size_t i,
-                                          uint32_t *out, size_t cap, size_t *next) {
-    const __m128i lo0 = _mm_loadu_si128((const __m128i *)m->lo0);
-    const __m128i hi0 = _mm_loadu_si128((const __m128i *)m->hi0);
-    const __m128i lo1 = _mm_loadu_si128((const __m128i *)m->lo1);
-    const __m128i hi1 = _mm_loadu_si128((const __m128i *)m->hi1);
-    const __m128i nib = _mm_set1_epi8(0x0f);
-    const __m128i zero = _mm_setzero_si128();
-    size_t k = 0;
-    while (i + 17 <= n) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(t + i));
-        __m128i b = _mm_loadu_si128((const __m128i *)(t + i + 1));
-        __m128i ma = _mm_and_si128(_mm_shuffle_epi8(lo0, _mm_and_si128(a, nib)),
-                                   _mm_shuffle_epi8(hi0, _mm_and_si128(_mm_srli_epi16(a, 4), nib)));
-        __m128i mb = _mm_and_si128(_mm_shuffle_epi8(lo1, _mm_and_si128(b, nib)),
-                                   _mm_shuffle_epi8(hi1, _mm_and_si128(_mm_srli_epi16(b, 4), nib)));
-        __m128i r = _mm_and_si128(ma, mb);
-        uint32_t bits = (~(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(r, zero))) & 0xffffu;
-        if (bits) {
-            if (k + 16 > cap) { *next = i; return k; }
-            while (bits) {
-                out[k++] = (uint32_t)(i + (size_t)__builtin_ctz(bits));
-                bits &= bits - 1;
-            }
-        }
-        i += 16;
-    }
-    size_t rest = gw_bigram_scan_scalar(m, t, n, i, out + k, cap - k, next);
-    return k + rest;
-}
 #endif
-
-static inline size_t gw_bigram_scan(const gw_pair_tables *m, const uint8_t *t, size_t n, size_t start,
-                                    uint32_t *out, size_t cap, size_t *next) {
-#if defined(__x86_64__) || defined(__i386__)
-    static int level = -1;
-    if (level < 0) {
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx2") ? 2 : (__builtin_cpu_supports("ssse3") ? 1 : 0);
-    }
-    if (level == 2) return gw_bigram_scan_avx2(m, t, n, start, out, cap, next);
-    if (level == 1) return gw_bigram_scan_ssse3(m, t, n, start, out, cap, next);
-#endif
-    return gw_bigram_scan_scalar(m, t, n, start, out, cap, next);
-}
 
 /* True when any byte of t[0..<n) is one of the `count` bytes in `set` (count <= 4); memchr-speed for 1 byte. */
 static inline int gw_contains_any(const uint8_t *t, size_t n, const uint8_t *set, size_t count) {
@@ -131,84 +25,6 @@ static inline int gw_contains_any(const uint8_t *t, size_t n, const uint8_t *set
         if (n && memchr(t, set[j], n)) return 1;
     }
     return 0;
-}
-#endif
-
-/* ---- Exact pair filtering (appended) ----
- * gw_pair_scan_exact: like gw_bigram_scan, but keeps only the positions whose ASCII-case-folded byte pair
- * (first byte in the low half) has its bit set in `bits` (65536 bits, 1024 words): the nibble tables' false
- * positives are dropped inside the SIMD loop instead of being written out and handed back one by one. Same
- * contract for `out`, `cap` (at least 64) and *next. */
-#ifndef GATEWAY_GW_PAIR_EXACT_H
-#define GATEWAY_GW_PAIR_EXACT_H
-static inline int gw_pair_bit(const uint64_t *bits, const uint8_t *t, size_t p) {
-    uint8_t a = t[p], b = t[p + 1];
-    a = (uint8_t)(a - 65) < 26 ? (uint8_t)(a | 0x20) : a;
-    b = (uint8_t)(b - 65) < 26 ? (uint8_t)(b | 0x20) : b;
-    uint32_t pair = (uint32_t)a | ((uint32_t)b << 8);
-    return (int)((bits[pair >> 6] >> (pair & 63)) & 1u);
-}
-
-static inline size_t gw_pair_scan_exact_scalar(const gw_pair_tables *m, const uint64_t *bits, const uint8_t *t,
-                                               size_t n, size_t i, uint32_t *out, size_t cap, size_t *next) {
-    size_t k = 0;
-    for (; i + 1 < n; i++) {
-        if (gw_pair_bit(bits, t, i)) {
-            if (k == cap) { *next = i; return k; }
-            out[k++] = (uint32_t)i;
-        }
-    }
-    (void)m;
-    *next = n;
-    return k;
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2")))
-static inline size_t gw_pair_scan_exact_avx2(const gw_pair_tables *m, const uint64_t *bits, const uint8_t *t,
-                                             size_t n, size_t i, uint32_t *out, size_t cap, size_t *next) {
-    const __m256i lo0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->lo0));
-    const __m256i hi0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->hi0));
-    const __m256i lo1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->lo1));
-    const __m256i hi1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)m->hi1));
-    const __m256i nib = _mm256_set1_epi8(0x0f);
-    const __m256i zero = _mm256_setzero_si256();
-    size_t k = 0;
-    while (i + 33 <= n) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(t + i));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(t + i + 1));
-        __m256i ma = _mm256_and_si256(_mm256_shuffle_epi8(lo0, _mm256_and_si256(a, nib)),
-                                      _mm256_shuffle_epi8(hi0, _mm256_and_si256(_mm256_srli_epi16(a, 4), nib)));
-        __m256i mb = _mm256_and_si256(_mm256_shuffle_epi8(lo1, _mm256_and_si256(b, nib)),
-                                      _mm256_shuffle_epi8(hi1, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib)));
-        __m256i r = _mm256_and_si256(ma, mb);
-        uint32_t mask = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero));
-        if (mask) {
-            if (k + 32 > cap) { *next = i; return k; }
-            while (mask) {
-                size_t p = i + (size_t)__builtin_ctz(mask);
-                out[k] = (uint32_t)p;
-                k += (size_t)gw_pair_bit(bits, t, p);
-                mask &= mask - 1;
-            }
-        }
-        i += 32;
-    }
-    return k + gw_pair_scan_exact_scalar(m, bits, t, n, i, out + k, cap - k, next);
-}
-#endif
-
-static inline size_t gw_pair_scan_exact(const gw_pair_tables *m, const uint64_t *bits, const uint8_t *t, size_t n,
-                                        size_t start, uint32_t *out, size_t cap, size_t *next) {
-#if defined(__x86_64__) || defined(__i386__)
-    static int level = -1;
-    if (level < 0) {
-        __builtin_cpu_init();
-        level = __builtin_cpu_supports("avx2") ? 2 : 0;
-    }
-    if (level == 2) return gw_pair_scan_exact_avx2(m, bits, t, n, start, out, cap, next);
-#endif
-    return gw_pair_scan_exact_scalar(m, bits, t, n, start, out, cap, next);
 }
 #endif
 
