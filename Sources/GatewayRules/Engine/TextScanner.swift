@@ -79,13 +79,7 @@ struct TextScanner {
         let required = rule.requiredBytes
         for window in windows {
             var start = max(window.range.lowerBound, resume)
-            // Every match lies inside start..<upperBound; without any required byte there, no match can exist.
-            if !required.isEmpty, start < window.range.upperBound {
-                let present = required.withUnsafeBufferPointer { set in
-                    gw_contains_any(text.baseAddress! + start, window.range.upperBound - start, set.baseAddress, set.count)
-                }
-                if present == 0 { continue }
-            }
+            if Self.lacksRequiredByte(required, in: text, from: start, to: window.range.upperBound) { continue }
             let subject = UnsafeBufferPointer(rebasing: text[0..<window.range.upperBound])
             while start < window.range.upperBound {
                 let groups: [Range<Int>?]?
@@ -125,6 +119,18 @@ struct TextScanner {
     /// maximal run of `startRun` bytes before that anchor byte starts (the rule's contract), so within a window the
     /// candidate starts are exactly those run starts, in order; a run reaching back before the position the window
     /// scan would start from holds no match (any start inside it fails the contract).
+    /// Every match of a rule lies inside `start..<end`; when a rule names bytes every match must contain and none
+    /// of them occurs there, no match can exist and the window is skipped without running the pattern.
+    private static func lacksRequiredByte(
+        _ required: [UInt8], in text: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int
+    ) -> Bool {
+        guard !required.isEmpty, start < end, let base = text.baseAddress else { return false }
+        let present = required.withUnsafeBufferPointer { set in
+            gw_contains_any(base + start, end - start, set.baseAddress, set.count)
+        }
+        return present == 0
+    }
+
     private func runAtStarts(rule index: Int, pattern: PCRE2Pattern, startRun: ByteSet, anchor: UInt8,
                              in text: UnsafeBufferPointer<UInt8>, windows: [CandidateWindows.Window],
                              into hits: inout [ScanHit]) throws(InspectionError)
@@ -137,12 +143,7 @@ struct TextScanner {
         for window in windows {
             var start = max(window.range.lowerBound, resume)
             let upper = window.range.upperBound
-            if !required.isEmpty, start < upper {
-                let present = required.withUnsafeBufferPointer { set in
-                    gw_contains_any(base + start, upper - start, set.baseAddress, set.count)
-                }
-                if present == 0 { continue }
-            }
+            if Self.lacksRequiredByte(required, in: text, from: start, to: upper) { continue }
             let subject = UnsafeBufferPointer(rebasing: text[0..<upper])
             var position = start
             while position < upper {
