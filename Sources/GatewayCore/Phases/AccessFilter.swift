@@ -109,18 +109,24 @@ struct AccessFilter: GatewayFilter {
 
     func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {
         let role = try self.role(of: context)
-        var bytes = Array(body.bytes.readableBytesView)
+        let hasBody = body.bytes.readableBytes > 0
         if body.contentEncoding != nil {
-            guard let decoded = try? BodyDecoding.decode(bytes, contentEncoding: body.contentEncoding, limits: self.bodyLimits)
-            else { return }  // the classifier already refused what cannot be decoded
-            bytes = decoded
+            // Compressed: the model can only be read from the decoded bytes.
+            guard
+                let decoded = try? BodyDecoding.decode(
+                    Array(body.bytes.readableBytesView), contentEncoding: body.contentEncoding, limits: self.bodyLimits
+                )
+            else { return }  // the classifier refuses what cannot be decoded
+            context.model = TopLevelJSONField.string(named: "model", in: decoded)
+        } else {
+            // The common case reads the buffer in place: no copy of the body on the hot path.
+            context.model = body.bytes.withUnsafeReadableBytes { TopLevelJSONField.string(named: "model", in: $0) }
         }
-        context.model = TopLevelJSONField.string(named: "model", in: bytes)
         if let model = context.model {
             guard role.allows(model: model) else {
                 throw GatewayError(.forbidden, "Role \(role.name) may not use model \(model).")
             }
-        } else if !bytes.isEmpty && !role.allows(model: "*") {
+        } else if hasBody && !role.allows(model: "*") {
             throw GatewayError(.forbidden, "Role \(role.name) is limited to some models; this request names none.")
         }
     }
