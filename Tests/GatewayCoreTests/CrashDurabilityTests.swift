@@ -19,20 +19,9 @@ extension GatewayIntegration {
             let pki = try CoreTestPKI.shared()
             let vendor = try await FakeVendor.start(certificate: pki.vendor, pki: pki, group: GatewayHarness.group)
             defer { Task { await vendor.stop() } }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-crash-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let (directory, key) = try GatewayHarness.prepareDirectory(name: "gateway-crash", user: "crash-test", pki: pki)
             defer { try? FileManager.default.removeItem(at: directory) }
-            func write(_ name: String, _ text: String) throws {
-                try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
-            }
-            try write("listener.pem", pki.listener.certificatePEM)
-            try write("listener.key", pki.listener.privateKeyPEM)
-            try write("vendor-ca.pem", pki.vendorAuthority.issued.certificatePEM)
-            let key = GatewayKey.generate()
-            try GatewayAccess.KeyFile(keys: [
-                KeyRecord(id: key.id, user: "crash-test", role: "engineer", digest: key.digest, created: Date(), expires: nil)
-            ]).save(path: directory.appendingPathComponent("var/keys.json").path)
-            try write("gateway.yaml", """
+            try String("""
                 listen: {address: 127.0.0.1, port: 0, tls: {certificate: listener.pem, key: listener.key}}
                 admin: {address: 127.0.0.1, port: 0}
                 providers:
@@ -50,7 +39,7 @@ extension GatewayIntegration {
                 policy: {file: \(repositoryRoot.appendingPathComponent("policy.yaml").path)}
                 keys: {file: var/keys.json}
                 audit: {directory: var/audit}
-                """)
+                """).write(to: directory.appendingPathComponent("gateway.yaml"), atomically: true, encoding: .utf8)
 
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)

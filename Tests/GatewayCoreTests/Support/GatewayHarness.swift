@@ -97,19 +97,10 @@ final class GatewayHarness: Sendable {
         let silentVendor = try await FakeVendor.startSilent(group: group)
         let closedPort = try await Self.closedPort(group: group)
 
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("gateway-core-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (directory, key) = try Self.prepareDirectory(name: "gateway-core-tests", user: "integration-test", pki: pki)
         func write(_ name: String, _ text: String) throws {
             try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
-        try write("listener.pem", pki.listener.certificatePEM)
-        try write("listener.key", pki.listener.privateKeyPEM)
-        try write("vendor-ca.pem", pki.vendorAuthority.issued.certificatePEM)
-        let key = GatewayKey.generate()
-        try KeyFile(keys: [
-            KeyRecord(id: key.id, user: "integration-test", role: "engineer", digest: key.digest, created: Date(), expires: nil)
-        ]).save(path: directory.appendingPathComponent("var/keys.json").path)
         let rules = repositoryRoot.appendingPathComponent("rules").path
         let policy = repositoryRoot.appendingPathComponent("policy.yaml").path
         let yaml = """
@@ -211,6 +202,25 @@ final class GatewayHarness: Sendable {
             client: client,
             directory: directory, configuration: configuration, gatewayKey: key.text, runTask: runTask
         )
+    }
+
+    /// A fresh temporary directory holding the listener's certificate and key (`listener.pem`, `listener.key`), the
+    /// vendors' CA (`vendor-ca.pem`) and `var/keys.json` with one `engineer` key for `user`, which is returned.
+    static func prepareDirectory(name: String, user: String, pki: CoreTestPKI) throws -> (URL, GatewayKey) {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(name)-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (file, text) in [
+            ("listener.pem", pki.listener.certificatePEM), ("listener.key", pki.listener.privateKeyPEM),
+            ("vendor-ca.pem", pki.vendorAuthority.issued.certificatePEM),
+        ] {
+            try text.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
+        let key = GatewayKey.generate()
+        try KeyFile(keys: [
+            KeyRecord(id: key.id, user: user, role: "engineer", digest: key.digest, created: Date(), expires: nil)
+        ]).save(path: directory.appendingPathComponent("var/keys.json").path)
+        return (directory, key)
     }
 
     /// Shuts the gateway down and waits (bounded) for `run()` to return, then stops the vendors.
