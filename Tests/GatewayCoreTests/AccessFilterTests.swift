@@ -82,8 +82,8 @@ struct AccessFilterTests {
         var context = initial ?? Self.context()
         context.provider = Self.provider(provider)
         do {
-            try await fixture.filter.authenticate(Self.request(key: key), context: &context)
-            try await fixture.filter.route(Self.request(key: key), context: &context)
+            try fixture.filter.authenticate(Self.request(key: key), context: &context)
+            try fixture.filter.route(Self.request(key: key), context: &context)
             return (nil, context)
         } catch {
             return (error, context)
@@ -111,7 +111,7 @@ struct AccessFilterTests {
         let fixture = try Self.fixture()
         var context = Self.context()
         context.provider = Self.provider("anthropic")
-        try await fixture.filter.authenticate(
+        try fixture.filter.authenticate(
             Self.request(key: fixture.keys["support"]!.text, header: "x-api-key"), context: &context
         )
         #expect(context.identity?.user == "support-user")
@@ -137,12 +137,12 @@ struct AccessFilterTests {
         let fixture = try Self.fixture()
         var (_, context) = await Self.admit(fixture, key: fixture.keys["analyst"]!.text)
         var allowed = RequestBody(bytes: ByteBuffer(string: #"{"messages":[{"content":"x","model":"o1"}],"model":"gpt-4o-mini"}"#))
-        try await fixture.filter.inspectBody(&allowed, context: &context)
+        try fixture.filter.inspectBody(&allowed, context: &context)
         #expect(context.model == "gpt-4o-mini")
         var refused = RequestBody(bytes: ByteBuffer(string: #"{"model":"o1-preview","messages":[]}"#))
-        await #expect(throws: GatewayError.self) { try await fixture.filter.inspectBody(&refused, context: &context) }
+        #expect(throws: GatewayError.self) { try fixture.filter.inspectBody(&refused, context: &context) }
         var missing = RequestBody(bytes: ByteBuffer(string: #"{"messages":[]}"#))
-        await #expect(throws: GatewayError.self) { try await fixture.filter.inspectBody(&missing, context: &context) }
+        #expect(throws: GatewayError.self) { try fixture.filter.inspectBody(&missing, context: &context) }
     }
 
     @Test func roleCategoryOverrideChangesTheDecision() async throws {
@@ -153,7 +153,7 @@ struct AccessFilterTests {
             let filter = ClassificationFilter(inspector: inspector, deadlineMilliseconds: 1000, policyForRequest: { _ in policy })
             var context = Self.context()
             var request = RequestBody(bytes: ByteBuffer(string: body), contentType: "application/json")
-            try await filter.inspectBody(&request, context: &context)
+            try filter.inspectBody(&request, context: &context)
             return context.decision
         }
         guard case .redact = try await decide("engineer")?.verdict else { Issue.record("engineer: expected redact"); return }

@@ -16,7 +16,7 @@ struct AccessFilter: GatewayFilter {
 
     // MARK: - Phase 1: authenticate
 
-    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
+    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
         let presented = Self.presentedKey(head.headers)
         let certificate = context.tls?.peer
         let fromCertificate = certificate.flatMap {
@@ -88,7 +88,7 @@ struct AccessFilter: GatewayFilter {
 
     // MARK: - Phase 2: route
 
-    func route(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
+    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
         let role = try self.role(of: context)
         guard let provider = context.provider else { return }
         guard role.allows(provider: provider.name) else {
@@ -107,7 +107,7 @@ struct AccessFilter: GatewayFilter {
 
     // MARK: - Phase 3: the model named in the body
 
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
         let role = try self.role(of: context)
         let hasBody = body.bytes.readableBytes > 0
         if body.contentEncoding != nil {

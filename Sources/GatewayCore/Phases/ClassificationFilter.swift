@@ -12,7 +12,7 @@ struct ClassificationFilter: GatewayFilter {
     /// The category treatment for a request; per-role overrides plug in here.
     let policyForRequest: @Sendable (RequestContext) -> CategoryPolicy
 
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
         let bytes = Array(body.bytes.readableBytesView)
         let decision: Decision
         do {

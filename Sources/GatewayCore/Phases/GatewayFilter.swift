@@ -22,9 +22,9 @@ public struct RequestBody: Sendable {
 /// 5. `responseHead`, 6. `responseBody`: what the vendor answers, chunk by chunk, as it streams.
 /// 7. `complete`: exactly once per request, success or failure.
 public protocol GatewayFilter: Sendable {
-    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError)
-    func route(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError)
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError)
+    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError)
+    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError)
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError)
     func upstreamRequest(_ head: inout HTTPRequestHead, context: inout RequestContext) throws(GatewayError)
     func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext)
     func responseBody(_ chunk: inout ByteBuffer, context: inout RequestContext)
@@ -32,9 +32,9 @@ public protocol GatewayFilter: Sendable {
 }
 
 extension GatewayFilter {
-    public func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {}
-    public func route(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {}
-    public func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {}
+    public func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {}
+    public func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {}
+    public func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {}
     public func upstreamRequest(_ head: inout HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {}
     public func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext) {}
     public func responseBody(_ chunk: inout ByteBuffer, context: inout RequestContext) {}

@@ -3,6 +3,10 @@ import NIOCore
 import NIOHTTP1
 
 /// The request phases, in order, over the configured filters. Built once; shared by every connection.
+///
+/// The phases run on the caller's event loop and must not block: filters are synchronous. The two waits a request
+/// can have — its decision record becoming durable, and inspection of a large body — are futures, so a later phase
+/// that must wait (escalation to a human reviewer, say) plugs in the same way.
 public struct RequestPipeline: Sendable {
     let configuration: GatewayConfiguration
     let filters: [any GatewayFilter]
@@ -11,12 +15,12 @@ public struct RequestPipeline: Sendable {
     let audit: AuditTrail?
 
     /// Phase 1: who is calling.
-    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
-        for filter in self.filters { try await filter.authenticate(head, context: &context) }
+    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
+        for filter in self.filters { try filter.authenticate(head, context: &context) }
     }
 
     /// Phase 2: which provider serves the path (404 when none), then the filters' access checks.
-    func route(_ head: HTTPRequestHead, context: inout RequestContext) async throws(GatewayError) {
+    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
         let path = String(context.path)
         guard let provider = self.configuration.provider(forPath: path) else {
             throw GatewayError(
@@ -26,19 +30,19 @@ public struct RequestPipeline: Sendable {
             )
         }
         context.provider = provider
-        for filter in self.filters { try await filter.route(head, context: &context) }
+        for filter in self.filters { try filter.route(head, context: &context) }
     }
 
     /// Phase 3: the whole body, inspected (and maybe rewritten) before anything leaves.
     ///
     /// A body blocked by policy may still go out once, unchanged, when the caller presents a reviewer's release
     /// token (`x-gateway-release`) bound to exactly this body and this sender.
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) async throws(GatewayError) {
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
         let original = body
         let started = ContinuousClock.now
         defer { context.inspectDuration = ContinuousClock.now - started }
         do {
-            for filter in self.filters { try await filter.inspectBody(&body, context: &context) }
+            for filter in self.filters { try filter.inspectBody(&body, context: &context) }
         } catch let error where error.kind == .blockedByPolicy && context.decision?.isBlocked == true {
             guard let token = original.releaseToken, let audit = self.audit else { throw error }
             context.release = try audit.redeem(
@@ -48,16 +52,51 @@ public struct RequestPipeline: Sendable {
         }
     }
 
-    /// Between phases 4 and the vendor: the decision record is made durable before anything is sent.
-    func recordForwarded(context: inout RequestContext) async throws(GatewayError) {
-        try await self.audit?.recordForwarded(&context)
+    /// What phases 3 and 4 made of a complete request: the head and body to forward, or the refusal.
+    struct Admission: Sendable {
+        var context: RequestContext
+        var outcome: Result<(head: HTTPRequestHead, body: ByteBuffer), GatewayError>
+    }
+
+    /// Phases 3 and 4 together: inspects the whole body, then builds the vendor's head. Pure computation on values,
+    /// so a large body can be inspected off the event loop.
+    func admit(_ head: HTTPRequestHead, body: RequestBody, context: RequestContext) -> Admission {
+        var context = context
+        var body = body
+        let originalEncoding = body.contentEncoding
+        do throws(GatewayError) {
+            try self.inspectBody(&body, context: &context)
+            context.forwardedBytes = body.bytes.readableBytes
+            let upstream = try self.upstreamRequest(head, body: body, originalEncoding: originalEncoding, context: &context)
+            return Admission(context: context, outcome: .success((upstream, body.bytes)))
+        } catch {
+            return Admission(context: context, outcome: .failure(error))
+        }
+    }
+
+    /// Between phase 4 and the vendor: the decision record is made durable before anything is sent. The future
+    /// holds the context with its record id, or fails with `.auditUnavailable` (503): nothing may then be sent.
+    func recordForwarded(_ context: RequestContext, on loop: any EventLoop) -> EventLoopFuture<RequestContext> {
+        guard let audit = self.audit else { return loop.makeSucceededFuture(context) }
+        return loop.makeFutureWithTask {
+            var context = context
+            try await audit.recordForwarded(&context)
+            return context
+        }
     }
 
     /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
-    /// Returns the error to answer with (503 when the record could not be written).
-    func recordRefused(_ error: GatewayError, context: inout RequestContext, body: ByteBuffer?) async -> GatewayError {
-        guard let audit = self.audit else { return error }
-        return await audit.recordRefused(error, context: &context, body: body.map { Array($0.readableBytesView) })
+    /// The future holds the error to answer with (503 when the record could not be written) and the context.
+    func recordRefused(
+        _ error: GatewayError, context: RequestContext, body: ByteBuffer?, on loop: any EventLoop
+    ) -> EventLoopFuture<(GatewayError, RequestContext)> {
+        guard let audit = self.audit else { return loop.makeSucceededFuture((error, context)) }
+        let bytes = body.map { Array($0.readableBytesView) }
+        return loop.makeFutureWithTask {
+            var context = context
+            let answer = await audit.recordRefused(error, context: &context, body: bytes)
+            return (answer, context)
+        }
     }
 
     /// Phase 4: the head the vendor gets: headers cleaned, vendor key injected, filters last.

@@ -11,6 +11,7 @@ final class ConnectionRegistry: Sendable {
     private struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
         var draining = false
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
 
@@ -22,7 +23,25 @@ final class ConnectionRegistry: Sendable {
     }
 
     func closed(_ channel: any Channel) {
-        _ = self.state.withLock { $0.entries.removeValue(forKey: ObjectIdentifier(channel)) }
+        let waiters = self.state.withLock { state in
+            state.entries.removeValue(forKey: ObjectIdentifier(channel))
+            guard state.entries.isEmpty else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.emptyWaiters.removeAll() }
+            return state.emptyWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns once no connection is open.
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { continuation in
+            let empty = self.state.withLock { state in
+                if state.entries.isEmpty { return true }
+                state.emptyWaiters.append(continuation)
+                return false
+            }
+            if empty { continuation.resume() }
+        }
     }
 
     /// Marks a request in flight on `channel`.

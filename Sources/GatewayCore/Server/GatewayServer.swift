@@ -29,9 +29,7 @@ public final class GatewayServer: Sendable {
         self.logger = logger
         var pools: [String: UpstreamPool] = [:]
         for provider in runtime.configuration.providers {
-            pools[provider.name] = UpstreamPool(
-                provider: provider, tls: runtime.upstreamTLS[provider.name], group: group
-            )
+            pools[provider.name] = UpstreamPool(provider: provider, tls: runtime.upstreamTLS[provider.name])
         }
         self.pools = pools
     }
@@ -45,14 +43,14 @@ public final class GatewayServer: Sendable {
             metrics: self.runtime.metrics,
             isReady: { [registry, audit = runtime.pipeline.audit] in !registry.isDraining && audit?.isHealthy != false }
         )
-        onBound(BoundPorts(listener: listener.channel.localAddress?.port ?? 0, admin: admin.localAddress?.port ?? 0))
+        onBound(BoundPorts(listener: listener.localAddress?.port ?? 0, admin: admin.localAddress?.port ?? 0))
         if self.runtime.pipeline.audit == nil {
             self.logger.critical("audit.enabled is false: NO DECISION RECORDS ARE WRITTEN (benchmarking only)")
         }
         self.logger.info(
             "gateway listening",
             metadata: [
-                "listen": "\(configuration.listen.address):\(listener.channel.localAddress?.port ?? 0)",
+                "listen": "\(configuration.listen.address):\(listener.localAddress?.port ?? 0)",
                 "admin": "\(configuration.admin.address):\(admin.localAddress?.port ?? 0)",
             ]
         )
@@ -62,30 +60,16 @@ public final class GatewayServer: Sendable {
                 await self.waitForShutdown()
                 keyWatcher.cancel()
                 self.logger.info("draining", metadata: ["connections": "\(self.registry.count)"])
-                try? await listener.channel.close()
+                try? await listener.close().get()
                 self.registry.drain()
                 self.pools.values.forEach { $0.shutdown() }
                 // Whatever is still open when the drain time is up is closed; run() returns once all are gone.
                 let drain = TimeAmount.seconds(Int64(configuration.shutdown.drainSeconds))
                 self.group.next().scheduleTask(in: drain) { self.registry.closeAll() }
             }
-            try await listener.executeThenClose { connections in
-                try await withThrowingDiscardingTaskGroup { connectionTasks in
-                    for try await (connection, tls) in connections {
-                        self.registry.opened(connection.channel)
-                        self.runtime.metrics.connectionOpened()
-                        connectionTasks.addTask {
-                            await ProxyConnection(
-                                channel: connection, tls: tls, pools: self.pools, pipeline: self.runtime.pipeline,
-                                maxBodyBytes: configuration.limits.maxBodyBytes, registry: self.registry,
-                                logger: self.logger
-                            ).run()
-                            self.registry.closed(connection.channel)
-                            self.runtime.metrics.connectionClosed()
-                        }
-                    }
-                }
-            }
+            // Connections serve themselves on their event loops; run() returns once the last one is gone.
+            try? await listener.closeFuture.get()
+            await self.registry.waitUntilEmpty()
         }
         try? await admin.close()
         await self.runtime.pipeline.audit?.close()  // the shutdown checkpoint seals the log
@@ -134,26 +118,25 @@ public final class GatewayServer: Sendable {
         }
     }
 
-    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-
-    private func bindListener(
-        _ configuration: GatewayConfiguration
-    ) async throws -> NIOAsyncChannel<(Connection, TLSSessionBox), Never> {
+    private func bindListener(_ configuration: GatewayConfiguration) async throws -> any Channel {
         let tls = self.runtime.serverTLS
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = configuration.limits.maxHeaderBytes
         limits.maxHeaderFieldSize = configuration.limits.maxHeaderBytes
         let decoderLimits = limits
+        let settings = ProxySettings(
+            pipeline: self.runtime.pipeline, pools: self.pools, maxBodyBytes: configuration.limits.maxBodyBytes,
+            registry: self.registry, metrics: self.runtime.metrics, offLoopInspectionBytes: 128 * 1024,
+            inspectionPool: .singleton, logger: self.logger
+        )
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: configuration.listen.address, port: configuration.listen.port) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let box = TLSSessionBox()
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(try TLSHandler(serverContext: tls))
-                    try sync.addHandler(TLSSessionRecorder(box: box))
                     try sync.addHandler(HTTPResponseEncoder())
                     try sync.addHandler(
                         ByteToMessageHandler(
@@ -161,9 +144,9 @@ public final class GatewayServer: Sendable {
                         )
                     )
                     try sync.addHandler(HTTPServerPipelineHandler())
-                    let connection = try Connection(wrappingChannelSynchronously: channel)
-                    return (connection, box)
+                    try sync.addHandler(ProxyHandler(settings: settings))
                 }
             }
+            .bind(host: configuration.listen.address, port: configuration.listen.port).get()
     }
 }

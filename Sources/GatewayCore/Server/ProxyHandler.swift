@@ -1,0 +1,322 @@
+import GatewayCrypto
+import GatewayTLS
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// What every caller connection shares: the phases, the upstream pools, the limits.
+struct ProxySettings: Sendable {
+    let pipeline: RequestPipeline
+    let pools: [String: UpstreamPool]
+    let maxBodyBytes: Int
+    let registry: ConnectionRegistry
+    let metrics: GatewayMetrics
+    /// Bodies at least this large are inspected on `inspectionPool`, so one large upload cannot stall every other
+    /// connection on its event loop.
+    let offLoopInspectionBytes: Int
+    let inspectionPool: NIOThreadPool?
+    let logger: Logger
+}
+
+/// One caller's connection, on its event loop: HTTP/1.1 requests served one after another through the phases.
+///
+/// The request's state machine:
+/// `idle` → head: authenticate, route → `receiving` (body held up to the limit) → end: inspect, build the vendor's
+/// head → `admitting` (decision record made durable, upstream connection taken) → `relaying` (the vendor's parts
+/// written as they arrive, flushed per read burst so server-sent events are not held back) → `idle`.
+/// A refusal at any point goes to `refusing`: its record is made durable, then the answer is sent in the vendor's
+/// error shape. A request refused before its body was read closes the connection, since the unread body would
+/// otherwise be taken for the next request. `HTTPServerPipelineHandler` (before this one) holds pipelined requests
+/// back until the current response has ended.
+final class ProxyHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    enum State {
+        case idle
+        case receiving
+        case refusing
+        case admitting
+        case relaying(UpstreamConnection)
+        case closed
+    }
+
+    private(set) var state = State.idle
+    /// The request in progress; async steps check they still belong to it when they complete.
+    private(set) var currentRequest: InFlightRequest?
+    private var tls: TLSHandshakeDetails?
+    /// Set when the connection must close once the current response has ended (a parse error behind it).
+    private var closeAfterResponse = false
+    private(set) var channelContext: ChannelHandlerContext?
+    let settings: ProxySettings
+
+    init(settings: ProxySettings) { self.settings = settings }
+
+    private var pipeline: RequestPipeline { self.settings.pipeline }
+
+    // MARK: - Connection events
+
+    func handlerAdded(context: ChannelHandlerContext) { self.channelContext = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.channelContext = nil }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.settings.registry.opened(context.channel)
+        self.settings.metrics.connectionOpened()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let previous = self.state
+        self.state = .closed
+        if let flight = self.currentRequest {
+            // The caller left mid-request: stop the vendor's work and account for the request once.
+            if case .relaying(let connection) = previous { connection.handler.abandon() }
+            flight.context.error = flight.context.error ?? GatewayError(.badRequest, "The caller closed the connection")
+            self.currentRequest = nil
+            self.pipeline.complete(context: flight.context)
+            _ = self.settings.registry.requestFinished(on: context.channel)
+        }
+        self.settings.registry.closed(context.channel)
+        self.settings.metrics.connectionClosed()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let details = event as? TLSHandshakeDetails { self.tls = details }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // The vendor is read only as fast as the caller takes the answer: a slow caller never makes the gateway
+        // buffer a whole stream.
+        if case .relaying(let connection) = self.state { connection.handler.setReading(context.channel.isWritable) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.close(promise: nil)  // TLS failures and resets: nothing to say
+            return
+        }
+        let failure =
+            parserError == .headerOverflow
+            ? GatewayError(.headersTooLarge, "The request headers are larger than this gateway accepts.")
+            : GatewayError(.badRequest, "The request is not valid HTTP/1.1 (\(parserError)); it was not forwarded.")
+        switch self.state {
+        case .idle:
+            let flight = self.startRequest(
+                HTTPRequestHead(version: .http1_1, method: .GET, uri: ""), method: "", target: "", context: context
+            )
+            self.refuse(failure, flight: flight, quarantining: nil, bodyRead: false)
+        case .receiving:
+            if let flight = self.currentRequest { self.refuse(failure, flight: flight, quarantining: nil, bodyRead: false) }
+        case .refusing, .admitting, .relaying:
+            self.closeAfterResponse = true
+        case .closed:
+            break
+        }
+    }
+
+    // MARK: - Request parts
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .idle = self.state else { return }
+            self.begin(head, context: context)
+        case .body(var chunk):
+            guard case .receiving = self.state, let flight = self.currentRequest else { return }
+            guard flight.body.readableBytes + chunk.readableBytes <= flight.limit else {
+                self.refuse(Self.tooLarge(flight.limit), flight: flight, quarantining: nil, bodyRead: false)
+                return
+            }
+            flight.body.writeBuffer(&chunk)
+        case .end:
+            guard case .receiving = self.state, let flight = self.currentRequest else { return }
+            self.admit(flight)
+        }
+    }
+
+    private func startRequest(
+        _ head: HTTPRequestHead, method: String, target: String, context: ChannelHandlerContext
+    ) -> InFlightRequest {
+        self.settings.registry.requestStarted(on: context.channel)
+        let flight = InFlightRequest(
+            head: head,
+            context: RequestContext(
+                requestID: Self.newRequestID(), method: method, target: target,
+                clientAddress: context.channel.remoteAddress?.ipAddress, tls: self.tls
+            )
+        )
+        self.currentRequest = flight
+        return flight
+    }
+
+    /// Phases 1 and 2 on the head, then the body is held.
+    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let flight = self.startRequest(head, method: head.method.rawValue, target: head.uri, context: context)
+        do throws(GatewayError) {
+            try self.pipeline.authenticate(head, context: &flight.context)
+            try self.pipeline.route(head, context: &flight.context)
+            flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
+            let declared = head.headers.first(name: "content-length").flatMap(Int.init)
+            if let declared, declared > flight.limit { throw Self.tooLarge(flight.limit) }
+            if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil
+                )
+            }
+            flight.body = context.channel.allocator.buffer(capacity: max(0, declared ?? 0))
+            self.state = .receiving
+        } catch {
+            self.refuse(error, flight: flight, quarantining: nil, bodyRead: false)
+        }
+    }
+
+    /// Phases 3 and 4 on the complete body: inline for small bodies, on the inspection pool for large ones.
+    private func admit(_ flight: InFlightRequest) {
+        guard let loop = self.channelContext?.eventLoop else { return }
+        self.state = .admitting
+        flight.context.requestBytes = flight.body.readableBytes
+        let body = RequestBody(
+            bytes: flight.body, contentType: flight.head.headers.first(name: "content-type"),
+            contentEncoding: flight.head.headers.first(name: "content-encoding"),
+            releaseToken: flight.head.headers.first(name: "x-gateway-release")
+        )
+        let (pipeline, head, requestContext) = (self.pipeline, flight.head, flight.context)
+        if flight.body.readableBytes >= self.settings.offLoopInspectionBytes, let pool = self.settings.inspectionPool {
+            pool.runIfActive(eventLoop: loop) { pipeline.admit(head, body: body, context: requestContext) }
+                .assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let admission): self.admitted(admission, flight: flight)
+                    case .failure(let error):
+                        guard self.currentRequest === flight else { return }
+                        self.refuse(
+                            GatewayError(.internalFailure, "Inspection could not run: \(error)"), flight: flight,
+                            quarantining: nil, bodyRead: true
+                        )
+                    }
+                }
+        } else {
+            self.admitted(pipeline.admit(head, body: body, context: requestContext), flight: flight)
+        }
+    }
+
+    private func admitted(_ admission: RequestPipeline.Admission, flight: InFlightRequest) {
+        guard self.currentRequest === flight, let loop = self.channelContext?.eventLoop else { return }
+        flight.context = admission.context
+        switch admission.outcome {
+        case .failure(let error):
+            self.refuse(error, flight: flight, quarantining: flight.body, bodyRead: true)
+        case .success(let upstream):
+            self.pipeline.recordForwarded(flight.context, on: loop).assumeIsolated().whenComplete { result in
+                guard self.currentRequest === flight else { return }
+                switch result {
+                case .success(let recorded):
+                    flight.context = recorded
+                    self.forward(flight, head: upstream.head, body: upstream.body)
+                case .failure(let error):
+                    self.refuse(
+                        error as? GatewayError ?? AuditTrail.unavailable, flight: flight, quarantining: nil,
+                        bodyRead: true
+                    )
+                }
+            }
+        }
+    }
+
+    // MARK: - Forwarding
+
+    private func forward(_ flight: InFlightRequest, head: HTTPRequestHead, body: ByteBuffer) {
+        guard let loop = self.channelContext?.eventLoop, let provider = flight.context.provider,
+            let pool = self.settings.pools[provider.name]
+        else {
+            flight.context.error = GatewayError(.internalFailure, "no upstream pool")
+            self.respond(flight.context.error!, flight: flight, keepAlive: false)
+            return
+        }
+        flight.context.upstreamStartedAt = .now
+        let firstByte = TimeAmount.seconds(Int64(provider.timeouts.firstByteSeconds))
+        let bound = NIOLoopBound((handler: self, flight: flight), eventLoop: loop)
+        pool.acquire(on: loop) { grant in
+            let (handler, flight) = bound.value
+            guard handler.currentRequest === flight, case .admitting = handler.state else {
+                // The caller left while the connection was being found: it goes back unused.
+                if case .connection(let connection) = grant { pool.finished(connection, reusable: true) }
+                return
+            }
+            switch grant {
+            case .connection(let connection):
+                handler.state = .relaying(connection)
+                connection.handler.send(head: head, body: body, to: handler, firstByteTimeout: firstByte)
+            case .failed(let error):
+                flight.context.error = error
+                handler.respond(error, flight: flight, keepAlive: flight.head.isKeepAlive)
+            }
+        }
+    }
+
+    // MARK: - Ending a request
+
+    /// Records the refusal durably, then answers it.
+    func refuse(_ error: GatewayError, flight: InFlightRequest, quarantining body: ByteBuffer?, bodyRead: Bool) {
+        guard let loop = self.channelContext?.eventLoop else { return }
+        self.state = .refusing
+        let keepAlive = bodyRead && flight.head.isKeepAlive
+        self.pipeline.recordRefused(error, context: flight.context, body: body, on: loop).assumeIsolated()
+            .whenSuccess { answer, recorded in
+                guard self.currentRequest === flight else { return }
+                flight.context = recorded
+                flight.context.error = answer
+                self.respond(answer, flight: flight, keepAlive: keepAlive)
+            }
+    }
+
+    /// Ends the request: completes its accounting exactly once, then writes its last parts and keeps the
+    /// connection or closes it.
+    func finish(_ flight: InFlightRequest, keepAlive: Bool, lastParts: [HTTPServerResponsePart]) {
+        guard self.currentRequest === flight, let context = self.channelContext else { return }
+        self.currentRequest = nil
+        self.pipeline.complete(context: flight.context)
+        let draining = self.settings.registry.requestFinished(on: context.channel)
+        let close = !keepAlive || draining || self.closeAfterResponse
+        // Idle before the last write: the pipeline handler may deliver the next request from within it.
+        self.state = close ? .closed : .idle
+        for part in lastParts.dropLast() { context.write(self.wrapOutboundOut(part), promise: nil) }
+        guard let last = lastParts.last else {
+            context.flush()
+            if close { context.close(promise: nil) }
+            return
+        }
+        if close {
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(self.wrapOutboundOut(last), promise: written)
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
+        }
+    }
+
+    static func tooLarge(_ limit: Int) -> GatewayError {
+        GatewayError(.payloadTooLarge, "The request body is larger than this gateway accepts (\(limit) bytes).")
+    }
+
+    static func newRequestID() -> String { "req_" + Crypto.hex(Crypto.randomBytes(count: 12)) }
+}
+
+/// The mutable state of the request a connection is serving.
+final class InFlightRequest {
+    let head: HTTPRequestHead
+    var context: RequestContext
+    var body = ByteBuffer()
+    var limit = 0
+    /// Whether the vendor's response head went out (after that, failures can only end the stream).
+    var responseStarted = false
+    var chunked = false
+
+    init(head: HTTPRequestHead, context: RequestContext) {
+        self.head = head
+        self.context = context
+    }
+}
