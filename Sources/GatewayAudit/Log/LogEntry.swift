@@ -45,7 +45,29 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public var subject: RecordID? { self.record?.id ?? self.outcome?.id ?? self.review?.id }
 
     /// The signed line bytes (without `\n`).
-    func sealedLine(key: [UInt8]) throws(AuditError) -> [UInt8] { try Sealing.seal(self, key: key) }
+    func sealedLine(key: [UInt8]) throws(AuditError) -> [UInt8] {
+        try Sealing.seal(canonical: self.canonicalJSON(), key: key)
+    }
+
+    /// The entry as JSON with sorted keys. Records and outcomes (one or two per request) are written directly;
+    /// the rare reviews and checkpoints go through `JSONEncoder`.
+    func canonicalJSON() throws(AuditError) -> [UInt8] {
+        let checkpoint = try self.checkpoint.map { value throws(AuditError) in try Sealing.encode(value) }
+        let review = try self.review.map { value throws(AuditError) in try Sealing.encode(value) }
+        var json = CanonicalJSON()
+        json.object { json in
+            if let checkpoint { json.member("checkpoint", raw: checkpoint) }
+            json.member("kid", self.kid)
+            json.member("kind", self.kind.rawValue)
+            if let outcome = self.outcome { json.member("outcome") { outcome.writeMembers(to: &$0) } }
+            json.member("prev", self.prev)
+            if let record = self.record { json.member("record") { record.writeMembers(to: &$0) } }
+            if let review { json.member("review", raw: review) }
+            json.member("seq", self.seq)
+            json.member("v", self.v)
+        }
+        return json.bytes
+    }
 }
 
 /// What an entry carries.

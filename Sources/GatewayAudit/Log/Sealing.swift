@@ -10,10 +10,18 @@ enum Sealing {
     private static let marker = Array(",\"mac\":\"".utf8)
 
     static func seal<T: Encodable>(_ value: T, key: [UInt8]) throws(AuditError) -> [UInt8] {
+        Self.seal(canonical: try Self.encode(value), key: key)
+    }
+
+    /// `value` as JSON with sorted keys: the form `C` that is MACed.
+    static func encode<T: Encodable>(_ value: T) throws(AuditError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let canonical: [UInt8]
-        do { canonical = Array(try encoder.encode(value)) } catch { throw .encoding("\(error)") }
+        do { return Array(try encoder.encode(value)) } catch { throw .encoding("\(error)") }
+    }
+
+    /// Seals `canonical`, a JSON object's bytes.
+    static func seal(canonical: [UInt8], key: [UInt8]) -> [UInt8] {
         let mac = Crypto.hex(Crypto.hmacSHA256(key: key, data: canonical))
         var sealed = canonical
         sealed.removeLast()  // the closing brace; the MAC member goes before it

@@ -66,12 +66,12 @@ struct AccessFilter: GatewayFilter {
     /// `Authorization: Bearer …` (OpenAI SDKs) or `x-api-key` (Anthropic SDKs).
     static func presentedKey(_ headers: HTTPHeaders) -> String? {
         if let authorization = headers.first(name: "authorization") {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return parts[1].trimmingCharacters(in: .whitespaces)
+            let parts = authorization.utf8.split(separator: UInt8(ascii: " "), maxSplits: 1)
+            if parts.count == 2, parts[0].count == 6, String(decoding: parts[0], as: UTF8.self).lowercased() == "bearer" {
+                return HeaderHygiene.trimmed(parts[1])
             }
         }
-        return headers.first(name: "x-api-key")?.trimmingCharacters(in: .whitespaces)
+        return headers.first(name: "x-api-key").map { HeaderHygiene.trimmed($0.utf8[...]) }
     }
 
     private func applyRateLimit(context: RequestContext) throws(GatewayError) {

@@ -21,11 +21,20 @@ enum HeaderHygiene {
     static func connectionListed(_ headers: HTTPHeaders) -> Set<String> {
         var names = Set<String>()
         for value in headers["connection"] {
-            for token in value.split(separator: ",") {
-                names.insert(token.trimmingCharacters(in: .whitespaces).lowercased())
+            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
+                names.insert(Self.trimmed(token).lowercased())
             }
         }
         return names
+    }
+
+    /// The field value without the optional whitespace (space, tab) HTTP allows around it.
+    static func trimmed(_ value: Substring.UTF8View) -> String {
+        let isWhitespace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = value.firstIndex(where: { !isWhitespace($0) }),
+            let last = value.lastIndex(where: { !isWhitespace($0) })
+        else { return "" }
+        return String(Substring(value[first...last]))
     }
 
     /// The head to send upstream: hop-by-hop and caller fields dropped, `Host` set to the vendor, the vendor key
