@@ -57,6 +57,7 @@ public enum Crypto {
     }
 
     /// Lower-case hexadecimal text of `bytes`.
+    @inlinable
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let digits: StaticString = "0123456789abcdef"
         let count = bytes.underestimatedCount

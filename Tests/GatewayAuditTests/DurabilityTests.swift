@@ -13,7 +13,7 @@ struct DurabilityTests {
             for index in 0..<300 { group.addTask { try await log.append(sampleRecord(user: "u\(index)")) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        let batches = await log.batches
+        let batches = log.batches
         try await log.close()
         #expect(batches < 300, "group commit should share fsyncs, got \(batches) batches")
         #expect(Set(receipts.map(\.seq)).count == 300)

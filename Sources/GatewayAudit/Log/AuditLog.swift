@@ -6,38 +6,32 @@ import Synchronization
 /// The tamper-evident, durable decision log: JSON Lines segments, hash-chained and HMACed (see `LogEntry`).
 ///
 /// Contracts:
-/// - `append` returns only after the line is written **and fsynced**. Concurrent callers share one write and one
-///   fsync per batch (group commit); a batch forms while the previous fsync runs.
-/// - Lines are chained in the order `append` was entered on the actor; receipts carry `seq` and the line's hash.
-/// - On any write or fsync failure, every caller of that batch (and any queued behind it) gets `AuditError`, the log
-///   turns unhealthy (`isHealthy == false`), later appends throw `.unavailable` at once, and a background task tries
-///   every `recoveryInterval` to cut the segment back to the last durable line, close it with a `recovered`
-///   checkpoint and continue in a new segment. The failed descriptor is never fsynced again.
+/// - An append completes only after the line is written **and fsynced**. Concurrent appends share one write and
+///   one fsync per batch (group commit); a batch forms while the previous fsync runs.
+/// - Lines are sealed and chained in the order appends are entered (under the log's lock); receipts carry `seq` and
+///   the line's hash.
+/// - On any write or fsync failure, every append of that batch (and any queued behind it) fails with `AuditError`,
+///   the log turns unhealthy (`isHealthy == false`), later appends fail with `.unavailable` at once, and the I/O
+///   queue tries every `recoveryInterval` to cut the segment back to the last durable line, close it with a
+///   `recovered` checkpoint and continue in a new segment. The failed descriptor is never fsynced again.
 /// - Segments rotate by size and age; a closed segment ends with a checkpoint line, and `HEAD` names the newest
 ///   checkpoint. `close()` writes a `shutdown` checkpoint.
 /// - One writer per directory (an exclusive `flock` on `.writer.lock`).
-public actor AuditLog {
+///
+/// Appends take a lock for sealing and hand completions back from the log's own I/O queue: no task or actor hop
+/// per record, which matters at one or two records per proxied request. The `async` methods wrap the same path.
+public final class AuditLog: Sendable {
+    public typealias Completion = @Sendable (Result<AppendReceipt, AuditError>) -> Void
+
     public let configuration: AuditLogConfiguration
     /// What start-up found (torn tail set aside, segment recovered).
-    public nonisolated let startup: StartupReport
+    public let startup: StartupReport
 
     private let key: KeyFile
-    private let health: HealthFlag
     private let io = DispatchQueue(label: "gateway.audit.io")
     private let lockDescriptor: Int32
-
-    /// Chain state including queued lines / as of the last successful fsync.
-    private var head: ChainState
-    private var durable: ChainState
-    private var segmentOpenedAt: ContinuousClock.Instant = .now
-    private var file: SegmentFile?
-    private var pending: [PendingLine] = []
-    private var flushing = false
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
-    private var recovering = false
-    private var closed = false
-    /// Batches written (one write and one fsync each); fewer than appends under concurrency.
-    private(set) var batches = 0
+    private let state: Mutex<WriterState>
+    private let healthy = Atomic<Bool>(true)
 
     /// Opens (creating if needed) the log in `configuration.directory`: takes the writer lock, loads or creates the
     /// key, repairs a torn tail and opens a fresh segment.
@@ -65,19 +59,47 @@ public actor AuditLog {
         self.configuration = configuration
         self.key = key
         self.lockDescriptor = lock
-        self.file = file
-        self.head = state
-        self.durable = state
         self.startup = report
-        self.health = HealthFlag()
+        self.state = Mutex(WriterState(file: file, head: state))
     }
 
     /// False after a write or fsync failure until the log has recovered. The gateway answers 503 and `/readyz` fails
     /// while it is false. Safe to read from any thread.
-    public nonisolated var isHealthy: Bool { self.health.isHealthy }
+    public var isHealthy: Bool { self.healthy.load(ordering: .acquiring) }
 
     /// The key id MACing this log's lines.
-    public nonisolated var keyID: String { self.key.keyID }
+    public var keyID: String { self.key.keyID }
+
+    /// Batches written (one write and one fsync each); fewer than appends under concurrency.
+    var batches: Int { self.state.withLock { $0.batches } }
+
+    // MARK: - Appending
+
+    /// Appends `payload`; `completion` runs on the log's I/O queue once the line is durable, or with the failure.
+    public func append(_ payload: AuditPayload, completion: Completion?) {
+        let outcome: Result<Bool, AuditError> = self.state.withLock { state in
+            guard !state.closed else { return .failure(.closed) }
+            guard self.isHealthy, !state.recovering else { return .failure(.unavailable) }
+            do throws(AuditError) {
+                let ageLimitReached = ContinuousClock.now - state.segmentOpenedAt >= self.configuration.maxSegmentAge
+                if state.head.segmentLines > 0,
+                    ageLimitReached || state.head.segmentBytes >= self.configuration.maxSegmentBytes
+                {
+                    try self.enqueueCheckpoint(reason: .rotate, state: &state)
+                }
+                let (bytes, receipt) = try self.seal(payload, after: state.head)
+                state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: nil, waiter: completion, receipt: receipt))
+                defer { state.flushing = true }
+                return .success(!state.flushing)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let startFlush): if startFlush { self.io.async { self.flushQueued() } }
+        case .failure(let error): completion?(.failure(error))
+        }
+    }
 
     /// Appends a decision record durably.
     @discardableResult
@@ -98,82 +120,208 @@ public actor AuditLog {
     }
 
     private func append(payload: AuditPayload) async throws(AuditError) -> AppendReceipt {
-        guard !self.closed else { throw .closed }
-        guard self.health.isHealthy, !self.recovering else { throw .unavailable }
-        let ageLimitReached = ContinuousClock.now - self.segmentOpenedAt >= self.configuration.maxSegmentAge
-        if self.head.segmentLines > 0, ageLimitReached || self.head.segmentBytes >= self.configuration.maxSegmentBytes {
-            try self.enqueueCheckpoint(reason: .rotate)
-        }
-        let (bytes, receipt) = try self.seal(payload)
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<AppendReceipt, AuditError>, Never>) in
-            self.pending.append(PendingLine(bytes: bytes, segment: self.head.segment, head: nil, waiter: continuation, receipt: receipt))
-            self.advance(by: bytes.count, closing: false)
-            if !self.flushing { Task { await self.flush() } ; self.flushing = true }
+        let result = await withCheckedContinuation { continuation in
+            self.append(payload, completion: { continuation.resume(returning: $0) })
         }
         return try result.get()
     }
 
-    /// Seals `payload` as the next line.
-    private func seal(_ payload: AuditPayload) throws(AuditError) -> ([UInt8], AppendReceipt) {
-        let entry = LogEntry(seq: self.head.seq + 1, prev: self.head.hash, kid: self.key.keyID, payload: payload)
+    /// Seals `payload` as the line after `head`.
+    private func seal(_ payload: AuditPayload, after head: ChainState) throws(AuditError) -> ([UInt8], AppendReceipt) {
+        let entry = LogEntry(seq: head.seq + 1, prev: head.hash, kid: self.key.keyID, payload: payload)
         let line = try entry.sealedLine(key: self.key.bytes)
         return (line + [UInt8(ascii: "\n")], AppendReceipt(seq: entry.seq, hash: Crypto.hex(Crypto.sha256(line))))
     }
 
-    private func advance(by count: Int, closing: Bool) {
-        guard let last = self.pending.last else { return }
-        self.head.seq = last.receipt.seq
-        self.head.hash = last.receipt.hash
-        self.head.segmentLines += 1
-        self.head.segmentBytes += count
-        self.head.segmentClosed = closing
-    }
-
     /// Queues a checkpoint closing the current segment; the next line goes to a new segment.
-    private func enqueueCheckpoint(reason: Checkpoint.Reason) throws(AuditError) {
+    private func enqueueCheckpoint(reason: Checkpoint.Reason, state: inout WriterState) throws(AuditError) {
         let time = UTCTime.format(milliseconds: UTCTime.nowMilliseconds())
-        let checkpoint = Checkpoint(segment: self.head.segment, count: self.head.segmentLines, lastHash: self.head.hash, time: time, reason: reason)
-        let (bytes, receipt) = try self.seal(.checkpoint(checkpoint))
-        let headFile = HeadCheckpoint(seq: receipt.seq, hash: receipt.hash, segment: self.head.segment, time: time, kid: self.key.keyID)
-        self.pending.append(PendingLine(bytes: bytes, segment: self.head.segment, head: headFile, waiter: nil, receipt: receipt))
-        self.advance(by: bytes.count, closing: true)
+        let checkpoint = Checkpoint(
+            segment: state.head.segment, count: state.head.segmentLines, lastHash: state.head.hash, time: time, reason: reason
+        )
+        let (bytes, receipt) = try self.seal(.checkpoint(checkpoint), after: state.head)
+        let headFile = HeadCheckpoint(seq: receipt.seq, hash: receipt.hash, segment: state.head.segment, time: time, kid: self.key.keyID)
+        state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: headFile, waiter: nil, receipt: receipt))
+        state.head.segmentClosed = true
         if reason == .rotate {
-            self.head.segment += 1
-            self.head.segmentLines = 0
-            self.head.segmentBytes = 0
-            self.head.segmentClosed = false
-            self.segmentOpenedAt = .now
+            state.head.segment += 1
+            state.head.segmentLines = 0
+            state.head.segmentBytes = 0
+            state.head.segmentClosed = false
+            state.segmentOpenedAt = .now
         }
     }
 
-    /// Writes queued lines in batches, one fsync per batch, until none are left.
-    private func flush() async {
-        while !self.pending.isEmpty, let file = self.file {
-            let batch = self.pending
-            self.pending.removeAll()
-            let steps = batch.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }
-            let target = self.head
-            let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
-            let result = await self.onIOQueue { () throws(AuditError) -> SegmentFile in
-                try context.perform(steps, file: file)
+    // MARK: - The I/O queue
+
+    /// Writes queued lines in batches, one fsync per batch, until none are left. On the I/O queue.
+    private func flushQueued() {
+        let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
+        while true {
+            let next: (batch: [PendingLine], file: SegmentFile, target: ChainState)? = self.state.withLock { state in
+                guard !state.pending.isEmpty, let file = state.file else {
+                    state.flushing = false
+                    return nil
+                }
+                defer { state.pending.removeAll() }
+                return (state.pending, file, state.head)
             }
-            switch result {
-            case .success(let newFile):
-                self.file = newFile
-                self.batches += 1
-                self.durable = self.stateAfter(batch: batch, target: target)
-                for line in batch { line.waiter?.resume(returning: .success(line.receipt)) }
-            case .failure(let error):
-                self.fail(batch + self.pending, with: error)
+            guard let next else { return }
+            let steps = next.batch.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }
+            do throws(AuditError) {
+                let file = try context.perform(steps, file: next.file)
+                self.state.withLock { state in
+                    state.file = file
+                    state.batches += 1
+                    state.durable = state.stateAfter(batch: next.batch, target: next.target)
+                }
+                for line in next.batch { line.waiter?(.success(line.receipt)) }
+            } catch {
+                self.fail(next.batch, with: error)
             }
         }
-        self.flushing = false
-        for waiter in self.idleWaiters { waiter.resume() }
-        self.idleWaiters.removeAll()
+    }
+
+    private func fail(_ batch: [PendingLine], with error: AuditError) {
+        let queued: [PendingLine] = self.state.withLock { state in
+            defer { state.pending.removeAll() }
+            state.file?.closeFile()
+            state.file = nil
+            state.head = state.durable
+            return state.pending
+        }
+        self.healthy.store(false, ordering: .releasing)
+        for line in batch + queued { line.waiter?(.failure(error)) }
+        self.scheduleRecovery()
+    }
+
+    private func scheduleRecovery() {
+        let delay = self.configuration.recoveryInterval.components
+        let nanoseconds = Int(delay.seconds) * 1_000_000_000 + Int(delay.attoseconds / 1_000_000_000)
+        self.io.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+            guard !self.recoverOnQueue(), !self.state.withLock({ $0.closed }) else { return }
+            self.scheduleRecovery()
+        }
+    }
+
+    /// Tries once to recover from a write failure; returns whether the log is healthy. On the I/O queue.
+    private func recoverOnQueue() -> Bool {
+        let durable: ChainState? = self.state.withLock { state in
+            guard !self.isHealthy, !state.closed else { return nil }
+            state.recovering = true
+            return state.durable
+        }
+        guard let durable else { return self.isHealthy }
+        let recovery = Recovery(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
+        let resumed = try? recovery.resume(from: durable)
+        self.state.withLock { state in
+            state.recovering = false
+            guard let (file, recovered) = resumed else { return }
+            state.file = file
+            state.head = recovered
+            state.durable = recovered
+            state.segmentOpenedAt = .now
+        }
+        if resumed != nil { self.healthy.store(true, ordering: .releasing) }
+        return resumed != nil
+    }
+
+    /// Tries once to recover from a write failure; returns whether the log is healthy. Healthy logs return true at
+    /// once. The I/O queue retries by itself; callers (a readiness probe, tests) may call it too.
+    @discardableResult
+    public func recover() async -> Bool {
+        await self.onIOQueue { self.recoverOnQueue() }
+    }
+
+    // MARK: - Closing
+
+    /// Writes a `shutdown` checkpoint (when healthy), updates HEAD and releases the writer lock. Appends after
+    /// this fail with `.closed`.
+    public func close() async throws(AuditError) {
+        let result: Result<Void, AuditError> = await self.onIOQueue {
+            // Queued after every flush already scheduled, so everything appended before `close` is on disk first.
+            let file: SegmentFile?? = self.state.withLock { state in
+                guard !state.closed else { return .none }
+                state.closed = true
+                return .some(state.file)
+            }
+            guard case .some(let open) = file else { return .success(()) }
+            defer {
+                self.state.withLock { state in
+                    state.file?.closeFile()
+                    state.file = nil
+                }
+                WriterLock.release(self.lockDescriptor)
+            }
+            guard self.isHealthy, let open else { return .success(()) }
+            let steps: [WriteStep]
+            do throws(AuditError) {
+                steps = try self.state.withLock { state throws(AuditError) in
+                    try self.enqueueCheckpoint(reason: .shutdown, state: &state)
+                    defer { state.pending.removeAll() }
+                    return state.pending.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }
+                }
+                let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
+                _ = try context.perform(steps, file: open)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    /// Stops without a checkpoint, as a killed process would (tests of start-up recovery).
+    func abandonForTesting() async {
+        await self.onIOQueue {
+            self.state.withLock { state in
+                state.closed = true
+                state.file?.closeFile()
+                state.file = nil
+            }
+            WriterLock.release(self.lockDescriptor)
+        }
+    }
+
+    /// Runs `work` on the log's I/O queue, after everything queued before it.
+    private func onIOQueue<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            self.io.async { continuation.resume(returning: work()) }
+        }
+    }
+}
+
+/// The writer's state, guarded by the log's lock.
+private struct WriterState: ~Copyable {
+    /// Only touched on the I/O queue (or under the lock to hand it there).
+    var file: SegmentFile?
+    /// Chain state including queued lines / as of the last successful fsync.
+    var head: ChainState
+    var durable: ChainState
+    var segmentOpenedAt: ContinuousClock.Instant = .now
+    var pending: [PendingLine] = []
+    var flushing = false
+    var recovering = false
+    var closed = false
+    var batches = 0
+
+    init(file: SegmentFile, head: ChainState) {
+        self.file = file
+        self.head = head
+        self.durable = head
+    }
+
+    mutating func enqueue(_ line: PendingLine) {
+        self.pending.append(line)
+        self.head.seq = line.receipt.seq
+        self.head.hash = line.receipt.hash
+        self.head.segmentLines += 1
+        self.head.segmentBytes += line.bytes.count
+        self.head.segmentClosed = false
     }
 
     /// The durable state after `batch`: `target` when nothing was queued behind it, else recomputed from the batch.
-    private func stateAfter(batch: [PendingLine], target: ChainState) -> ChainState {
+    func stateAfter(batch: [PendingLine], target: ChainState) -> ChainState {
         guard !self.pending.isEmpty, let last = batch.last else { return target }
         var state = self.durable
         for line in batch {
@@ -190,112 +338,13 @@ public actor AuditLog {
         state.hash = last.receipt.hash
         return state
     }
-
-    private func fail(_ lines: [PendingLine], with error: AuditError) {
-        self.pending.removeAll()
-        for line in lines { line.waiter?.resume(returning: .failure(error)) }
-        self.file?.closeFile()
-        self.file = nil
-        self.head = self.durable
-        self.health.set(false)
-        Task { await self.recoveryLoop() }
-    }
-
-    private func recoveryLoop() async {
-        while !self.closed, !self.health.isHealthy {
-            try? await Task.sleep(for: self.configuration.recoveryInterval)
-            _ = await self.recover()
-        }
-    }
-
-    /// Tries once to recover from a write failure; returns whether the log is healthy. Healthy logs return true at
-    /// once. Called by the background task; callers (a readiness probe, tests) may call it too.
-    @discardableResult
-    public func recover() async -> Bool {
-        guard !self.health.isHealthy, !self.recovering, !self.closed else { return self.health.isHealthy }
-        await self.waitUntilIdle()
-        self.recovering = true
-        defer { self.recovering = false }
-        let recovery = Recovery(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
-        let durable = self.durable
-        let result = await self.onIOQueue { () throws(AuditError) -> RecoveredSegment in
-            let (file, state) = try recovery.resume(from: durable)
-            return RecoveredSegment(file: file, state: state)
-        }
-        guard case .success(let recovered) = result else { return false }
-        self.file = recovered.file
-        self.head = recovered.state
-        self.durable = recovered.state
-        self.segmentOpenedAt = .now
-        self.health.set(true)
-        return true
-    }
-
-    /// Writes a `shutdown` checkpoint (when healthy), updates HEAD and releases the writer lock. Appends after
-    /// this throw `.closed`.
-    public func close() async throws(AuditError) {
-        guard !self.closed else { return }
-        self.closed = true
-        await self.waitUntilIdle()
-        defer {
-            self.file?.closeFile()
-            self.file = nil
-            WriterLock.release(self.lockDescriptor)
-        }
-        guard self.health.isHealthy, let file = self.file else { return }
-        try self.enqueueCheckpoint(reason: .shutdown)
-        let steps = self.pending.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }
-        self.pending.removeAll()
-        let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
-        let result = await self.onIOQueue { () throws(AuditError) -> SegmentFile in try context.perform(steps, file: file) }
-        if case .failure(let error) = result { throw error }
-    }
-
-    /// Stops without a checkpoint, as a killed process would (tests of start-up recovery).
-    func abandonForTesting() async {
-        self.closed = true
-        await self.waitUntilIdle()
-        self.file?.closeFile()
-        self.file = nil
-        WriterLock.release(self.lockDescriptor)
-    }
-
-    private func waitUntilIdle() async {
-        guard self.flushing else { return }
-        await withCheckedContinuation { self.idleWaiters.append($0) }
-    }
-
-    /// Runs blocking file work on the log's own dispatch queue, off the cooperative pool.
-    private func onIOQueue<T: Sendable>(_ work: @escaping @Sendable () throws(AuditError) -> T) async -> Result<T, AuditError> {
-        await withCheckedContinuation { continuation in
-            self.io.async {
-                do throws(AuditError) {
-                    continuation.resume(returning: .success(try work()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-        }
-    }
 }
 
 /// A line queued for the next batch.
-private struct PendingLine {
+private struct PendingLine: Sendable {
     let bytes: [UInt8]
     let segment: Int
     let head: HeadCheckpoint?
-    let waiter: CheckedContinuation<Result<AppendReceipt, AuditError>, Never>?
+    let waiter: AuditLog.Completion?
     let receipt: AppendReceipt
-}
-
-private struct RecoveredSegment: @unchecked Sendable {
-    let file: SegmentFile
-    let state: ChainState
-}
-
-/// The health bit, readable from any thread without awaiting the actor.
-private final class HealthFlag: Sendable {
-    private let value = Atomic<Bool>(true)
-    var isHealthy: Bool { self.value.load(ordering: .acquiring) }
-    func set(_ healthy: Bool) { self.value.store(healthy, ordering: .releasing) }
 }

@@ -66,4 +66,5 @@ enum WriterLock {
     }
 }
 
+/// Used only on the log's I/O queue, or handed there under the log's lock.
 extension SegmentFile: @unchecked Sendable {}

@@ -44,9 +44,10 @@ public enum SafeLabel {
 public struct ReasonCode: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let rawValue: String
 
+    private static let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_.:-")
+
     public init(_ text: String) {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_.:-")
-        let mapped = text.lowercased().prefix(64).map { allowed.contains($0) ? $0 : "_" }
+        let mapped = text.lowercased().prefix(64).map { Self.allowed.contains($0) ? $0 : "_" }
         self.rawValue = mapped.isEmpty ? "unspecified" : String(mapped)
     }
 

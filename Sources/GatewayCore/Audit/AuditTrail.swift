@@ -46,9 +46,12 @@ final class AuditTrail: Sendable {
 
     // MARK: - Records
 
-    /// Writes the record of a request about to be forwarded; returns once it is durable.
-    /// - Throws: `.auditUnavailable` (503) when it cannot be written; the request must then not be forwarded.
-    func recordForwarded(_ context: inout RequestContext) async throws(GatewayError) {
+    /// Writes the record of a request about to be forwarded; `completion` runs (on the log's I/O queue) once it is
+    /// durable, with the context now naming its record, or with `.auditUnavailable` (503) when it cannot be
+    /// written: the request must then not be forwarded.
+    func recordForwarded(
+        _ context: RequestContext, completion: @escaping @Sendable (Result<RequestContext, GatewayError>) -> Void
+    ) {
         let decision: GatewayAudit.Decision =
             if context.release != nil { .released } else {
                 switch context.decision?.verdict {
@@ -67,12 +70,11 @@ final class AuditTrail: Sendable {
         if let grant = context.release {
             record.release = ReleaseReference(blockedRecord: grant.recordID, tokenID: grant.tokenID, reviewer: grant.reviewer)
         }
-        do {
-            try await self.log.append(record)
-        } catch {
-            throw Self.unavailable
+        var recorded = context
+        recorded.auditRecordID = record.id
+        self.log.append(.record(record)) { [recorded] result in
+            completion(result.map { _ in recorded }.mapError { _ in Self.unavailable })
         }
-        context.auditRecordID = record.id
     }
 
     /// Writes the record of a refused or failed request before it is answered, quarantining a blocked body.
@@ -111,8 +113,7 @@ final class AuditTrail: Sendable {
             bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
             error: context.error.map { ReasonCode(Self.reason(for: $0)) }
         )
-        let log = self.log
-        Task { _ = try? await log.append(outcome) }
+        self.log.append(.outcome(outcome), completion: nil)
     }
 
     private func record(

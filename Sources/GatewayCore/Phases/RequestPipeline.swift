@@ -78,11 +78,9 @@ public struct RequestPipeline: Sendable {
     /// holds the context with its record id, or fails with `.auditUnavailable` (503): nothing may then be sent.
     func recordForwarded(_ context: RequestContext, on loop: any EventLoop) -> EventLoopFuture<RequestContext> {
         guard let audit = self.audit else { return loop.makeSucceededFuture(context) }
-        return loop.makeFutureWithTask {
-            var context = context
-            try await audit.recordForwarded(&context)
-            return context
-        }
+        let recorded = loop.makePromise(of: RequestContext.self)
+        audit.recordForwarded(context) { recorded.completeWith($0.mapError { $0 as any Error }) }
+        return recorded.futureResult
     }
 
     /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
