@@ -76,7 +76,11 @@ public final class AuditLog: Sendable {
     // MARK: - Appending
 
     /// Appends `payload`; `completion` runs on the log's I/O queue once the line is durable, or with the failure.
-    public func append(_ payload: AuditPayload, completion: Completion?) {
+    ///
+    /// - Parameter startFlush: false when the caller will call `flushQueuedLines()` shortly itself. An event loop
+    ///   appends every request it read in one pass and then starts one write for all of them: the group commit then
+    ///   follows the loop's own batching instead of waking the I/O queue for the first line of each pass.
+    public func append(_ payload: AuditPayload, startFlush: Bool = true, completion: Completion?) {
         let outcome: Result<Bool, AuditError> = self.state.withLock { state in
             guard !state.closed else { return .failure(.closed) }
             guard self.isHealthy, !state.recovering else { return .failure(.unavailable) }
@@ -89,8 +93,9 @@ public final class AuditLog: Sendable {
                 }
                 let (bytes, receipt) = try self.seal(payload, after: state.head)
                 state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: nil, waiter: completion, receipt: receipt))
-                defer { state.flushing = true }
-                return .success(!state.flushing)
+                guard startFlush, !state.flushing else { return .success(false) }
+                state.flushing = true
+                return .success(true)
             } catch {
                 return .failure(error)
             }
@@ -121,9 +126,19 @@ public final class AuditLog: Sendable {
 
     private func append(payload: AuditPayload) async throws(AuditError) -> AppendReceipt {
         let result = await withCheckedContinuation { continuation in
-            self.append(payload, completion: { continuation.resume(returning: $0) })
+            self.append(payload, startFlush: true, completion: { continuation.resume(returning: $0) })
         }
         return try result.get()
+    }
+
+    /// Starts writing queued lines unless a write is already under way (it takes them when it is done).
+    public func flushQueuedLines() {
+        let start = self.state.withLock { state in
+            guard !state.flushing, !state.pending.isEmpty, !state.closed else { return false }
+            state.flushing = true
+            return true
+        }
+        if start { self.io.async { self.flushQueued() } }
     }
 
     /// Seals `payload` as the line after `head`.

@@ -49,6 +49,7 @@ final class AuditTrail: Sendable {
     /// Writes the record of a request about to be forwarded; `completion` runs (on the log's I/O queue) once it is
     /// durable, with the context now naming its record, or with `.auditUnavailable` (503) when it cannot be
     /// written: the request must then not be forwarded.
+    /// The write itself starts when `flushQueuedLines()` is called (once per event-loop pass).
     func recordForwarded(
         _ context: RequestContext, completion: @escaping @Sendable (Result<RequestContext, GatewayError>) -> Void
     ) {
@@ -72,7 +73,7 @@ final class AuditTrail: Sendable {
         }
         var recorded = context
         recorded.auditRecordID = record.id
-        self.log.append(.record(record)) { [recorded] result in
+        self.log.append(.record(record), startFlush: false) { [recorded] result in
             completion(result.map { _ in recorded }.mapError { _ in Self.unavailable })
         }
     }
@@ -102,10 +103,15 @@ final class AuditTrail: Sendable {
         }
     }
 
+    /// Starts writing the lines queued since the last call.
+    func flushQueuedLines() { self.log.flushQueuedLines() }
+
     /// Appends the outcome of a forwarded request (status, bytes, timings). Not awaited by the caller: the
     /// decision record already made the request accountable; this one completes it.
-    func recordOutcome(_ context: RequestContext) {
-        guard let id = context.auditRecordID, context.forwarded else { return }
+    /// Returns whether a line was queued (the caller then starts the write with `flushQueuedLines()`).
+    @discardableResult
+    func recordOutcome(_ context: RequestContext) -> Bool {
+        guard let id = context.auditRecordID, context.forwarded else { return false }
         let total = Self.milliseconds(ContinuousClock.now - context.startedAt)
         let upstream = context.upstreamStartedAt.map { Self.milliseconds(ContinuousClock.now - $0) }
         let outcome = RequestOutcome(
@@ -113,7 +119,8 @@ final class AuditTrail: Sendable {
             bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
             error: context.error.map { ReasonCode(Self.reason(for: $0)) }
         )
-        self.log.append(.outcome(outcome), completion: nil)
+        self.log.append(.outcome(outcome), startFlush: false, completion: nil)
+        return true
     }
 
     private func record(

@@ -13,6 +13,17 @@ public struct RequestPipeline: Sendable {
     let metrics: GatewayMetrics
     /// Nil only when `audit.enabled` is false (benchmarks).
     let audit: AuditTrail?
+    /// Where the decision log's completions come back to, one batch per event loop; at the end of each loop pass
+    /// the lines it queued are written together.
+    let mailboxes: LoopMailboxes
+
+    init(configuration: GatewayConfiguration, filters: [any GatewayFilter], metrics: GatewayMetrics, audit: AuditTrail?) {
+        self.configuration = configuration
+        self.filters = filters
+        self.metrics = metrics
+        self.audit = audit
+        self.mailboxes = LoopMailboxes { audit?.flushQueuedLines() }
+    }
 
     /// Phase 1: who is calling.
     func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
@@ -79,7 +90,11 @@ public struct RequestPipeline: Sendable {
     func recordForwarded(_ context: RequestContext, on loop: any EventLoop) -> EventLoopFuture<RequestContext> {
         guard let audit = self.audit else { return loop.makeSucceededFuture(context) }
         let recorded = loop.makePromise(of: RequestContext.self)
-        audit.recordForwarded(context) { recorded.completeWith($0.mapError { $0 as any Error }) }
+        let mailbox = self.mailboxes.mailbox(for: loop)
+        audit.recordForwarded(context) { result in
+            mailbox.post { recorded.completeWith(result.mapError { $0 as any Error }) }
+        }
+        mailbox.requestPassEnd()
         return recorded.futureResult
     }
 
@@ -122,7 +137,7 @@ public struct RequestPipeline: Sendable {
     }
 
     /// Phase 7: exactly once per request.
-    func complete(context: RequestContext) {
+    func complete(context: RequestContext, on loop: any EventLoop) {
         let decision: String =
             switch context.decision?.verdict {
             case .none: context.error?.kind == .blockedByPolicy ? "block" : "none"
@@ -138,7 +153,9 @@ public struct RequestPipeline: Sendable {
         if let error = context.error, error.source == .upstream {
             self.metrics.upstreamError(provider: context.provider?.name ?? "none", kind: error.kind.rawValue)
         }
-        self.audit?.recordOutcome(context)
+        if let audit = self.audit, audit.recordOutcome(context) {
+            self.mailboxes.mailbox(for: loop).requestPassEnd()
+        }
         for filter in self.filters { filter.complete(context: context) }
     }
 }

@@ -74,7 +74,7 @@ final class ProxyHandler: ChannelInboundHandler {
             if case .relaying(let connection) = previous { connection.handler.abandon() }
             flight.context.error = flight.context.error ?? GatewayError(.badRequest, "The caller closed the connection")
             self.currentRequest = nil
-            self.pipeline.complete(context: flight.context)
+            self.pipeline.complete(context: flight.context, on: context.eventLoop)
             _ = self.settings.registry.requestFinished(on: context.channel)
         }
         self.settings.registry.closed(context.channel)
@@ -278,7 +278,7 @@ final class ProxyHandler: ChannelInboundHandler {
     func finish(_ flight: InFlightRequest, keepAlive: Bool, lastParts: [HTTPServerResponsePart]) {
         guard self.currentRequest === flight, let context = self.channelContext else { return }
         self.currentRequest = nil
-        self.pipeline.complete(context: flight.context)
+        self.pipeline.complete(context: flight.context, on: context.eventLoop)
         let draining = self.settings.registry.requestFinished(on: context.channel)
         let close = !keepAlive || draining || self.closeAfterResponse
         // Idle before the last write: the pipeline handler may deliver the next request from within it.
