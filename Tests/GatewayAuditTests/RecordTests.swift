@@ -61,6 +61,8 @@ struct RecordTests {
 
     @Test func timesHaveMillisecondsAndRoundTrip() throws {
         #expect(UTCTime.format(milliseconds: 1_700_000_000_123) == "2023-11-14T22:13:20.123Z")
+        #expect(UTCTime.format(milliseconds: 5) == "1970-01-01T00:00:00.005Z")
+        #expect(UTCTime.format(milliseconds: 4_102_444_799_999) == "2099-12-31T23:59:59.999Z")
         let date = try #require(UTCTime.parse("2023-11-14T22:13:20.123Z"))
         #expect(abs(date.timeIntervalSince1970 - 1_700_000_000.123) < 0.001)
     }

@@ -65,7 +65,7 @@ struct TamperTests {
         var lines = readLines(path)
         // A record forged with a key the attacker made up.
         let entry = LogEntry(seq: 3, prev: "00", kid: "forged", payload: .record(sampleRecord()))
-        lines.insert(String(decoding: try entry.sealedLine(key: Crypto.randomBytes(count: 32)), as: UTF8.self), at: 2)
+        lines.insert(String(decoding: try entry.sealedLine(key: HMACKey(Crypto.randomBytes(count: 32))), as: UTF8.self), at: 2)
         try writeLines(lines, to: path)
         let failure = try #require(try verify(location).failure)
         #expect(failure.kind == .foreignKey)

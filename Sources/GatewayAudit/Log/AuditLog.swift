@@ -144,7 +144,7 @@ public final class AuditLog: Sendable {
     /// Seals `payload` as the line after `head`.
     private func seal(_ payload: AuditPayload, after head: ChainState) throws(AuditError) -> ([UInt8], AppendReceipt) {
         let entry = LogEntry(seq: head.seq + 1, prev: head.hash, kid: self.key.keyID, payload: payload)
-        let line = try entry.sealedLine(key: self.key.bytes)
+        let line = try entry.sealedLine(key: self.key.mac)
         return (line + [UInt8(ascii: "\n")], AppendReceipt(seq: entry.seq, hash: Crypto.hex(Crypto.sha256(line))))
     }
 

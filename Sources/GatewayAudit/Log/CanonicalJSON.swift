@@ -90,6 +90,11 @@ struct CanonicalJSON {
 
     private mutating func string(_ value: String) {
         self.bytes.append(UInt8(ascii: "\""))
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            self.bytes.append(contentsOf: value.utf8)  // the common case: nothing to escape
+            self.bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

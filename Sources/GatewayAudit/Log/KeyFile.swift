@@ -9,10 +9,18 @@ import GatewayCrypto
 public struct KeyFile: Sendable {
     public let path: String
     public let bytes: [UInt8]
-
     /// A short public id for the key: the first 8 bytes of HMAC(key, "gateway-audit-key-id"), hex. Entries carry it
     /// so a verifier can tell "signed with another key" from "edited".
-    public var keyID: String { Crypto.hex(Crypto.hmacSHA256(key: self.bytes, data: Array("gateway-audit-key-id".utf8)).prefix(8)) }
+    public let keyID: String
+    /// The key prepared once for HMAC-SHA256, so sealing a line does not set the key up again.
+    let mac: HMACKey
+
+    init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+        self.mac = HMACKey(bytes)
+        self.keyID = Crypto.hex(self.mac.mac(Array("gateway-audit-key-id".utf8)).prefix(8))
+    }
 
     /// Reads the key at `path`, or creates it (and its parent directory, 0700) when absent.
     public static func loadOrCreate(path: String) throws(AuditError) -> KeyFile {

@@ -45,7 +45,7 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public var subject: RecordID? { self.record?.id ?? self.outcome?.id ?? self.review?.id }
 
     /// The signed line bytes (without `\n`).
-    func sealedLine(key: [UInt8]) throws(AuditError) -> [UInt8] {
+    func sealedLine(key: HMACKey) throws(AuditError) -> [UInt8] {
         try Sealing.seal(canonical: self.canonicalJSON(), key: key)
     }
 

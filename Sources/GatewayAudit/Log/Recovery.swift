@@ -71,7 +71,7 @@ struct Recovery {
                 time: UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), reason: .recovered
             )
             let entry = LogEntry(seq: state.seq + 1, prev: state.hash, kid: self.key.keyID, payload: .checkpoint(checkpoint))
-            let line = try entry.sealedLine(key: self.key.bytes)
+            let line = try entry.sealedLine(key: self.key.mac)
             try current.append(line + [UInt8(ascii: "\n")])
             try current.sync()
             after.seq += 1

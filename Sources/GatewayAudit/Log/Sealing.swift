@@ -22,7 +22,16 @@ enum Sealing {
 
     /// Seals `canonical`, a JSON object's bytes.
     static func seal(canonical: [UInt8], key: [UInt8]) -> [UInt8] {
-        let mac = Crypto.hex(Crypto.hmacSHA256(key: key, data: canonical))
+        Self.seal(canonical: canonical, mac: Crypto.hmacSHA256(key: key, data: canonical))
+    }
+
+    /// Seals `canonical` with a prepared key (the log's hot path).
+    static func seal(canonical: [UInt8], key: HMACKey) -> [UInt8] {
+        Self.seal(canonical: canonical, mac: key.mac(canonical))
+    }
+
+    private static func seal(canonical: [UInt8], mac macBytes: [UInt8]) -> [UInt8] {
+        let mac = Crypto.hex(macBytes)
         var sealed = canonical
         sealed.removeLast()  // the closing brace; the MAC member goes before it
         sealed.reserveCapacity(sealed.count + Self.suffixLength)

@@ -12,11 +12,15 @@ public struct RecordID: Sendable, Hashable, Codable, Comparable, CustomStringCon
         for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
         bytes[6] = 0x70 | (bytes[6] & 0x0f)
         bytes[8] = 0x80 | (bytes[8] & 0x3f)
-        let hex = Crypto.hex(bytes)
-        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex.dropFirst(range.lowerBound).prefix(range.count))
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
         }
-        return RecordID(uncheckedRawValue: parts.joined(separator: "-"))
+        return RecordID(uncheckedRawValue: String(decoding: text, as: UTF8.self))
     }
 
     /// Parses an id; nil unless it is 36 characters of lower-case hex and dashes in the UUID layout.

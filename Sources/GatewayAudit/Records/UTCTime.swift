@@ -12,13 +12,27 @@ public enum UTCTime {
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        func digits(_ value: Int32, _ width: Int, then separator: Character) {
+            var divisor: Int32 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = max(0, value)
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (rest / divisor) % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+            text.append(separator.asciiValue!)
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(milliseconds % 1000), 3))Z"
+        digits(parts.tm_year + 1900, 4, then: "-")
+        digits(parts.tm_mon + 1, 2, then: "-")
+        digits(parts.tm_mday, 2, then: "T")
+        digits(parts.tm_hour, 2, then: ":")
+        digits(parts.tm_min, 2, then: ":")
+        digits(parts.tm_sec, 2, then: ".")
+        digits(Int32(milliseconds % 1000), 3, then: "Z")
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The record text for a date.
