@@ -99,6 +99,29 @@ extension GatewayIntegration {
             }
         }
 
+        @Test("Pipelined requests in one write are each served, in order, and forwarded once each")
+        func pipelinedRequestsAreServedInOrder() async throws {
+            try await GatewayHarness.run { gateway in
+                let marker = makeMarker()
+                let requests = (1...3).map { n in
+                    let close = n == 3 ? "Connection: close\r\n" : ""
+                    let raw = "POST /v1/chat/completions?m=\(marker)&n=\(n) HTTP/1.1\r\nHost: gateway\r\n"
+                        + "Content-Type: application/json\r\n\(close)Content-Length: \(Self.body.utf8.count)\r\n\r\n\(Self.body)"
+                    return Self.authenticated(raw, key: gateway.gatewayKey)
+                }
+                let response = try await gateway.client.sendRaw(Array(requests.joined().utf8))
+                #expect(!response.timedOut, "the gateway kept the connection open: \(response.text.prefix(300))")
+                // Responses follow each other directly (a JSON body has no trailing newline), so count status lines.
+                let statusLines = response.text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1
+                #expect(statusLines == 3, "answered: \(response.text.prefix(600))")
+                let ids = response.text.components(separatedBy: "\r\n").filter { $0.lowercased().hasPrefix("x-request-id:") }
+                #expect(Set(ids).count == 3, "each response carries its own request id: \(ids)")
+                let received = gateway.vendor.requests(containing: marker).map(\.uri)
+                #expect(received.count == 3)
+                #expect(received.map { $0.suffix(3) } == ["n=1", "n=2", "n=3"], "forwarded out of order: \(received)")
+            }
+        }
+
         @Test("The raw client itself works: a well-formed request is forwarded")
         func wellFormedRawRequest() async throws {
             try await GatewayHarness.run { gateway in

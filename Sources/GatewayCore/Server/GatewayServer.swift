@@ -143,7 +143,6 @@ public final class GatewayServer: Sendable {
                             HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)
                         )
                     )
-                    try sync.addHandler(HTTPServerPipelineHandler())
                     try sync.addHandler(ProxyHandler(settings: settings))
                 }
             }

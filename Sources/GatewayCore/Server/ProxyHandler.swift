@@ -27,8 +27,8 @@ struct ProxySettings: Sendable {
 /// written as they arrive, flushed per read burst so server-sent events are not held back) → `idle`.
 /// A refusal at any point goes to `refusing`: its record is made durable, then the answer is sent in the vendor's
 /// error shape. A request refused before its body was read closes the connection, since the unread body would
-/// otherwise be taken for the next request. `HTTPServerPipelineHandler` (before this one) holds pipelined requests
-/// back until the current response has ended.
+/// otherwise be taken for the next request. Requests pipelined behind the current one are held (and reading paused)
+/// until its response has ended; unlike NIO's pipeline handler this costs nothing when a client does not pipeline.
 final class ProxyHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -46,6 +46,8 @@ final class ProxyHandler: ChannelInboundHandler {
     /// The request in progress; async steps check they still belong to it when they complete.
     private(set) var currentRequest: InFlightRequest?
     private var tls: TLSHandshakeDetails?
+    /// Parts of requests pipelined behind the current one (HTTP/1.1 allows sending before answers arrive).
+    private var pipelined: [HTTPServerRequestPart] = []
     /// Set when the connection must close once the current response has ended (a parse error behind it).
     private var closeAfterResponse = false
     private(set) var channelContext: ChannelHandlerContext?
@@ -121,7 +123,37 @@ final class ProxyHandler: ChannelInboundHandler {
     // MARK: - Request parts
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        switch self.state {
+        case .idle where self.pipelined.isEmpty, .receiving where self.pipelined.isEmpty:
+            self.handle(part, context: context)
+        case .idle, .receiving, .refusing, .admitting, .relaying:
+            // A pipelined request behind the one being served: held, and reading paused, until this one ends.
+            self.pipelined.append(part)
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        case .closed:
+            break
+        }
+    }
+
+    /// Feeds held pipelined parts in until a request is busy again; reading resumes once none are left.
+    private func resumePipelined(context: ChannelHandlerContext) {
+        while self.acceptsParts, !self.pipelined.isEmpty {
+            self.handle(self.pipelined.removeFirst(), context: context)
+        }
+        if self.pipelined.isEmpty { try? context.channel.syncOptions?.setOption(.autoRead, value: true) }
+    }
+
+    /// Whether a request part can be handled now (else it waits in `pipelined`).
+    private var acceptsParts: Bool {
+        switch self.state {
+        case .idle, .receiving: true
+        case .refusing, .admitting, .relaying, .closed: false
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             guard case .idle = self.state else { return }
             self.begin(head, context: context)
@@ -281,8 +313,11 @@ final class ProxyHandler: ChannelInboundHandler {
         self.pipeline.complete(context: flight.context, on: context.eventLoop)
         let draining = self.settings.registry.requestFinished(on: context.channel)
         let close = !keepAlive || draining || self.closeAfterResponse
-        // Idle before the last write: the pipeline handler may deliver the next request from within it.
         self.state = close ? .closed : .idle
+        if !close, !self.pipelined.isEmpty {
+            // After this stack unwinds, so the next request starts on a clean state.
+            context.eventLoop.assumeIsolated().execute { self.resumePipelined(context: context) }
+        }
         for part in lastParts.dropLast() { context.write(self.wrapOutboundOut(part), promise: nil) }
         guard let last = lastParts.last else {
             context.flush()
