@@ -1,9 +1,25 @@
 import COpenSSL
 
 /// The gateway's one crypto provider: every hash, MAC, cipher and random byte comes from the system OpenSSL, which
-/// the operating system patches and which can run in FIPS mode. Nothing here keeps state between calls.
+/// the operating system patches and which can run in FIPS mode. The only state kept is algorithms fetched once.
 public enum Crypto {
     /// SHA-256 of `data`.
+    public static func sha256(_ data: [UInt8]) -> [UInt8] {
+        data.withUnsafeBytes { Self.sha256(bytes: $0) }
+    }
+
+    /// SHA-256 of `bytes` with the digest fetched once (`EVP_sha256()` would look the algorithm up on every call).
+    public static func sha256(bytes input: UnsafeRawBufferPointer) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let ok = digest.withUnsafeMutableBytes { output in
+            EVP_Digest(input.baseAddress ?? UnsafeRawPointer(output.baseAddress!), input.count, output.baseAddress,
+                       &length, FetchedDigest.sha256.pointer, nil)
+        }
+        precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) cannot fail on valid input: \(OpenSSLErrorStack.drain())")
+        return digest
+    }
+
     public static func sha256<Bytes: Collection>(_ data: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
@@ -70,5 +86,18 @@ public enum Crypto {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A message digest fetched from the default provider once for the process.
+private final class FetchedDigest: @unchecked Sendable {  // immutable after init; OpenSSL's EVP_MD is thread-safe
+    static let sha256 = FetchedDigest("SHA256")
+    let pointer: OpaquePointer
+
+    private init(_ name: String) {
+        guard let fetched = EVP_MD_fetch(nil, name, nil) else {
+            preconditionFailure("EVP_MD_fetch(\(name)) failed: \(OpenSSLErrorStack.drain())")
+        }
+        self.pointer = fetched
     }
 }

@@ -133,12 +133,22 @@ final class TLSConnection {
         return .handshakeFailed(reason: reason ?? "protocol failure", stack)
     }
 
+    /// An upper bound on the plaintext the ciphertext received so far can yield (decrypted records never grow).
+    var plaintextBound: Int {
+        guard let ssl = self.ssl else { return 0 }
+        return Int(BIO_ctrl_pending(self.networkIn)) + Int(SSL_pending(ssl))
+    }
+
     /// Decrypts at most one record's worth of plaintext into `buffer`.
+    ///
+    /// The buffer grows only to what the received ciphertext can hold, not to a whole 16 KiB record: a 2 KB request
+    /// must not cost a 16 KiB allocation (and its page faults) on every read.
     func read(into buffer: inout ByteBuffer) -> TLSReadResult {
         guard let ssl = self.ssl else { return .failed(.connectionClosed) }
         var count = 0
         var status: Int32 = 0
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { bytes in
+        let room = min(16_384, max(256, self.plaintextBound))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { bytes in
             status = SSL_read_ex(ssl, bytes.baseAddress, bytes.count, &count)
             return status == 1 ? count : 0
         }

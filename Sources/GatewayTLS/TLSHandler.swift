@@ -189,7 +189,8 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var peerClosed = false
         var failure: TLSError? = nil
         reading: while true {
-            var buffer = self.plaintext ?? context.channel.allocator.buffer(capacity: 16_384)
+            // Sized once for everything received, so decrypting several records never regrows (and copies) it.
+            var buffer = self.plaintext ?? context.channel.allocator.buffer(capacity: max(256, self.connection.plaintextBound))
             let result = self.connection.read(into: &buffer)
             self.plaintext = buffer
             switch result {
