@@ -13,11 +13,9 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
 
     public var isTLS: Bool { scheme == "https" }
 
-    /// The `Host` header value: the port is included only when it is not the scheme's default.
-    public var hostHeader: String {
-        let printedHost = host.contains(":") ? "[\(host)]" : host
-        return port == (isTLS ? 443 : 80) ? printedHost : "\(printedHost):\(port)"
-    }
+    /// The `Host` header value: the port is included only when it is not the scheme's default. Computed once; it
+    /// is set on every forwarded request.
+    public let hostHeader: String
 
     public var description: String { "\(scheme)://\(hostHeader)\(basePath)" }
 
@@ -29,6 +27,8 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         self.host = host
         self.port = port
         self.basePath = basePath
+        let printedHost = host.contains(":") ? "[\(host)]" : host
+        self.hostHeader = port == (scheme == "https" ? 443 : 80) ? printedHost : "\(printedHost):\(port)"
     }
 
     /// Why a `base_url` was refused.

@@ -32,15 +32,39 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     private var state = State.idle
     private var context: ChannelHandlerContext?
     private let providerName: String
+    /// Silence longer than this (no byte either way) closes the connection: an idle pooled connection, or a vendor
+    /// that stalls mid-stream. Checked by one timer that re-arms itself, not a timer per read.
+    private let idleTimeout: TimeAmount
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
     /// Told after each exchange whether the connection can serve another; and when an idle connection closes.
     var onExchangeEnd: ((_ reusable: Bool) -> Void)?
     var onClose: (() -> Void)?
 
-    init(providerName: String) { self.providerName = providerName }
+    init(providerName: String, idleTimeout: TimeAmount) {
+        self.providerName = providerName
+        self.idleTimeout = idleTimeout
+    }
 
     var isIdle: Bool { if case .idle = self.state { self.context?.channel.isActive ?? false } else { false } }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.armIdleCheck(in: self.idleTimeout)
+    }
+
+    private func armIdleCheck(in delay: TimeAmount) {
+        guard let context = self.context else { return }
+        self.idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
+            guard let self, let context = self.context else { return }
+            let silent = NIODeadline.now() - self.lastActivity
+            if silent >= self.idleTimeout {
+                context.close(promise: nil)
+            } else {
+                self.armIdleCheck(in: self.idleTimeout - silent)
+            }
+        }
+    }
 
     /// Writes the request and relays its response to `receiver`.
     func send(
@@ -57,6 +81,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
             self.firstByteTimedOut(after: firstByteTimeout)
         }
         self.state = .awaitingHead(receiver, timer)
+        self.lastActivity = .now()
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
@@ -85,6 +110,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.lastActivity = .now()
         switch (self.unwrapInboundIn(data), self.state) {
         case (.head(let head), .awaitingHead(let receiver, let timer)):
             timer.cancel()
@@ -118,6 +144,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.idleCheck?.cancel()
         switch self.state {
         case .idle, .closed:
             self.state = .closed

@@ -63,9 +63,9 @@ final class UpstreamConnection: Sendable {
                         ready.succeed()
                     }
                     try sync.addHTTPClientHandlers()
-                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(Int64(idleSeconds))))
-                    try sync.addHandler(IdleCloser())
-                    try sync.addHandler(UpstreamClientHandler(providerName: provider.name))
+                    try sync.addHandler(
+                        UpstreamClientHandler(providerName: provider.name, idleTimeout: .seconds(Int64(idleSeconds)))
+                    )
                 }
             }
             .connect(host: url.host, port: url.port)
@@ -115,17 +115,5 @@ private final class HandshakeGate: ChannelInboundHandler, RemovableChannelHandle
     func channelInactive(context: ChannelHandlerContext) {
         self.ready.fail(TLSError.eofDuringHandshake)
         context.fireChannelInactive()
-    }
-}
-
-/// Closes a connection that has been silent for the idle timeout.
-private final class IdleCloser: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
     }
 }
