@@ -90,7 +90,7 @@ struct CanonicalJSON {
 
     private mutating func string(_ value: String) {
         self.bytes.append(UInt8(ascii: "\""))
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if value.everyUTF8Byte(where: { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
             self.bytes.append(contentsOf: value.utf8)  // the common case: nothing to escape
             self.bytes.append(UInt8(ascii: "\""))
             return

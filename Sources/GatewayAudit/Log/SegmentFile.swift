@@ -49,7 +49,17 @@ final class SegmentFile {
 
     func sync() throws(AuditError) {
         if let code = self.faults?.error(for: .fsync) { throw .io(operation: "fsync", path: self.path, errno: code) }
-        guard fsync(self.fd) == 0 else { throw .io(operation: "fsync", path: self.path, errno: errno) }
+        guard Self.syncData(self.fd) == 0 else { throw .io(operation: "fsync", path: self.path, errno: errno) }
+    }
+
+    /// `fdatasync` where it exists: it flushes the data and the metadata needed to read it back (the file size
+    /// grows with every batch), skipping only timestamps, so an appended line is as durable as with `fsync`.
+    private static func syncData(_ fd: Int32) -> Int32 {
+        #if os(Linux)
+            fdatasync(fd)
+        #else
+            fsync(fd)
+        #endif
     }
 
     /// Cuts the file back to `length` bytes and syncs (used to drop lines whose write was not acknowledged).
