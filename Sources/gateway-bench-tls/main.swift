@@ -116,13 +116,15 @@ func runServer() throws -> Never {
     )
     let totals = Totals()
     let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    let plain = flag("plain")
     let channel = try ServerBootstrap(group: group)
         .serverChannelOption(.backlog, value: 1024)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
         .childChannelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(TLSHandler(serverContext: context))
+                // --plain: the same NIO path without TLS, to measure what loopback TCP alone costs.
+                if !plain { try channel.pipeline.syncOperations.addHandler(TLSHandler(serverContext: context)) }
                 try channel.pipeline.syncOperations.addHandler(SinkHandler(totals: totals))
             }
         }
@@ -166,7 +168,11 @@ final class StreamHandler: ChannelInboundHandler {
     private var sending = false
     private var closing = false
 
-    init(total: Int, chunk: Int, finished: EventLoopPromise<Double>) {
+    private let plain: Bool
+    private var lastWrite: EventLoopFuture<Void>?
+
+    init(total: Int, chunk: Int, plain: Bool, finished: EventLoopPromise<Double>) {
+        self.plain = plain
         var buffer = ByteBufferAllocator().buffer(capacity: chunk)
         buffer.writeRepeatingByte(0x61, count: chunk)
         self.payload = buffer
@@ -182,6 +188,13 @@ final class StreamHandler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        guard self.plain else { return }
+        self.started = .now
+        self.send(context: context)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { self.send(context: context) }
         context.fireChannelWritabilityChanged()
@@ -195,14 +208,17 @@ final class StreamHandler: ChannelInboundHandler {
             let size = min(self.remaining, self.payload.readableBytes)
             // Flush every chunk: TLSHandler encrypts on flush, and only then does the ciphertext count against the
             // channel's write buffer (and so its writability).
-            context.writeAndFlush(self.wrapOutboundOut(self.payload.getSlice(at: 0, length: size)!), promise: nil)
+            self.lastWrite = context.writeAndFlush(self.wrapOutboundOut(self.payload.getSlice(at: 0, length: size)!))
             self.remaining -= size
         }
         if self.remaining == 0 {
             self.closing = true
             let started = self.started!
             let finished = self.finished
-            context.close().assumeIsolated().whenComplete { result in
+            // TLS: close sends close_notify and waits for the server's, which proves it decrypted everything.
+            // Plain: close only once the last byte was written (a close drops writes still queued).
+            let written = self.plain ? self.lastWrite ?? context.eventLoop.makeSucceededVoidFuture() : context.eventLoop.makeSucceededVoidFuture()
+            written.flatMap { context.close() }.assumeIsolated().whenComplete { result in
                 let elapsed = ContinuousClock.now - started
                 switch result {
                 case .success:
@@ -224,6 +240,7 @@ func runBulk() throws {
     let total = intOption("bytes", 1 << 30)
     let chunk = intOption("chunk", 16_384)
     let port = intOption("port", 0)
+    let plain = flag("plain")
     let context = try clientContext()
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let finished = group.next().makePromise(of: Double.self)
@@ -231,8 +248,12 @@ func runBulk() throws {
         .channelOption(.socketOption(.tcp_nodelay), value: 1)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(TLSHandler(clientContext: context, serverHostname: "localhost"))
-                try channel.pipeline.syncOperations.addHandler(StreamHandler(total: total, chunk: chunk, finished: finished))
+                if !plain {
+                    try channel.pipeline.syncOperations.addHandler(TLSHandler(clientContext: context, serverHostname: "localhost"))
+                }
+                try channel.pipeline.syncOperations.addHandler(
+                    StreamHandler(total: total, chunk: chunk, plain: plain, finished: finished)
+                )
             }
         }
         .connect(host: "127.0.0.1", port: port)
