@@ -217,8 +217,8 @@ final class StreamHandler: ChannelInboundHandler {
             let finished = self.finished
             // TLS: close sends close_notify and waits for the server's, which proves it decrypted everything.
             // Plain: close only once the last byte was written (a close drops writes still queued).
-            let written = self.plain ? self.lastWrite ?? context.eventLoop.makeSucceededVoidFuture() : context.eventLoop.makeSucceededVoidFuture()
-            written.flatMap { context.close() }.assumeIsolated().whenComplete { result in
+            let written = (self.plain ? self.lastWrite : nil) ?? context.eventLoop.makeSucceededVoidFuture()
+            written.assumeIsolated().flatMap { context.close() }.whenComplete { result in
                 let elapsed = ContinuousClock.now - started
                 switch result {
                 case .success:
