@@ -47,11 +47,11 @@ final class AuditTrail: Sendable {
     // MARK: - Records
 
     /// Writes the record of a request about to be forwarded; `completion` runs (on the log's I/O queue) once it is
-    /// durable, with the context now naming its record, or with `.auditUnavailable` (503) when it cannot be
-    /// written: the request must then not be forwarded.
+    /// durable, with the record's id, or with `.auditUnavailable` (503) when it cannot be written: the request must
+    /// then not be forwarded.
     /// The write itself starts when `flushQueuedLines()` is called (once per event-loop pass).
     func recordForwarded(
-        _ context: RequestContext, completion: @escaping @Sendable (Result<RequestContext, GatewayError>) -> Void
+        _ context: RequestContext, completion: @escaping @Sendable (Result<RecordID, GatewayError>) -> Void
     ) {
         let decision: GatewayAudit.Decision =
             if context.release != nil { .released } else {
@@ -71,10 +71,9 @@ final class AuditTrail: Sendable {
         if let grant = context.release {
             record.release = ReleaseReference(blockedRecord: grant.recordID, tokenID: grant.tokenID, reviewer: grant.reviewer)
         }
-        var recorded = context
-        recorded.auditRecordID = record.id
-        self.log.append(.record(record), startFlush: false) { [recorded] result in
-            completion(result.map { _ in recorded }.mapError { _ in Self.unavailable })
+        let id = record.id
+        self.log.append(.record(record), startFlush: false) { result in
+            completion(result.map { _ in id }.mapError { _ in Self.unavailable })
         }
     }
 

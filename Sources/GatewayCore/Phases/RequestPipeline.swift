@@ -1,3 +1,4 @@
+import GatewayAudit
 import GatewayConfig
 import NIOCore
 import NIOHTTP1
@@ -86,13 +87,14 @@ public struct RequestPipeline: Sendable {
     }
 
     /// Between phase 4 and the vendor: the decision record is made durable before anything is sent. The future
-    /// holds the context with its record id, or fails with `.auditUnavailable` (503): nothing may then be sent.
-    func recordForwarded(_ context: RequestContext, on loop: any EventLoop) -> EventLoopFuture<RequestContext> {
-        guard let audit = self.audit else { return loop.makeSucceededFuture(context) }
-        let recorded = loop.makePromise(of: RequestContext.self)
+    /// holds the record's id (nil when records are disabled), or fails with `.auditUnavailable` (503): nothing may
+    /// then be sent. Only the id travels back, not a copy of the context.
+    func recordForwarded(_ context: RequestContext, on loop: any EventLoop) -> EventLoopFuture<RecordID?> {
+        guard let audit = self.audit else { return loop.makeSucceededFuture(nil) }
+        let recorded = loop.makePromise(of: RecordID?.self)
         let mailbox = self.mailboxes.mailbox(for: loop)
         audit.recordForwarded(context) { result in
-            mailbox.post { recorded.completeWith(result.mapError { $0 as any Error }) }
+            mailbox.post { recorded.completeWith(result.map { Optional($0) }.mapError { $0 as any Error }) }
         }
         mailbox.requestPassEnd()
         return recorded.futureResult

@@ -245,8 +245,8 @@ final class ProxyHandler: ChannelInboundHandler {
             self.pipeline.recordForwarded(flight.context, on: loop).assumeIsolated().whenComplete { result in
                 guard self.currentRequest === flight else { return }
                 switch result {
-                case .success(let recorded):
-                    flight.context = recorded
+                case .success(let recordID):
+                    flight.context.auditRecordID = recordID
                     self.forward(flight, head: upstream.head, body: upstream.body)
                 case .failure(let error):
                     self.refuse(
