@@ -35,7 +35,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     /// Silence longer than this (no byte either way) closes the connection: an idle pooled connection, or a vendor
     /// that stalls mid-stream. Checked by one timer that re-arms itself, not a timer per read.
     private let idleTimeout: TimeAmount
-    private var lastActivity = NIODeadline.now()
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var idleCheck: Scheduled<Void>?
     /// Told after each exchange whether the connection can serve another; and when an idle connection closes.
     var onExchangeEnd: ((_ reusable: Bool) -> Void)?
@@ -50,6 +50,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.lastActivity = context.eventLoop.now
         self.armIdleCheck(in: self.idleTimeout)
     }
 
@@ -57,7 +58,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         guard let context = self.context else { return }
         self.idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
             guard let self, let context = self.context else { return }
-            let silent = NIODeadline.now() - self.lastActivity
+            let silent = context.eventLoop.now - self.lastActivity
             if silent >= self.idleTimeout {
                 context.close(promise: nil)
             } else {
@@ -81,7 +82,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
             self.firstByteTimedOut(after: firstByteTimeout)
         }
         self.state = .awaitingHead(receiver, timer)
-        self.lastActivity = .now()
+        self.lastActivity = context.eventLoop.now
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
@@ -110,7 +111,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.lastActivity = .now()
+        self.lastActivity = context.eventLoop.now
         switch (self.unwrapInboundIn(data), self.state) {
         case (.head(let head), .awaitingHead(let receiver, let timer)):
             timer.cancel()
