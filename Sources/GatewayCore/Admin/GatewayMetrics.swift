@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// The gateway's operational metrics, through swift-metrics into a Prometheus registry that `/metrics` renders.
 /// The registry is injected rather than bootstrapped globally, so several gateways (tests) never share counters.
@@ -7,6 +8,9 @@ public struct GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let openConnections: Meter
+    /// Metric handles by label values: made once per label combination rather than looked up in the registry (and
+    /// allocated) on every request. Bounded like the labels themselves (providers × roles × statuses × decisions).
+    private let handles = HandleCache()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -23,13 +27,19 @@ public struct GatewayMetrics: Sendable {
     /// Records one finished request.
     /// The role (not the user or key) labels requests: bounded cardinality, and enough to see who sends what.
     func requestCompleted(provider: String, role: String, status: Int, duration: Duration, decision: String) {
-        Counter(
-            label: "gateway_requests_total",
-            dimensions: [("provider", provider), ("role", role), ("status", String(status)), ("decision", decision)],
-            factory: self.factory
-        ).increment()
-        Timer(label: "gateway_request_duration_seconds", dimensions: [("provider", provider)], factory: self.factory)
-            .recordNanoseconds(duration.nanoseconds)
+        let factory = self.factory
+        let (counter, timer) = self.handles.lookup(RequestLabels(provider: provider, role: role, status: status, decision: decision)) {
+            (
+                CoreMetrics.Counter(
+                    label: "gateway_requests_total",
+                    dimensions: [("provider", provider), ("role", role), ("status", String(status)), ("decision", decision)],
+                    factory: factory
+                ),
+                CoreMetrics.Timer(label: "gateway_request_duration_seconds", dimensions: [("provider", provider)], factory: factory)
+            )
+        }
+        counter.increment()
+        timer.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Records an upstream failure by kind (connect, tls, timeout, broken).
@@ -45,6 +55,28 @@ public struct GatewayMetrics: Sendable {
 
     /// The Prometheus text exposition of every metric.
     public func render() -> String { self.registry.emitToString() }
+}
+
+private struct RequestLabels: Hashable {
+    let provider: String
+    let role: String
+    let status: Int
+    let decision: String
+}
+
+private final class HandleCache: Sendable {
+    private let handles = Mutex<[RequestLabels: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
+
+    func lookup(
+        _ labels: RequestLabels, make: () -> (CoreMetrics.Counter, CoreMetrics.Timer)
+    ) -> (CoreMetrics.Counter, CoreMetrics.Timer) {
+        self.handles.withLock { handles in
+            if let found = handles[labels] { return found }
+            let made = make()
+            handles[labels] = made
+            return made
+        }
+    }
 }
 
 extension Duration {

@@ -75,10 +75,11 @@ public struct RequestContext: Sendable {
         self.clientAddress = clientAddress
         self.tls = tls
         self.startedAt = startedAt
+        self.path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
     }
 
-    /// The path without its query string.
-    public var path: Substring { self.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+    /// The path without its query string (split once, when the context is made).
+    public let path: Substring
 
     /// The error shape callers of this request expect.
     var apiShape: ProviderAPIShape { self.provider?.apiShape ?? VendorErrorBody.shape(forPath: String(self.path)) }

@@ -1,31 +1,30 @@
 import NIOCore
 import Synchronization
 
-/// The open caller connections, so shutdown can close the idle ones at once and the busy ones after their request
-/// (or when the drain time is up).
+/// The open caller connections, so shutdown can tell each to finish: idle ones close at once, busy ones after their
+/// current request, and whatever is left when the drain time is up is closed.
+///
+/// Only opening and closing a connection touch the registry; a request does not (each connection knows whether it
+/// is busy, and learns of the drain through `DrainRequested`).
 final class ConnectionRegistry: Sendable {
-    private struct Entry {
-        let channel: any Channel
-        var busy: Bool
-    }
     private struct State {
-        var entries: [ObjectIdentifier: Entry] = [:]
-        var draining = false
+        var channels: [ObjectIdentifier: any Channel] = [:]
         var emptyWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
+    private let draining = Atomic<Bool>(false)
 
-    var isDraining: Bool { self.state.withLock { $0.draining } }
-    var count: Int { self.state.withLock { $0.entries.count } }
+    var isDraining: Bool { self.draining.load(ordering: .relaxed) }
+    var count: Int { self.state.withLock { $0.channels.count } }
 
     func opened(_ channel: any Channel) {
-        self.state.withLock { $0.entries[ObjectIdentifier(channel)] = Entry(channel: channel, busy: false) }
+        self.state.withLock { $0.channels[ObjectIdentifier(channel)] = channel }
     }
 
     func closed(_ channel: any Channel) {
         let waiters = self.state.withLock { state in
-            state.entries.removeValue(forKey: ObjectIdentifier(channel))
-            guard state.entries.isEmpty else { return [CheckedContinuation<Void, Never>]() }
+            state.channels.removeValue(forKey: ObjectIdentifier(channel))
+            guard state.channels.isEmpty else { return [CheckedContinuation<Void, Never>]() }
             defer { state.emptyWaiters.removeAll() }
             return state.emptyWaiters
         }
@@ -36,7 +35,7 @@ final class ConnectionRegistry: Sendable {
     func waitUntilEmpty() async {
         await withCheckedContinuation { continuation in
             let empty = self.state.withLock { state in
-                if state.entries.isEmpty { return true }
+                if state.channels.isEmpty { return true }
                 state.emptyWaiters.append(continuation)
                 return false
             }
@@ -44,31 +43,20 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Marks a request in flight on `channel`.
-    func requestStarted(on channel: any Channel) {
-        self.state.withLock { $0.entries[ObjectIdentifier(channel)]?.busy = true }
-    }
-
-    /// Marks the request done; returns whether the connection should close now because the gateway is draining.
-    func requestFinished(on channel: any Channel) -> Bool {
-        self.state.withLock { state in
-            state.entries[ObjectIdentifier(channel)]?.busy = false
-            return state.draining
-        }
-    }
-
-    /// Starts draining: idle connections close now; busy ones close after their current request.
+    /// Starts draining: every connection is told (`DrainRequested`); an idle one closes, a busy one closes after
+    /// its current response.
     func drain() {
-        let idle = self.state.withLock { state in
-            state.draining = true
-            return state.entries.values.filter { !$0.busy }.map(\.channel)
-        }
-        idle.forEach { $0.close(promise: nil) }
+        self.draining.store(true, ordering: .relaxed)
+        let all = self.state.withLock { Array($0.channels.values) }
+        for channel in all { channel.pipeline.fireUserInboundEventTriggered(DrainRequested()) }
     }
 
     /// The drain time is up: close everything.
     func closeAll() {
-        let all = self.state.withLock { $0.entries.values.map(\.channel) }
+        let all = self.state.withLock { Array($0.channels.values) }
         all.forEach { $0.close(promise: nil) }
     }
 }
+
+/// Sent through a caller connection's pipeline when the gateway starts draining.
+struct DrainRequested: Sendable {}

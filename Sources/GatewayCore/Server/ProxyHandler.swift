@@ -48,7 +48,8 @@ final class ProxyHandler: ChannelInboundHandler {
     private var tls: TLSHandshakeDetails?
     /// Parts of requests pipelined behind the current one (HTTP/1.1 allows sending before answers arrive).
     private var pipelined: [HTTPServerRequestPart] = []
-    /// Set when the connection must close once the current response has ended (a parse error behind it).
+    /// Set when the connection must close once the current response has ended (a parse error behind it, or the
+    /// gateway draining).
     private var closeAfterResponse = false
     private(set) var channelContext: ChannelHandlerContext?
     let settings: ProxySettings
@@ -77,7 +78,6 @@ final class ProxyHandler: ChannelInboundHandler {
             flight.context.error = flight.context.error ?? GatewayError(.badRequest, "The caller closed the connection")
             self.currentRequest = nil
             self.pipeline.complete(context: flight.context, on: context.eventLoop)
-            _ = self.settings.registry.requestFinished(on: context.channel)
         }
         self.settings.registry.closed(context.channel)
         self.settings.metrics.connectionClosed()
@@ -86,6 +86,12 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let details = event as? TLSHandshakeDetails { self.tls = details }
+        if event is DrainRequested {
+            // Shutdown: an idle connection closes now; a busy one after its current response.
+            self.closeAfterResponse = true
+            if case .idle = self.state, self.pipelined.isEmpty { context.close(promise: nil) }
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -173,7 +179,6 @@ final class ProxyHandler: ChannelInboundHandler {
     private func startRequest(
         _ head: HTTPRequestHead, method: String, target: String, context: ChannelHandlerContext
     ) -> InFlightRequest {
-        self.settings.registry.requestStarted(on: context.channel)
         let flight = InFlightRequest(
             head: head,
             context: RequestContext(
@@ -311,8 +316,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard self.currentRequest === flight, let context = self.channelContext else { return }
         self.currentRequest = nil
         self.pipeline.complete(context: flight.context, on: context.eventLoop)
-        let draining = self.settings.registry.requestFinished(on: context.channel)
-        let close = !keepAlive || draining || self.closeAfterResponse
+        let close = !keepAlive || self.closeAfterResponse || self.settings.registry.isDraining
         self.state = close ? .closed : .idle
         if !close, !self.pipelined.isEmpty {
             // After this stack unwinds, so the next request starts on a clean state.

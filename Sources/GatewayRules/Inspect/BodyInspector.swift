@@ -103,7 +103,7 @@ public struct BodyInspector: Sendable {
             var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
             try walker.walk { (literal, path) throws(InspectionError) in
                 let redacted: [UInt8]?
-                let location = { JSONPathComponent.render(path) + (literal.isKey ? " (key)" : "") }
+                let location = { path.render() + (literal.isKey ? " (key)" : "") }
                 if literal.hasEscapes {
                     let text = JSONStringCodec.decode(buffer, literal: literal.range)
                     redacted = try text.withUnsafeBufferPointer { (decoded) throws(InspectionError) -> [UInt8]? in

@@ -11,10 +11,34 @@ struct JSONStringWalker {
         let isKey: Bool
     }
 
+    /// The path to the literal being visited. Keys stay byte ranges until the path is rendered (only for a finding),
+    /// so walking allocates no string per member name.
+    struct Path {
+        enum Step {
+            case key(Range<Int>)
+            case index(Int)
+        }
+        let steps: [Step]
+        let body: UnsafeBufferPointer<UInt8>
+
+        var components: [JSONPathComponent] {
+            self.steps.map { step in
+                switch step {
+                case .index(let index): .index(index)
+                case .key(let range):
+                    .key(String(decoding: JSONStringCodec.decode(self.body, literal: range), as: UTF8.self))
+                }
+            }
+        }
+
+        /// E.g. `messages[1].content`; see `JSONPathComponent.render`.
+        func render() -> String { JSONPathComponent.render(self.components) }
+    }
+
     let body: UnsafeBufferPointer<UInt8>
     let maximumDepth: Int
     private var index = 0
-    private var path: [JSONPathComponent] = []
+    private var path: [Path.Step] = []
 
     init(body: UnsafeBufferPointer<UInt8>, maximumDepth: Int = 512) {
         self.body = body
@@ -23,7 +47,7 @@ struct JSONStringWalker {
 
     /// Walks the document, calling `visit` for each string literal with the path of the value (for a key: the path
     /// of the member it names). Throws `.invalidBody` at the first syntax error, or what `visit` throws.
-    mutating func walk(_ visit: (StringLiteral, [JSONPathComponent]) throws(InspectionError) -> Void)
+    mutating func walk(_ visit: (StringLiteral, Path) throws(InspectionError) -> Void)
         throws(InspectionError)
     {
         self.index = 0
@@ -46,7 +70,7 @@ struct JSONStringWalker {
         }
     }
 
-    private mutating func value(depth: Int, _ visit: (StringLiteral, [JSONPathComponent]) throws(InspectionError) -> Void)
+    private mutating func value(depth: Int, _ visit: (StringLiteral, Path) throws(InspectionError) -> Void)
         throws(InspectionError)
     {
         guard self.index < self.body.count else { throw self.error("unexpected end of input") }
@@ -60,9 +84,8 @@ struct JSONStringWalker {
                 self.skipWhitespace()
                 guard self.peek(UInt8(ascii: "\"")) else { throw self.error("expected a member name") }
                 let key = try self.string()
-                let name = String(decoding: JSONStringCodec.decode(self.body, literal: key.range), as: UTF8.self)
-                self.path.append(.key(name))
-                try visit(StringLiteral(range: key.range, hasEscapes: key.hasEscapes, isKey: true), self.path)
+                self.path.append(.key(key.range))
+                try visit(StringLiteral(range: key.range, hasEscapes: key.hasEscapes, isKey: true), self.currentPath)
                 self.skipWhitespace()
                 guard self.peek(UInt8(ascii: ":")) else { throw self.error("expected ':'") }
                 self.index += 1
@@ -93,7 +116,7 @@ struct JSONStringWalker {
             }
         case UInt8(ascii: "\""):
             let literal = try self.string()
-            try visit(StringLiteral(range: literal.range, hasEscapes: literal.hasEscapes, isKey: false), self.path)
+            try visit(StringLiteral(range: literal.range, hasEscapes: literal.hasEscapes, isKey: false), self.currentPath)
         case UInt8(ascii: "t"): try self.literal("true")
         case UInt8(ascii: "f"): try self.literal("false")
         case UInt8(ascii: "n"): try self.literal("null")
@@ -101,6 +124,8 @@ struct JSONStringWalker {
         default: throw self.error("unexpected character")
         }
     }
+
+    private var currentPath: Path { Path(steps: self.path, body: self.body) }
 
     private func peek(_ byte: UInt8) -> Bool { self.index < self.body.count && self.body[self.index] == byte }
 
