@@ -73,6 +73,19 @@ public enum Crypto {
     }
 
     /// Lower-case hexadecimal text of `bytes`.
+    /// Appends the lower-case hexadecimal text of `bytes` to `output` (no intermediate string).
+    @inlinable
+    public static func appendHex(_ bytes: [UInt8], to output: inout [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        output.reserveCapacity(output.count + bytes.count * 2)
+        digits.withUTF8Buffer { digits in
+            for byte in bytes {
+                output.append(digits[Int(byte >> 4)])
+                output.append(digits[Int(byte & 0x0f)])
+            }
+        }
+    }
+
     @inlinable
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let digits: StaticString = "0123456789abcdef"

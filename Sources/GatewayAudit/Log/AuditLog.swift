@@ -144,8 +144,10 @@ public final class AuditLog: Sendable {
     /// Seals `payload` as the line after `head`.
     private func seal(_ payload: AuditPayload, after head: ChainState) throws(AuditError) -> ([UInt8], AppendReceipt) {
         let entry = LogEntry(seq: head.seq + 1, prev: head.hash, kid: self.key.keyID, payload: payload)
-        let line = try entry.sealedLine(key: self.key.mac)
-        return (line + [UInt8(ascii: "\n")], AppendReceipt(seq: entry.seq, hash: Crypto.hex(Crypto.sha256(line))))
+        var line = try entry.sealedLine(key: self.key.mac)
+        let hash = Crypto.hex(Crypto.sha256(line))  // of the line without its newline
+        line.append(UInt8(ascii: "\n"))
+        return (line, AppendReceipt(seq: entry.seq, hash: hash))
     }
 
     /// Queues a checkpoint closing the current segment; the next line goes to a new segment.

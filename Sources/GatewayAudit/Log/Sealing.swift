@@ -31,12 +31,11 @@ enum Sealing {
     }
 
     private static func seal(canonical: [UInt8], mac macBytes: [UInt8]) -> [UInt8] {
-        let mac = Crypto.hex(macBytes)
         var sealed = canonical
         sealed.removeLast()  // the closing brace; the MAC member goes before it
-        sealed.reserveCapacity(sealed.count + Self.suffixLength)
+        sealed.reserveCapacity(sealed.count + Self.suffixLength + 1)  // + the newline a log line gets
         sealed.append(contentsOf: Self.marker)
-        sealed.append(contentsOf: Array(mac.utf8))
+        Crypto.appendHex(macBytes, to: &sealed)
         sealed.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}")])
         return sealed
     }

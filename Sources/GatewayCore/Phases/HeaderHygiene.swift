@@ -46,7 +46,7 @@ enum HeaderHygiene {
         let listed = connectionListed(head.headers)
         let credentialName = provider.credential.header.lowercased()
         var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 3)
+        headers.reserveCapacity(head.headers.count + 4)
         headers.add(name: "Host", value: provider.baseURL.hostHeader)
         for (name, value) in head.headers {
             let lower = name.lowercased()
@@ -63,11 +63,10 @@ enum HeaderHygiene {
         if bodyLength > 0 || (head.method != .GET && head.method != .HEAD) {
             headers.add(name: "Content-Length", value: String(bodyLength))
         }
-        var upstream = HTTPRequestHead(
+        headers.add(name: "Connection", value: "keep-alive")  // the caller's Connection was dropped above
+        return HTTPRequestHead(
             version: .http1_1, method: head.method, uri: provider.baseURL.upstreamPath(for: head.uri), headers: headers
         )
-        upstream.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
-        return upstream
     }
 
     /// The vendor's response head as the caller gets it: hop-by-hop fields dropped, the request id added.
