@@ -79,7 +79,14 @@ final class AuditTrail: Sendable {
 
     /// Writes the record of a refused or failed request before it is answered, quarantining a blocked body.
     /// Returns the error to answer with: the same one, or 503 when the record could not be written.
-    func recordRefused(_ error: GatewayError, context: inout RequestContext, body: [UInt8]?) async -> GatewayError {
+    ///
+    /// Quarantining writes and fsyncs a file, so call this off the event loop when `body` is given.
+    /// - Parameter completion: runs (on the log's I/O queue) once the record is durable, with the error to answer
+    ///   with and the record's id, or with 503 and nil when it could not be written.
+    func recordRefused(
+        _ error: GatewayError, context: RequestContext, body: [UInt8]?,
+        completion: @escaping @Sendable (GatewayError, RecordID?) -> Void
+    ) {
         let decision: GatewayAudit.Decision =
             switch error.kind {
             case .blockedByPolicy: context.decision?.isBlocked == true ? .block : .error
@@ -93,13 +100,18 @@ final class AuditTrail: Sendable {
             let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
             record.quarantined = (try? self.quarantine.store(body: body, recordID: record.id, sender: sender)) != nil
         }
-        do {
-            try await self.log.append(record)
-            context.auditRecordID = record.id
-            return error
-        } catch {
-            return Self.unavailable
+        let id = record.id
+        self.log.append(.record(record), startFlush: true) { result in
+            switch result {
+            case .success: completion(error, id)
+            case .failure: completion(Self.unavailable, nil)
+            }
         }
+    }
+
+    /// Whether a refusal of `context` with `error` will store `body` in quarantine (blocking file I/O).
+    func quarantines(_ error: GatewayError, context: RequestContext, bodyBytes: Int) -> Bool {
+        error.kind == .blockedByPolicy && context.decision?.isBlocked == true && bodyBytes > 0
     }
 
     /// Starts writing the lines queued since the last call.

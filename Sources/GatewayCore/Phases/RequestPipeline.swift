@@ -2,6 +2,7 @@ import GatewayAudit
 import GatewayConfig
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The request phases, in order, over the configured filters. Built once; shared by every connection.
 ///
@@ -101,17 +102,25 @@ public struct RequestPipeline: Sendable {
     }
 
     /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
-    /// The future holds the error to answer with (503 when the record could not be written) and the context.
+    /// The future holds the error to answer with (503 when the record could not be written) and the record's id.
+    /// Quarantining writes a file, so it runs on NIO's blocking-I/O thread pool, never on the event loop.
     func recordRefused(
         _ error: GatewayError, context: RequestContext, body: ByteBuffer?, on loop: any EventLoop
-    ) -> EventLoopFuture<(GatewayError, RequestContext)> {
-        guard let audit = self.audit else { return loop.makeSucceededFuture((error, context)) }
-        let bytes = body.map { Array($0.readableBytesView) }
-        return loop.makeFutureWithTask {
-            var context = context
-            let answer = await audit.recordRefused(error, context: &context, body: bytes)
-            return (answer, context)
+    ) -> EventLoopFuture<(GatewayError, RecordID?)> {
+        guard let audit = self.audit else { return loop.makeSucceededFuture((error, nil)) }
+        let answered = loop.makePromise(of: (GatewayError, RecordID?).self)
+        let mailbox = self.mailboxes.mailbox(for: loop)
+        let record: @Sendable () -> Void = {
+            audit.recordRefused(error, context: context, body: body.map { Array($0.readableBytesView) }) { answer, id in
+                mailbox.post { answered.succeed((answer, id)) }
+            }
         }
+        if audit.quarantines(error, context: context, bodyBytes: body?.readableBytes ?? 0) {
+            NIOThreadPool.singleton.submit { _ in record() }
+        } else {
+            record()
+        }
+        return answered.futureResult
     }
 
     /// Phase 4: the head the vendor gets: headers cleaned, vendor key injected, filters last.

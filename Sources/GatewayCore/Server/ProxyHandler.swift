@@ -302,9 +302,9 @@ final class ProxyHandler: ChannelInboundHandler {
         self.state = .refusing
         let keepAlive = bodyRead && flight.head.isKeepAlive
         self.pipeline.recordRefused(error, context: flight.context, body: body, on: loop).assumeIsolated()
-            .whenSuccess { answer, recorded in
+            .whenSuccess { answer, recordID in
                 guard self.currentRequest === flight else { return }
-                flight.context = recorded
+                flight.context.auditRecordID = recordID
                 flight.context.error = answer
                 self.respond(answer, flight: flight, keepAlive: keepAlive)
             }
