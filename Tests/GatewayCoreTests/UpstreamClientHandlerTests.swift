@@ -74,6 +74,19 @@ struct UpstreamClientHandlerTests {
         #expect(fixture.channel.isActive)
     }
 
+    @Test("Reading paused by the caller's backpressure is resumed when the exchange ends, before reuse")
+    func readingResumesBeforeReuse() throws {
+        let fixture = try self.fixture()
+        self.send(fixture)
+        try fixture.channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+        fixture.handler.setReading(false)  // the caller stopped being writable
+        #expect(!fixture.handler.isReading)
+        try fixture.channel.writeInbound(HTTPClientResponsePart.body(ByteBuffer(string: "rest")))
+        try fixture.channel.writeInbound(HTTPClientResponsePart.end(nil))
+        #expect(fixture.reuse == [true])
+        #expect(fixture.handler.isReading, "an idle pooled connection that does not read")
+    }
+
     @Test("A response without keep-alive is not reused and the connection closes")
     func closeAfterResponseWithoutKeepAlive() throws {
         let fixture = try self.fixture()

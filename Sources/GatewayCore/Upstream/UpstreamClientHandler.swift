@@ -101,8 +101,13 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    /// Whether the connection reads (false while the caller cannot take more).
+    private(set) var isReading = true
+
     /// Stops or resumes reading the vendor's response, following the caller's writability.
     func setReading(_ enabled: Bool) {
+        guard enabled != self.isReading else { return }
+        self.isReading = enabled
         try? self.context?.channel.syncOptions?.setOption(.autoRead, value: enabled)
     }
 
@@ -121,6 +126,9 @@ final class UpstreamClientHandler: ChannelInboundHandler {
             receiver.upstreamResponseBody(chunk)
         case (.end, .relaying(let receiver, let keepAlive)):
             self.state = keepAlive ? .idle : .closed
+            // The caller's backpressure may have paused reading within this very burst; a connection goes back to
+            // the pool reading, or its next exchange would wait for a first byte it never reads.
+            self.setReading(true)
             // Reuse is decided before the caller hears of the end, so the caller's next request may take this
             // connection at once.
             self.onExchangeEnd?(keepAlive)
