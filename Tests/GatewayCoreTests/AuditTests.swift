@@ -74,6 +74,30 @@ extension GatewayIntegration {
             }
         }
 
+        @Test("A caller that leaves while its record is being written: nothing is forwarded, and the outcome says so")
+        func callerLeavesBeforeForwarding() async throws {
+            let faults = FaultInjector()
+            var options = GatewayHarness.Options()
+            options.auditFaults = faults
+            try await GatewayHarness.run(options) { gateway in
+                let marker = makeMarker()
+                faults.stall(.fsync, by: .milliseconds(1500))  // a slow disk: the record takes 1.5 s to be durable
+                await #expect(throws: (any Error).self) {
+                    _ = try await gateway.client.send(
+                        .json("/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","messages":[]}"#),
+                        timeout: .milliseconds(300)
+                    )
+                }
+                try await Task.sleep(for: .milliseconds(1800))
+                faults.clear()
+                #expect(gateway.vendor.requests(containing: marker).isEmpty, "sent although the caller had left")
+                try await waitUntil { Self.views(gateway).contains { $0.outcome?.error?.rawValue.hasPrefix("client.") == true } }
+                let view = try #require(Self.views(gateway).first { $0.outcome?.error?.rawValue.hasPrefix("client.") == true })
+                #expect(view.record.decision == .allow)
+                #expect(view.outcome?.upstreamStatus == nil, "an outcome with an upstream status for a request never sent")
+            }
+        }
+
         @Test("When records cannot be written: 503, nothing forwarded, /readyz fails; service resumes by itself")
         func writeFailureFailsClosed() async throws {
             let faults = FaultInjector()

@@ -49,6 +49,7 @@ final class SegmentFile {
 
     func sync() throws(AuditError) {
         if let code = self.faults?.error(for: .fsync) { throw .io(operation: "fsync", path: self.path, errno: code) }
+        self.faults?.stallIfSet(.fsync)
         guard Self.syncData(self.fd) == 0 else { throw .io(operation: "fsync", path: self.path, errno: errno) }
     }
 

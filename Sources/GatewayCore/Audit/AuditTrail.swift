@@ -121,8 +121,10 @@ final class AuditTrail: Sendable {
     /// decision record already made the request accountable; this one completes it.
     /// Returns whether a line was queued (the caller then starts the write with `flushQueuedLines()`).
     @discardableResult
-    func recordOutcome(_ context: RequestContext) -> Bool {
-        guard let id = context.auditRecordID, context.forwarded else { return false }
+    /// - Parameter unforwarded: record it although the request never left (its caller went away while the decision
+    ///   record was being written), so the record's "to be forwarded" is never read as "forwarded".
+    func recordOutcome(_ context: RequestContext, unforwarded: Bool = false) -> Bool {
+        guard let id = context.auditRecordID, context.forwarded || unforwarded else { return false }
         let total = Self.milliseconds(ContinuousClock.now - context.startedAt)
         let upstream = context.upstreamStartedAt.map { Self.milliseconds(ContinuousClock.now - $0) }
         let outcome = RequestOutcome(

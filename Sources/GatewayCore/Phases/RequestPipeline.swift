@@ -101,6 +101,13 @@ public struct RequestPipeline: Sendable {
         return recorded.futureResult
     }
 
+    /// The caller left after its decision record was written but before anything was sent: the outcome line says so.
+    func recordUnforwarded(_ context: RequestContext, on loop: any EventLoop) {
+        if let audit = self.audit, audit.recordOutcome(context, unforwarded: true) {
+            self.mailboxes.mailbox(for: loop).requestPassEnd()
+        }
+    }
+
     /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
     /// The future holds the error to answer with (503 when the record could not be written) and the record's id.
     /// Quarantining writes a file, so it runs on NIO's blocking-I/O thread pool, never on the event loop.

@@ -248,7 +248,15 @@ final class ProxyHandler: ChannelInboundHandler {
             self.refuse(error, flight: flight, quarantining: flight.body, bodyRead: true)
         case .success(let upstream):
             self.pipeline.recordForwarded(flight.context, on: loop).assumeIsolated().whenComplete { result in
-                guard self.currentRequest === flight else { return }
+                guard self.currentRequest === flight else {
+                    // The caller left while the record was written; nothing is sent, and the log says so.
+                    if case .success(let recordID?) = result {
+                        var context = flight.context
+                        context.auditRecordID = recordID
+                        self.pipeline.recordUnforwarded(context, on: loop)
+                    }
+                    return
+                }
                 switch result {
                 case .success(let recordID):
                     flight.context.auditRecordID = recordID
