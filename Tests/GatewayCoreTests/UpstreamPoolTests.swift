@@ -32,17 +32,12 @@ struct UpstreamPoolTests {
             group: group, loops: (loops.next()!, loops.next()!), vendor: vendor,
             pool: UpstreamPool(provider: provider, tls: tls)
         )
-        do {
-            try await body(fixture)
-        } catch {
-            fixture.pool.shutdown()
-            await vendor.stop()
-            try await group.shutdownGracefully()
-            throw error
-        }
+        let outcome: Result<Void, any Error>
+        do { outcome = .success(try await body(fixture)) } catch { outcome = .failure(error) }
         fixture.pool.shutdown()
         await vendor.stop()
         try await group.shutdownGracefully()
+        try outcome.get()
     }
 
     /// Asks the pool for a connection on `loop`; the future completes when one is handed over.
