@@ -42,7 +42,8 @@ final class ProxyHandler: ChannelInboundHandler {
         case closed
     }
 
-    private(set) var state = State.idle
+    /// Set only by the handler's own files (this one and its `+Admission` and `+Responses` extensions).
+    var state = State.idle
     /// The request in progress; async steps check they still belong to it when they complete.
     private(set) var currentRequest: InFlightRequest?
     private var tls: TLSHandshakeDetails?
@@ -56,7 +57,7 @@ final class ProxyHandler: ChannelInboundHandler {
 
     init(settings: ProxySettings) { self.settings = settings }
 
-    private var pipeline: RequestPipeline { self.settings.pipeline }
+    var pipeline: RequestPipeline { self.settings.pipeline }
 
     // MARK: - Connection events
 
@@ -176,7 +177,7 @@ final class ProxyHandler: ChannelInboundHandler {
         }
     }
 
-    private func startRequest(
+    func startRequest(
         _ head: HTTPRequestHead, method: String, target: String, context: ChannelHandlerContext
     ) -> InFlightRequest {
         let flight = InFlightRequest(
@@ -188,118 +189,6 @@ final class ProxyHandler: ChannelInboundHandler {
         )
         self.currentRequest = flight
         return flight
-    }
-
-    /// Phases 1 and 2 on the head, then the body is held.
-    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let flight = self.startRequest(head, method: head.method.rawValue, target: head.uri, context: context)
-        do throws(GatewayError) {
-            try self.pipeline.authenticate(head, context: &flight.context)
-            try self.pipeline.route(head, context: &flight.context)
-            flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
-            let declared = head.headers.first(name: "content-length").flatMap(Int.init)
-            if let declared, declared > flight.limit { throw Self.tooLarge(flight.limit) }
-            if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                context.writeAndFlush(
-                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil
-                )
-            }
-            flight.body = context.channel.allocator.buffer(capacity: max(0, declared ?? 0))
-            self.state = .receiving
-        } catch {
-            self.refuse(error, flight: flight, quarantining: nil, bodyRead: false)
-        }
-    }
-
-    /// Phases 3 and 4 on the complete body: inline for small bodies, on the inspection pool for large ones.
-    private func admit(_ flight: InFlightRequest) {
-        guard let loop = self.channelContext?.eventLoop else { return }
-        self.state = .admitting
-        flight.context.requestBytes = flight.body.readableBytes
-        let body = RequestBody(
-            bytes: flight.body, contentType: flight.head.headers.first(name: "content-type"),
-            contentEncoding: flight.head.headers.first(name: "content-encoding"),
-            releaseToken: flight.head.headers.first(name: "x-gateway-release")
-        )
-        let (pipeline, head, requestContext) = (self.pipeline, flight.head, flight.context)
-        if flight.body.readableBytes >= self.settings.offLoopInspectionBytes, let pool = self.settings.inspectionPool {
-            pool.runIfActive(eventLoop: loop) { pipeline.admit(head, body: body, context: requestContext) }
-                .assumeIsolated().whenComplete { result in
-                    switch result {
-                    case .success(let admission): self.admitted(admission, flight: flight)
-                    case .failure(let error):
-                        guard self.currentRequest === flight else { return }
-                        self.refuse(
-                            GatewayError(.internalFailure, "Inspection could not run: \(error)"), flight: flight,
-                            quarantining: nil, bodyRead: true
-                        )
-                    }
-                }
-        } else {
-            self.admitted(pipeline.admit(head, body: body, context: requestContext), flight: flight)
-        }
-    }
-
-    private func admitted(_ admission: RequestPipeline.Admission, flight: InFlightRequest) {
-        guard self.currentRequest === flight, let loop = self.channelContext?.eventLoop else { return }
-        flight.context = admission.context
-        switch admission.outcome {
-        case .failure(let error):
-            self.refuse(error, flight: flight, quarantining: flight.body, bodyRead: true)
-        case .success(let upstream):
-            self.pipeline.recordForwarded(flight.context, on: loop).assumeIsolated().whenComplete { result in
-                guard self.currentRequest === flight else {
-                    // The caller left while the record was written; nothing is sent, and the log says so.
-                    if case .success(let recordID?) = result {
-                        var context = flight.context
-                        context.auditRecordID = recordID
-                        self.pipeline.recordUnforwarded(context, on: loop)
-                    }
-                    return
-                }
-                switch result {
-                case .success(let recordID):
-                    flight.context.auditRecordID = recordID
-                    self.forward(flight, head: upstream.head, body: upstream.body)
-                case .failure(let error):
-                    self.refuse(
-                        error as? GatewayError ?? AuditTrail.unavailable, flight: flight, quarantining: nil,
-                        bodyRead: true
-                    )
-                }
-            }
-        }
-    }
-
-    // MARK: - Forwarding
-
-    private func forward(_ flight: InFlightRequest, head: HTTPRequestHead, body: ByteBuffer) {
-        guard let loop = self.channelContext?.eventLoop, let provider = flight.context.provider,
-            let pool = self.settings.pools[provider.name]
-        else {
-            flight.context.error = GatewayError(.internalFailure, "no upstream pool")
-            self.respond(flight.context.error!, flight: flight, keepAlive: false)
-            return
-        }
-        flight.context.upstreamStartedAt = .now
-        let firstByte = TimeAmount.seconds(Int64(provider.timeouts.firstByteSeconds))
-        let bound = NIOLoopBound((handler: self, flight: flight), eventLoop: loop)
-        pool.acquire(on: loop) { grant in
-            let (handler, flight) = bound.value
-            guard handler.currentRequest === flight, case .admitting = handler.state else {
-                // The caller left while the connection was being found: it goes back unused.
-                if case .connection(let connection) = grant { pool.finished(connection, reusable: true) }
-                return
-            }
-            switch grant {
-            case .connection(let connection):
-                handler.state = .relaying(connection)
-                connection.handler.send(head: head, body: body, to: handler, firstByteTimeout: firstByte)
-            case .failed(let error):
-                flight.context.error = error
-                handler.respond(error, flight: flight, keepAlive: flight.head.isKeepAlive)
-            }
-        }
     }
 
     // MARK: - Ending a request

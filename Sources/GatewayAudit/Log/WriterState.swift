@@ -1,0 +1,57 @@
+/// The writer's state, guarded by the log's lock.
+struct WriterState: ~Copyable {
+    /// Only touched on the I/O queue (or under the lock to hand it there).
+    var file: SegmentFile?
+    /// Chain state including queued lines / as of the last successful fsync.
+    var head: ChainState
+    var durable: ChainState
+    var segmentOpenedAt: ContinuousClock.Instant = .now
+    var pending: [PendingLine] = []
+    var flushing = false
+    var recovering = false
+    var closed = false
+    var batches = 0
+
+    init(file: SegmentFile, head: ChainState) {
+        self.file = file
+        self.head = head
+        self.durable = head
+    }
+
+    mutating func enqueue(_ line: PendingLine) {
+        self.pending.append(line)
+        self.head.seq = line.receipt.seq
+        self.head.hash = line.receipt.hash
+        self.head.segmentLines += 1
+        self.head.segmentBytes += line.bytes.count
+        self.head.segmentClosed = false
+    }
+
+    /// The durable state after `batch`: `target` when nothing was queued behind it, else recomputed from the batch.
+    func stateAfter(batch: [PendingLine], target: ChainState) -> ChainState {
+        guard !self.pending.isEmpty, let last = batch.last else { return target }
+        var state = self.durable
+        for line in batch {
+            if line.segment != state.segment {
+                state.segment = line.segment
+                state.segmentLines = 0
+                state.segmentBytes = 0
+            }
+            state.segmentLines += 1
+            state.segmentBytes += line.bytes.count
+            state.segmentClosed = line.head != nil
+        }
+        state.seq = last.receipt.seq
+        state.hash = last.receipt.hash
+        return state
+    }
+}
+
+/// A line queued for the next batch.
+struct PendingLine: Sendable {
+    let bytes: [UInt8]
+    let segment: Int
+    let head: HeadCheckpoint?
+    let waiter: AuditLog.Completion?
+    let receipt: AppendReceipt
+}
