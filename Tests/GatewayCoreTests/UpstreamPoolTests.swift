@@ -54,10 +54,10 @@ struct UpstreamPoolTests {
         return granted.futureResult
     }
 
-    /// The connection a pending acquisition gets, or a failure after 5 s (a pool that strands a waiter fails the test
+    /// The connection a pending acquisition gets, or a failure after 20 s (a pool that strands a waiter fails the test
     /// instead of hanging it).
     private func granted(_ future: EventLoopFuture<UpstreamConnection>) async throws -> UpstreamConnection {
-        try await withDeadline(.seconds(5), "the pool's hand-over") { try await future.get() }
+        try await withDeadline(.seconds(20), "the pool's hand-over") { try await future.get() }
     }
 
     private func finish(_ pool: UpstreamPool, _ connection: UpstreamConnection) async throws {
