@@ -28,10 +28,16 @@ struct CanonicalJSON {
         self.string(value)
     }
 
-    mutating func member<Integer: BinaryInteger>(_ name: StaticString, _ value: Integer?) {
+    mutating func member(_ name: StaticString, _ value: Int?) {
         guard let value else { return }
         self.key(name)
-        self.bytes.append(contentsOf: String(value).utf8)
+        if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
+        self.digits(value.magnitude)
+    }
+
+    mutating func member(_ name: StaticString, _ value: UInt64) {
+        self.key(name)
+        self.digits(value)
     }
 
     mutating func member(_ name: StaticString, _ value: Double?) {
@@ -76,6 +82,20 @@ struct CanonicalJSON {
         self.bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
         self.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    /// Decimal digits without building a string (a record has about ten integers).
+    private mutating func digits<Magnitude: UnsignedInteger>(_ value: Magnitude) {
+        var value = UInt64(value)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            var start = 20
+            repeat {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start..<20]))
+        }
     }
 
     private mutating func double(_ value: Double) {

@@ -21,17 +21,19 @@ enum Sealing {
     }
 
     /// Seals `canonical`, a JSON object's bytes.
-    static func seal(canonical: [UInt8], key: [UInt8]) -> [UInt8] {
-        Self.seal(canonical: canonical, mac: Crypto.hmacSHA256(key: key, data: canonical))
+    static func seal(canonical: consuming [UInt8], key: [UInt8]) -> [UInt8] {
+        let mac = Crypto.hmacSHA256(key: key, data: canonical)
+        return Self.seal(canonical: canonical, mac: mac)
     }
 
     /// Seals `canonical` with a prepared key (the log's hot path).
-    static func seal(canonical: [UInt8], key: HMACKey) -> [UInt8] {
-        Self.seal(canonical: canonical, mac: key.mac(canonical))
+    static func seal(canonical: consuming [UInt8], key: HMACKey) -> [UInt8] {
+        let mac = key.mac(canonical)
+        return Self.seal(canonical: canonical, mac: mac)
     }
 
-    private static func seal(canonical: [UInt8], mac macBytes: [UInt8]) -> [UInt8] {
-        var sealed = canonical
+    private static func seal(canonical: consuming [UInt8], mac macBytes: [UInt8]) -> [UInt8] {
+        var sealed = consume canonical  // taken over, not copied
         sealed.removeLast()  // the closing brace; the MAC member goes before it
         sealed.reserveCapacity(sealed.count + Self.suffixLength + 1)  // + the newline a log line gets
         sealed.append(contentsOf: Self.marker)
