@@ -125,6 +125,18 @@ extension GatewayIntegration {
             }
         }
 
+        @Test("An oversized head that keeps arriving after the parser gave up still gets its 431, not a reset")
+        func headersTooLargeKeepArriving() async throws {
+            try await GatewayHarness.run(GatewayHarness.Options(maxHeaderBytes: 8 * 1024)) { gateway in
+                // 64 KiB of header in one write: several TLS records, so bytes keep arriving after the overflow.
+                let raw = "POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer \(gateway.gatewayKey)\r\n"
+                    + "X-Big: \(String(repeating: "h", count: 64 * 1024))\r\nContent-Length: 2\r\n\r\n{}"
+                let response = try await gateway.client.sendRaw(Array(raw.utf8))
+                #expect(!response.timedOut)
+                #expect(response.status == 431, "answered: \(response.text.prefix(200))")
+            }
+        }
+
         @Test("A request head over max_header_bytes is refused with 431")
         func headersTooLarge() async throws {
             try await GatewayHarness.run(GatewayHarness.Options(maxHeaderBytes: 8 * 1024)) { gateway in

@@ -104,6 +104,11 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case ByteToMessageDecoderError.dataReceivedInErrorState = error {
+            // More bytes after a parse error: that error is being answered (its record is being written), and the
+            // connection closes after the answer. Closing here would drop the answer.
+            return
+        }
         guard let parserError = error as? HTTPParserError else {
             context.close(promise: nil)  // TLS failures and resets: nothing to say
             return
