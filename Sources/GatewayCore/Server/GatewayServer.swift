@@ -127,7 +127,7 @@ public final class GatewayServer: Sendable {
         let settings = ProxySettings(
             pipeline: self.runtime.pipeline, pools: self.pools, maxBodyBytes: configuration.limits.maxBodyBytes,
             registry: self.registry, metrics: self.runtime.metrics, offLoopInspectionBytes: 128 * 1024,
-            inspectionPool: .singleton, logger: self.logger
+            inspectionPool: .singleton
         )
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 512)

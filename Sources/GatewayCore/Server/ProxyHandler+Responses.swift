@@ -18,7 +18,6 @@ extension ProxyHandler: UpstreamResponseReceiver {
         flight.context.responseStatus = Int(vendorHead.status.code)
         flight.context.streamed = head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") ?? false
         flight.chunked = !head.headers.contains(name: "content-length")
-        flight.responseStarted = true
         self.settings.pipeline.responseHead(&head, context: &flight.context)
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
     }

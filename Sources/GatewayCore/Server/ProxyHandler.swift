@@ -1,6 +1,5 @@
 import GatewayCrypto
 import GatewayTLS
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -16,7 +15,6 @@ struct ProxySettings: Sendable {
     /// connection on its event loop.
     let offLoopInspectionBytes: Int
     let inspectionPool: NIOThreadPool?
-    let logger: Logger
 }
 
 /// One caller's connection, on its event loop: HTTP/1.1 requests served one after another through the phases.
@@ -218,6 +216,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard self.currentRequest === flight, let context = self.channelContext else { return }
         self.currentRequest = nil
         self.pipeline.complete(context: flight.context, on: context.eventLoop)
+        // `isDraining` as well as the drain event: a connection registered just after the event went out.
         let close = !keepAlive || self.closeAfterResponse || self.settings.registry.isDraining
         self.state = close ? .closed : .idle
         if !close, !self.pipelined.isEmpty {
@@ -252,8 +251,7 @@ final class InFlightRequest {
     var context: RequestContext
     var body = ByteBuffer()
     var limit = 0
-    /// Whether the vendor's response head went out (after that, failures can only end the stream).
-    var responseStarted = false
+    /// Whether the vendor's response has no `Content-Length` (a broken stream can then still be ended cleanly).
     var chunked = false
 
     init(head: HTTPRequestHead, context: RequestContext) {

@@ -111,8 +111,6 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         try? self.context?.channel.syncOptions?.setOption(.autoRead, value: enabled)
     }
 
-    func close() { self.context?.close(promise: nil) }
-
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
