@@ -78,21 +78,16 @@ final class AuditTrail: Sendable {
     }
 
     /// Writes the record of a refused or failed request before it is answered, quarantining a blocked body.
-    /// Returns the error to answer with: the same one, or 503 when the record could not be written.
     ///
     /// Quarantining writes and fsyncs a file, so call this off the event loop when `body` is given.
+    /// - Parameter body: the request body, when `quarantines` says it is kept; nil otherwise.
     /// - Parameter completion: runs (on the log's I/O queue) once the record is durable, with the error to answer
     ///   with and the record's id, or with 503 and nil when it could not be written.
     func recordRefused(
         _ error: GatewayError, context: RequestContext, body: [UInt8]?,
         completion: @escaping @Sendable (GatewayError, RecordID?) -> Void
     ) {
-        let decision: GatewayAudit.Decision =
-            switch error.kind {
-            case .blockedByPolicy: context.decision?.isBlocked == true ? .block : .error
-            case .internalFailure, .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .error
-            default: .refused
-            }
+        let decision = Self.decision(refusing: error, context: context)
         var record = self.record(
             for: context, decision: decision, reason: ReasonCode(Self.reason(for: error)), status: Int(error.status.code)
         )
@@ -109,9 +104,19 @@ final class AuditTrail: Sendable {
         }
     }
 
-    /// Whether a refusal of `context` with `error` will store `body` in quarantine (blocking file I/O).
+    /// Whether a refusal of `context` with `error` keeps a body of `bodyBytes` in quarantine (blocking file I/O):
+    /// only a block by policy does.
     func quarantines(_ error: GatewayError, context: RequestContext, bodyBytes: Int) -> Bool {
-        error.kind == .blockedByPolicy && context.decision?.isBlocked == true && bodyBytes > 0
+        Self.decision(refusing: error, context: context) == .block && bodyBytes > 0
+    }
+
+    /// The decision a refusal is recorded with.
+    private static func decision(refusing error: GatewayError, context: RequestContext) -> GatewayAudit.Decision {
+        switch error.kind {
+        case .blockedByPolicy: context.decision?.isBlocked == true ? .block : .error
+        case .internalFailure, .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .error
+        default: .refused
+        }
     }
 
     /// Starts writing the lines queued since the last call.

@@ -117,15 +117,16 @@ public struct RequestPipeline: Sendable {
         guard let audit = self.audit else { return loop.makeSucceededFuture((error, nil)) }
         let answered = loop.makePromise(of: (GatewayError, RecordID?).self)
         let mailbox = self.mailboxes.mailbox(for: loop)
-        let record: @Sendable () -> Void = {
-            audit.recordRefused(error, context: context, body: body.map { Array($0.readableBytesView) }) { answer, id in
+        let record: @Sendable ([UInt8]?) -> Void = { quarantined in
+            audit.recordRefused(error, context: context, body: quarantined) { answer, id in
                 mailbox.post { answered.succeed((answer, id)) }
             }
         }
-        if audit.quarantines(error, context: context, bodyBytes: body?.readableBytes ?? 0) {
-            NIOThreadPool.singleton.submit { _ in record() }
+        if let body, audit.quarantines(error, context: context, bodyBytes: body.readableBytes) {
+            // The body is copied out and stored only here, off the loop; other refusals never copy it.
+            NIOThreadPool.singleton.submit { _ in record(Array(body.readableBytesView)) }
         } else {
-            record()
+            record(nil)
         }
         return answered.futureResult
     }
