@@ -72,12 +72,11 @@ public enum Crypto {
         }
     }
 
-    /// Lower-case hexadecimal text of `bytes`.
     /// Appends the lower-case hexadecimal text of `bytes` to `output` (no intermediate string).
     @inlinable
-    public static func appendHex(_ bytes: [UInt8], to output: inout [UInt8]) {
+    public static func appendHex<Bytes: Sequence>(_ bytes: Bytes, to output: inout [UInt8]) where Bytes.Element == UInt8 {
         let digits: StaticString = "0123456789abcdef"
-        output.reserveCapacity(output.count + bytes.count * 2)
+        output.reserveCapacity(output.count + bytes.underestimatedCount * 2)
         digits.withUTF8Buffer { digits in
             for byte in bytes {
                 output.append(digits[Int(byte >> 4)])
@@ -86,18 +85,11 @@ public enum Crypto {
         }
     }
 
+    /// Lower-case hexadecimal text of `bytes`.
     @inlinable
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits: StaticString = "0123456789abcdef"
-        let count = bytes.underestimatedCount
         var out: [UInt8] = []
-        out.reserveCapacity(count * 2)
-        digits.withUTF8Buffer { digits in
-            for byte in bytes {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0f)])
-            }
-        }
+        Self.appendHex(bytes, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -12,13 +12,11 @@ public struct RecordID: Sendable, Hashable, Codable, Comparable, CustomStringCon
         for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
         bytes[6] = 0x70 | (bytes[6] & 0x0f)
         bytes[8] = 0x80 | (bytes[8] & 0x3f)
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
+        for group in [0..<4, 4..<6, 6..<8, 8..<10, 10..<16] {  // 8-4-4-4-12 hex digits
+            if group.lowerBound > 0 { text.append(UInt8(ascii: "-")) }
+            Crypto.appendHex(bytes[group], to: &text)
         }
         return RecordID(uncheckedRawValue: String(decoding: text, as: UTF8.self))
     }
