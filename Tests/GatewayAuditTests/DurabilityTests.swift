@@ -29,8 +29,9 @@ struct DurabilityTests {
         for _ in 0..<3 { try await log.append(sampleRecord()) }
         // Simulate kill -9 mid-write: no close, a partial line at the end.
         let path = segmentPath(location, 1)
+        let linesEnd = try #require(FileOps.read(path)?.lastIndex(of: UInt8(ascii: "\n"))) + 1
         let handle = try #require(FileHandle(forWritingAtPath: path))
-        handle.seekToEndOfFile()
+        try handle.seek(toOffset: UInt64(linesEnd))  // where the writer appends (reserved zeros follow)
         handle.write(Data("{\"kind\":\"record\",\"seq\":4,\"pre".utf8))
         try handle.close()
         // The dead process's lock goes away with it; here we close the descriptor without a checkpoint.

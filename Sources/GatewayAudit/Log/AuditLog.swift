@@ -193,6 +193,7 @@ public final class AuditLog: Sendable {
                     state.durable = state.stateAfter(batch: next.batch, target: next.target)
                 }
                 for line in next.batch { line.waiter?(.success(line.receipt)) }
+                file.reserveAhead()
             } catch {
                 self.fail(next.batch, with: error)
             }
@@ -279,7 +280,7 @@ public final class AuditLog: Sendable {
                     return state.pending.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }
                 }
                 let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
-                _ = try context.perform(steps, file: open)
+                _ = try context.perform(steps, file: open, closing: true)
                 return .success(())
             } catch {
                 return .failure(error)

@@ -14,14 +14,16 @@ struct IOContext: Sendable {
     let faults: FaultInjector?
 
     /// Writes `steps` in order with as few syscalls as possible: one `write` per segment touched, an fsync before
-    /// leaving a segment and at the end, HEAD after each checkpoint is durable. Returns the segment now open.
-    func perform(_ steps: [WriteStep], file: SegmentFile) throws(AuditError) -> SegmentFile {
+    /// leaving a segment and at the end, HEAD after each checkpoint is durable. A segment left behind is trimmed to
+    /// its lines, and so is the last one when `closing`. Returns the segment now open.
+    func perform(_ steps: [WriteStep], file: SegmentFile, closing: Bool = false) throws(AuditError) -> SegmentFile {
         var file = file
         var buffer: [UInt8] = []
         for step in steps {
             if step.segment != file.index {
                 try file.append(buffer)
                 buffer.removeAll(keepingCapacity: true)
+                try file.trimReserve()
                 try file.sync()
                 file.closeFile()
                 file = try SegmentFile(
@@ -39,6 +41,7 @@ struct IOContext: Sendable {
             }
         }
         if !buffer.isEmpty { try file.append(buffer) }
+        if closing { try file.trimReserve() }
         try file.sync()
         return file
     }

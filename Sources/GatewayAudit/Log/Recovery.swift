@@ -20,7 +20,7 @@ struct Recovery {
         let path = self.path(last)
         let bytes = FileOps.read(path) ?? []
         var (lines, tail) = SegmentNames.lines(bytes)
-        var goodLength = bytes.count - tail.count
+        var goodLength = tail.startIndex
         var lastGood: (ParsedLine, String)?
         while let line = lines.last {
             if let parsed = try? ParsedLine.parse(line), parsed.authentic(key: self.key.bytes) {
@@ -29,7 +29,7 @@ struct Recovery {
             }
             lines.removeLast()
             goodLength = line.startIndex
-            tail = bytes[goodLength...]
+            tail = bytes[goodLength..<tail.endIndex]
         }
         var report = StartupReport(tornFile: nil, tornBytes: tail.count, recoveredSegment: nil, segment: last + 1, lastSeq: 0)
         if !tail.isEmpty { report.tornFile = try self.setAside(Array(tail), segmentPath: path) }

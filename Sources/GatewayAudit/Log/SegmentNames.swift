@@ -21,13 +21,17 @@ public enum SegmentNames {
     }
 
     /// Splits file content into complete lines (without `\n`) and the bytes after the last `\n` (a torn tail).
+    /// Trailing NUL bytes are space the writer reserved ahead of its lines (see `SegmentFile`), not content: they
+    /// are neither lines nor tail. A NUL anywhere else stays in its line or the tail, where it fails parsing.
     static func lines(_ bytes: [UInt8]) -> (lines: [ArraySlice<UInt8>], tail: ArraySlice<UInt8>) {
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0 { end -= 1 }
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
-        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+        for index in 0..<end where bytes[index] == UInt8(ascii: "\n") {
             lines.append(bytes[start..<index])
             start = index + 1
         }
-        return (lines, bytes[start...])
+        return (lines, bytes[start..<end])
     }
 }
