@@ -75,13 +75,23 @@ public final class AuditLog: Sendable {
 
     // MARK: - Appending
 
+    /// When a queued line's batch is written.
+    public enum Flush: Sendable {
+        /// Start the write now (unless one is under way: the line is in the next batch).
+        case now
+        /// The caller calls `flushQueuedLines()` shortly itself. An event loop appends every request it read in one
+        /// pass and then starts one write for all of them: the group commit then follows the loop's own batching
+        /// instead of waking the I/O queue for the first line of each pass.
+        case withPass
+        /// Nobody waits for this line: it rides along with the next batch, which is written anyway within
+        /// `configuration.deferredWriteDelay`. For lines that complete an already durable record (the outcome of a
+        /// forwarded request): at one connection they would otherwise cost a second fsync per request.
+        case deferred
+    }
+
     /// Appends `payload`; `completion` runs on the log's I/O queue once the line is durable, or with the failure.
-    ///
-    /// - Parameter startFlush: false when the caller will call `flushQueuedLines()` shortly itself. An event loop
-    ///   appends every request it read in one pass and then starts one write for all of them: the group commit then
-    ///   follows the loop's own batching instead of waking the I/O queue for the first line of each pass.
-    public func append(_ payload: AuditPayload, startFlush: Bool = true, completion: Completion?) {
-        let outcome: Result<Bool, AuditError> = self.state.withLock { state in
+    public func append(_ payload: AuditPayload, flush: Flush = .now, completion: Completion?) {
+        let outcome: Result<NextStep, AuditError> = self.state.withLock { state in
             guard !state.closed else { return .failure(.closed) }
             guard self.isHealthy, !state.recovering else { return .failure(.unavailable) }
             do throws(AuditError) {
@@ -93,17 +103,51 @@ public final class AuditLog: Sendable {
                 }
                 let (bytes, receipt) = try self.seal(payload, after: state.head)
                 state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: nil, waiter: completion, receipt: receipt))
-                guard startFlush, !state.flushing else { return .success(false) }
-                state.flushing = true
-                return .success(true)
+                switch flush {
+                case .deferred:
+                    guard !state.deferredWriteScheduled else { return .success(.none) }
+                    state.deferredWriteScheduled = true
+                    return .success(.scheduleDeferred)
+                case .withPass:
+                    state.batchNeeded = true
+                    return .success(.none)
+                case .now:
+                    state.batchNeeded = true
+                    guard !state.flushing else { return .success(.none) }
+                    state.flushing = true
+                    return .success(.start)
+                }
             } catch {
                 return .failure(error)
             }
         }
         switch outcome {
-        case .success(let startFlush): if startFlush { self.io.async { self.flushQueued() } }
+        case .success(.start): self.io.async { self.flushQueued() }
+        case .success(.scheduleDeferred): self.scheduleDeferredWrite()
+        case .success(.none): break
         case .failure(let error): completion?(.failure(error))
         }
+    }
+
+    private enum NextStep { case start, scheduleDeferred, none }
+
+    /// Writes deferred lines that no batch has taken along within `deferredWriteDelay`.
+    private func scheduleDeferredWrite() {
+        self.io.asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(self.configuration.deferredWriteDelay))) {
+            let start = self.state.withLock { state in
+                state.deferredWriteScheduled = false
+                guard !state.flushing, !state.pending.isEmpty, !state.closed else { return false }
+                state.flushing = true
+                state.batchNeeded = true
+                return true
+            }
+            if start { self.flushQueued() }
+        }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
     }
 
     /// Appends a decision record durably.
@@ -126,15 +170,16 @@ public final class AuditLog: Sendable {
 
     private func append(payload: AuditPayload) async throws(AuditError) -> AppendReceipt {
         let result = await withCheckedContinuation { continuation in
-            self.append(payload, startFlush: true, completion: { continuation.resume(returning: $0) })
+            self.append(payload, flush: .now, completion: { continuation.resume(returning: $0) })
         }
         return try result.get()
     }
 
-    /// Starts writing queued lines unless a write is already under way (it takes them when it is done).
+    /// Starts writing queued lines unless a write is already under way (it takes them when it is done), or only
+    /// deferred lines are queued.
     public func flushQueuedLines() {
         let start = self.state.withLock { state in
-            guard !state.flushing, !state.pending.isEmpty, !state.closed else { return false }
+            guard !state.flushing, state.batchNeeded, !state.pending.isEmpty, !state.closed else { return false }
             state.flushing = true
             return true
         }
@@ -176,11 +221,15 @@ public final class AuditLog: Sendable {
         let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
         while true {
             let next: (batch: [PendingLine], file: SegmentFile, target: ChainState)? = self.state.withLock { state in
-                guard !state.pending.isEmpty, let file = state.file else {
+                // Deferred lines alone wait for the next batch or their timer.
+                guard !state.pending.isEmpty, state.batchNeeded, let file = state.file else {
                     state.flushing = false
                     return nil
                 }
-                defer { state.pending.removeAll() }
+                defer {
+                    state.pending.removeAll()
+                    state.batchNeeded = false
+                }
                 return (state.pending, file, state.head)
             }
             guard let next else { return }
@@ -206,6 +255,7 @@ public final class AuditLog: Sendable {
             state.file?.closeFile()
             state.file = nil
             state.head = state.durable
+            state.batchNeeded = false
             return state.pending
         }
         self.healthy.store(false, ordering: .releasing)
@@ -214,9 +264,7 @@ public final class AuditLog: Sendable {
     }
 
     private func scheduleRecovery() {
-        let delay = self.configuration.recoveryInterval.components
-        let nanoseconds = Int(delay.seconds) * 1_000_000_000 + Int(delay.attoseconds / 1_000_000_000)
-        self.io.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+        self.io.asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(self.configuration.recoveryInterval))) {
             guard !self.recoverOnQueue(), !self.state.withLock({ $0.closed }) else { return }
             self.scheduleRecovery()
         }

@@ -8,6 +8,10 @@ struct WriterState: ~Copyable {
     var segmentOpenedAt: ContinuousClock.Instant = .now
     var pending: [PendingLine] = []
     var flushing = false
+    /// A queued line needs a batch (appended with `.now` or `.withPass`); deferred lines alone do not start one.
+    var batchNeeded = false
+    /// A timer will write deferred lines that no batch took along.
+    var deferredWriteScheduled = false
     var recovering = false
     var closed = false
     var batches = 0

@@ -72,7 +72,7 @@ final class AuditTrail: Sendable {
             record.release = ReleaseReference(blockedRecord: grant.recordID, tokenID: grant.tokenID, reviewer: grant.reviewer)
         }
         let id = record.id
-        self.log.append(.record(record), startFlush: false) { result in
+        self.log.append(.record(record), flush: .withPass) { result in
             completion(result.map { _ in id }.mapError { _ in Self.unavailable })
         }
     }
@@ -96,7 +96,7 @@ final class AuditTrail: Sendable {
             record.quarantined = (try? self.quarantine.store(body: body, recordID: record.id, sender: sender)) != nil
         }
         let id = record.id
-        self.log.append(.record(record), startFlush: true) { result in
+        self.log.append(.record(record), flush: .now) { result in
             switch result {
             case .success: completion(error, id)
             case .failure: completion(Self.unavailable, nil)
@@ -123,13 +123,14 @@ final class AuditTrail: Sendable {
     func flushQueuedLines() { self.log.flushQueuedLines() }
 
     /// Appends the outcome of a forwarded request (status, bytes, timings). Not awaited by the caller: the
-    /// decision record already made the request accountable; this one completes it.
-    /// Returns whether a line was queued (the caller then starts the write with `flushQueuedLines()`).
-    @discardableResult
+    /// decision record already made the request accountable; this one completes it. Deferred: it is written with
+    /// the next batch of records, or by itself within the log's `deferredWriteDelay`, so it costs no fsync of its
+    /// own. A crash inside that window loses the outcome, never the record (which then reads "forwarded, outcome
+    /// not recorded").
     /// - Parameter unforwarded: record it although the request never left (its caller went away while the decision
     ///   record was being written), so the record's "to be forwarded" is never read as "forwarded".
-    func recordOutcome(_ context: RequestContext, unforwarded: Bool = false) -> Bool {
-        guard let id = context.auditRecordID, context.forwarded || unforwarded else { return false }
+    func recordOutcome(_ context: RequestContext, unforwarded: Bool = false) {
+        guard let id = context.auditRecordID, context.forwarded || unforwarded else { return }
         let total = Self.milliseconds(ContinuousClock.now - context.startedAt)
         let upstream = context.upstreamStartedAt.map { Self.milliseconds(ContinuousClock.now - $0) }
         let outcome = RequestOutcome(
@@ -137,8 +138,7 @@ final class AuditTrail: Sendable {
             bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
             error: context.error.map { ReasonCode(Self.reason(for: $0)) }
         )
-        self.log.append(.outcome(outcome), startFlush: false, completion: nil)
-        return true
+        self.log.append(.outcome(outcome), flush: .deferred, completion: nil)
     }
 
     private func record(

@@ -102,10 +102,8 @@ public struct RequestPipeline: Sendable {
     }
 
     /// The caller left after its decision record was written but before anything was sent: the outcome line says so.
-    func recordUnforwarded(_ context: RequestContext, on loop: any EventLoop) {
-        if let audit = self.audit, audit.recordOutcome(context, unforwarded: true) {
-            self.mailboxes.mailbox(for: loop).requestPassEnd()
-        }
+    func recordUnforwarded(_ context: RequestContext) {
+        self.audit?.recordOutcome(context, unforwarded: true)
     }
 
     /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
@@ -156,7 +154,7 @@ public struct RequestPipeline: Sendable {
     }
 
     /// Phase 7: exactly once per request.
-    func complete(context: RequestContext, on loop: any EventLoop) {
+    func complete(context: RequestContext) {
         let decision: String =
             switch context.decision?.verdict {
             case .none: context.error?.kind == .blockedByPolicy ? "block" : "none"
@@ -172,9 +170,7 @@ public struct RequestPipeline: Sendable {
         if let error = context.error, error.source == .upstream {
             self.metrics.upstreamError(provider: context.provider?.name ?? "none", kind: error.kind.rawValue)
         }
-        if let audit = self.audit, audit.recordOutcome(context) {
-            self.mailboxes.mailbox(for: loop).requestPassEnd()
-        }
+        self.audit?.recordOutcome(context)
         for filter in self.filters { filter.complete(context: context) }
     }
 }

@@ -68,7 +68,7 @@ extension ProxyHandler {
                     if case .success(let recordID?) = result {
                         var context = flight.context
                         context.auditRecordID = recordID
-                        self.pipeline.recordUnforwarded(context, on: loop)
+                        self.pipeline.recordUnforwarded(context)
                     }
                     return
                 }

@@ -76,7 +76,7 @@ final class ProxyHandler: ChannelInboundHandler {
             if case .relaying(let connection) = previous { connection.handler.abandon() }
             flight.context.error = flight.context.error ?? GatewayError(.badRequest, "The caller closed the connection")
             self.currentRequest = nil
-            self.pipeline.complete(context: flight.context, on: context.eventLoop)
+            self.pipeline.complete(context: flight.context)
         }
         self.settings.registry.closed(context.channel)
         self.settings.metrics.connectionClosed()
@@ -215,7 +215,7 @@ final class ProxyHandler: ChannelInboundHandler {
     func finish(_ flight: InFlightRequest, keepAlive: Bool, lastParts: [HTTPServerResponsePart]) {
         guard self.currentRequest === flight, let context = self.channelContext else { return }
         self.currentRequest = nil
-        self.pipeline.complete(context: flight.context, on: context.eventLoop)
+        self.pipeline.complete(context: flight.context)
         // `isDraining` as well as the drain event: a connection registered just after the event went out.
         let close = !keepAlive || self.closeAfterResponse || self.settings.registry.isDraining
         self.state = close ? .closed : .idle
