@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "GatewayTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

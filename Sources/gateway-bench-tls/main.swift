@@ -5,6 +5,9 @@
 //                                                    our TLS server (full handshakes unless --tickets); prints
 //                                                    "LISTENING <port>", then serves until SIGTERM/SIGINT and prints
 //                                                    its totals ("handshakes", "bytes", "cpu seconds") to stdout
+//   gateway-bench-tls server --http --body FILE ...  as server, but answers every HTTP/1.1 request with FILE's bytes
+//                                                    as a JSON response (NIOHTTP1 + TLSHandler; see
+//                                                    FixedResponseServer.swift)
 //   gateway-bench-tls bulk --dir D --port P [--bytes N] [--chunk N]
 //                                                    our TLS client streams N bytes to the server over one connection
 //                                                    and closes with close_notify; prints "BULK <bytes> <seconds> <MB/s>"
@@ -105,6 +108,14 @@ final class SinkHandler: ChannelInboundHandler {
     }
 }
 
+/// The body `server --http` answers with (`--body FILE`).
+func fixedResponseBody() -> ByteBuffer {
+    guard let path = option("body"), let bytes = FileManager.default.contents(atPath: path) else {
+        fail("--http needs --body FILE")
+    }
+    return ByteBuffer(bytes: bytes)
+}
+
 func runServer() throws -> Never {
     let threads = intOption("threads", 1)
     let resumption: SessionResumption = flag("tickets") ? .tickets(rotationIntervalSeconds: 3600) : .disabled
@@ -117,6 +128,7 @@ func runServer() throws -> Never {
     let totals = Totals()
     let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
     let plain = flag("plain")
+    let httpBody: ByteBuffer? = flag("http") ? fixedResponseBody() : nil
     let channel = try ServerBootstrap(group: group)
         .serverChannelOption(.backlog, value: 1024)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -125,7 +137,11 @@ func runServer() throws -> Never {
             channel.eventLoop.makeCompletedFuture {
                 // --plain: the same NIO path without TLS, to measure what loopback TCP alone costs.
                 if !plain { try channel.pipeline.syncOperations.addHandler(TLSHandler(serverContext: context)) }
-                try channel.pipeline.syncOperations.addHandler(SinkHandler(totals: totals))
+                if let httpBody {
+                    try addFixedResponseHandlers(to: channel.pipeline.syncOperations, body: httpBody)
+                } else {
+                    try channel.pipeline.syncOperations.addHandler(SinkHandler(totals: totals))
+                }
             }
         }
         .bind(host: "127.0.0.1", port: intOption("port", 0))
