@@ -62,12 +62,33 @@ public final class KeyStore: Sendable {
 
     /// The record a presented key authenticates, or why it does not.
     public func authenticate(_ presented: String?, now: Date = Date()) -> Result<KeyRecord, KeyRefusal> {
+        var verified: VerifiedKey? = nil
+        return self.authenticate(presented, now: now, remembering: &verified)
+    }
+
+    /// As `authenticate(_:now:)`, remembering the key it accepted in `verified`: when the same key is presented
+    /// again (the next request on a keep-alive connection), checksum and SHA-256 are skipped. The record is still
+    /// looked up in the current keys and its status checked every time, and a record whose digest changed since
+    /// (the file replaced the key) is verified in full, so revocation, expiry and removal apply at once.
+    public func authenticate(
+        _ presented: String?, now: Date = Date(), remembering verified: inout VerifiedKey?
+    ) -> Result<KeyRecord, KeyRefusal> {
         guard let presented, !presented.isEmpty else { return .failure(.missing) }
-        let key: GatewayKey
-        do { key = try GatewayKey(parsing: presented) } catch { return .failure(.malformed) }
-        guard let record = self.snapshot.withLock({ $0.records[key.id] }) else { return .failure(.unknown) }
-        guard Crypto.constantTimeEquals(Array(key.digest.utf8), Array(record.digest.utf8)) else {
-            return .failure(.unknown)
+        let record: KeyRecord
+        if let known = verified, let stored = self.snapshot.withLock({ $0.records[known.id] }), stored.digest == known.digest,
+            known.matches(presented)
+        {
+            record = stored
+        } else {
+            verified = nil
+            let key: GatewayKey
+            do { key = try GatewayKey(parsing: presented) } catch { return .failure(.malformed) }
+            guard let stored = self.snapshot.withLock({ $0.records[key.id] }) else { return .failure(.unknown) }
+            guard Crypto.constantTimeEquals(Array(key.digest.utf8), Array(stored.digest.utf8)) else {
+                return .failure(.unknown)
+            }
+            record = stored
+            verified = VerifiedKey(text: Array(presented.utf8), id: stored.id, digest: stored.digest)
         }
         switch record.status(at: now) {
         case .active: return .success(record)
@@ -86,4 +107,28 @@ public final class KeyStore: Sendable {
             inode: (attributes[.systemFileNumber] as? NSNumber)?.intValue ?? 0
         )
     }
+}
+
+/// A gateway key that `KeyStore.authenticate(_:now:remembering:)` accepted, kept by one connection so that its next
+/// requests skip re-verifying the same key. It holds the key's text: it never leaves the connection's memory, and
+/// printing or dumping it shows only the key id.
+public struct VerifiedKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    private let text: [UInt8]
+    fileprivate let id: String
+    fileprivate let digest: String
+
+    fileprivate init(text: [UInt8], id: String, digest: String) {
+        self.text = text
+        self.id = id
+        self.digest = digest
+    }
+
+    /// Whether `presented` is this key, compared in constant time.
+    fileprivate func matches(_ presented: String) -> Bool {
+        Crypto.constantTimeEquals(Array(presented.utf8), self.text)
+    }
+
+    public var description: String { "VerifiedKey(id: \(self.id))" }
+    public var debugDescription: String { self.description }
+    public var customMirror: Mirror { Mirror(self, children: ["id": self.id]) }
 }

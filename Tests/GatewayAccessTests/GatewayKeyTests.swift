@@ -1,5 +1,5 @@
 import Foundation
-import GatewayAccess
+@testable import GatewayAccess
 import Testing
 
 @Suite("Gateway keys")
@@ -66,6 +66,56 @@ struct KeyStoreTests {
         try file.save(path: path)
         #expect(try store.reloadIfChanged())
         #expect(store.authenticate(key.text) == .failure(.revoked))
+    }
+
+    @Test func aRememberedKeyIsStillCheckedAgainstTheCurrentKeys() throws {
+        let path = self.temporaryPath()
+        let key = GatewayKey.generate()
+        let other = GatewayKey.generate()
+        try self.add(key, to: path)
+        try self.add(other, to: path)
+        let store = try KeyStore(path: path)
+        var verified: VerifiedKey? = nil
+        #expect(try store.authenticate(key.text, remembering: &verified).get().id == key.id)
+        #expect(verified != nil)
+        #expect(!String(describing: verified!).contains(key.text), "printing the memo must not show the key")
+        #expect(!String(reflecting: verified!).contains(key.text))
+        #expect(try store.authenticate(key.text, remembering: &verified).get().id == key.id)
+
+        // Another key on the same connection is verified in full, and replaces the memo.
+        #expect(try store.authenticate(other.text, remembering: &verified).get().id == other.id)
+        #expect(store.authenticate(GatewayKey.generate().text, remembering: &verified) == .failure(.unknown))
+        #expect(verified == nil)
+
+        // Revocation applies to the remembered key at once.
+        #expect(try store.authenticate(key.text, remembering: &verified).get().id == key.id)
+        var file = try KeyFile.load(path: path)
+        file.keys[0].revoked = Date()
+        try file.save(path: path)
+        #expect(try store.reloadIfChanged())
+        #expect(store.authenticate(key.text, remembering: &verified) == .failure(.revoked))
+
+        // A key removed from the file is unknown, memo or not.
+        #expect(try store.authenticate(other.text, remembering: &verified).get().id == other.id)
+        file.keys.removeAll { $0.id == other.id }
+        try file.save(path: path)
+        #expect(try store.reloadIfChanged())
+        #expect(store.authenticate(other.text, remembering: &verified) == .failure(.unknown))
+    }
+
+    @Test func aRememberedKeyDoesNotAcceptAnotherSecretUnderItsID() throws {
+        let path = self.temporaryPath()
+        let key = GatewayKey.generate()
+        try self.add(key, to: path)
+        let store = try KeyStore(path: path)
+        var verified: VerifiedKey? = nil
+        #expect((try? store.authenticate(key.text, remembering: &verified).get()) != nil)
+        // Same id, another secret, a valid checksum: only the stored digest can tell it apart.
+        let body = GatewayKey.prefix + key.id + String(repeating: "A", count: GatewayKey.secretLength)
+        let forged = body + Base62.encode(GatewayKey.checksum(Array(body.utf8)[...]), width: GatewayKey.checksumLength)
+        #expect(try GatewayKey(parsing: forged).id == key.id)
+        #expect(store.authenticate(forged, remembering: &verified) == .failure(.unknown))
+        #expect(verified == nil)
     }
 
     @Test func theKeysFileHoldsNoKeyInClearAndIsPrivate() throws {

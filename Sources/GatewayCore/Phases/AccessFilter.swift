@@ -38,7 +38,7 @@ struct AccessFilter: GatewayFilter {
             useKey = true
         }
         if useKey {
-            switch self.keys.authenticate(presented) {
+            switch self.keys.authenticate(presented, remembering: &context.verifiedKey) {
             case .failure(let refusal):
                 throw GatewayError(.unauthorized, refusal.message)
             case .success(let record):

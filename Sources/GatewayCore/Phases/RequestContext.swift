@@ -1,3 +1,4 @@
+import GatewayAccess
 import GatewayAudit
 import GatewayConfig
 import GatewayRules
@@ -35,6 +36,9 @@ public struct RequestContext: Sendable {
 
     /// Set by the authenticate phase.
     public var identity: CallerIdentity?
+    /// The gateway key verified earlier on this connection, carried from request to request by the connection:
+    /// the authenticate phase accepts a repeat of it without parsing and hashing it again (see `KeyStore`).
+    public var verifiedKey: VerifiedKey?
     /// Set by the route phase.
     public var provider: ProviderSettings?
     /// A role's tighter body limit, set by the route phase; nil means `limits.max_body_bytes`.

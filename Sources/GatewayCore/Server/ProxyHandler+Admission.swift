@@ -58,6 +58,7 @@ extension ProxyHandler {
     private func admitted(_ admission: RequestPipeline.Admission, flight: InFlightRequest) {
         guard self.currentRequest === flight, let loop = self.channelContext?.eventLoop else { return }
         flight.context = admission.context
+        self.verifiedKey = admission.context.verifiedKey
         switch admission.outcome {
         case .failure(let error):
             self.refuse(error, flight: flight, quarantining: flight.body, bodyRead: true)

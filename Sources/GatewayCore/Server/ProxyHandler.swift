@@ -1,3 +1,4 @@
+import GatewayAccess
 import GatewayCrypto
 import GatewayTLS
 import NIOCore
@@ -45,6 +46,8 @@ final class ProxyHandler: ChannelInboundHandler {
     /// The request in progress; async steps check they still belong to it when they complete.
     private(set) var currentRequest: InFlightRequest?
     private var tls: TLSHandshakeDetails?
+    /// The gateway key authenticated on this connection, handed to each request's context (see `VerifiedKey`).
+    var verifiedKey: VerifiedKey?
     /// Parts of requests pipelined behind the current one (HTTP/1.1 allows sending before answers arrive).
     private var pipelined: [HTTPServerRequestPart] = []
     /// Set when the connection must close once the current response has ended (a parse error behind it, or the
@@ -183,13 +186,12 @@ final class ProxyHandler: ChannelInboundHandler {
     func startRequest(
         _ head: HTTPRequestHead, method: String, target: String, context: ChannelHandlerContext
     ) -> InFlightRequest {
-        let flight = InFlightRequest(
-            head: head,
-            context: RequestContext(
-                requestID: Self.newRequestID(), method: method, target: target,
-                clientAddress: context.channel.remoteAddress?.ipAddress, tls: self.tls
-            )
+        var requestContext = RequestContext(
+            requestID: Self.newRequestID(), method: method, target: target,
+            clientAddress: context.channel.remoteAddress?.ipAddress, tls: self.tls
         )
+        requestContext.verifiedKey = self.verifiedKey
+        let flight = InFlightRequest(head: head, context: requestContext)
         self.currentRequest = flight
         return flight
     }
