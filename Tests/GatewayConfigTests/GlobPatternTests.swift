@@ -9,6 +9,7 @@ import Testing
         ("/v1/chat/*", "/v1/chat/completions", true), ("/v1/chat/*", "/v1/chat", false),
         ("*mini*", "gpt-4o-mini-2024", true), ("a*b*c", "aXbYbZc", true), ("a*b*c", "aXbYbZ", false),
         ("GPT-*", "gpt-4o", false), ("?", "é", true), ("*.*.*", "a.b", false),
+        ("a?c", "aéc", true), ("a??c", "aéc", false), ("modèle-*", "modèle-1", true), ("mod?le", "modèle", true),
     ])
     func matches(pattern: String, text: String, expected: Bool) throws {
         #expect(try GlobPattern(pattern).matches(text) == expected)

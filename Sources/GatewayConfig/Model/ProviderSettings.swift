@@ -39,11 +39,11 @@ public struct ProviderSettings: Sendable, Hashable {
 
     /// The longest of this provider's prefixes that `path` falls under, or nil. The query string is ignored.
     public func matchingPrefix(for path: String) -> String? {
-        pathPrefixes.filter { RoutePrefix.covers($0, path: path) }.max { $0.count < $1.count }
+        pathPrefixes.filter { RoutePrefix.covers($0, path: path) }.max { $0.utf8.count < $1.utf8.count }
     }
 
-    /// Whether requests for `path` are routed to this provider.
-    public func matches(path: String) -> Bool { matchingPrefix(for: path) != nil }
+    /// Whether requests for `path` are routed to this provider (checked on every request: no allocation).
+    public func matches(path: String) -> Bool { pathPrefixes.contains { RoutePrefix.covers($0, path: path) } }
 }
 
 /// Which vendor API conventions a provider follows (`api_shape`).

@@ -23,6 +23,11 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible {
     /// The pattern as written.
     public let pattern: String
     private let scalars: [Unicode.Scalar]
+    /// The pattern's bytes when it is ASCII: an ASCII text is then matched on its UTF-8 bytes (one byte per
+    /// scalar, so `?` still means one character) without copying it into an array.
+    private let asciiBytes: [UInt8]?
+    /// Whether the pattern matches every string (only stars), so callers can skip matching.
+    public let matchesEverything: Bool
 
     public init(_ pattern: String) throws(Failure) {
         guard !pattern.isEmpty else { throw .empty }
@@ -34,22 +39,44 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible {
         }
         self.pattern = pattern
         self.scalars = Array(pattern.unicodeScalars)
+        self.asciiBytes = pattern.utf8.allSatisfy { $0 < 0x80 } ? Array(pattern.utf8) : nil
+        self.matchesEverything = self.scalars.allSatisfy { $0 == "*" }
     }
 
     /// Whether the pattern matches all of `text`.
     public func matches(_ text: String) -> Bool {
+        if self.matchesEverything { return true }
+        if let pattern = self.asciiBytes {
+            var text = text
+            let matched: Bool? = text.withUTF8 { bytes in
+                guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+                return pattern.withUnsafeBufferPointer {
+                    Self.matches(pattern: $0, text: bytes, star: UInt8(ascii: "*"), one: UInt8(ascii: "?"))
+                }
+            }
+            if let matched { return matched }
+        }
         let candidate = Array(text.unicodeScalars)
+        return self.scalars.withUnsafeBufferPointer { pattern in
+            candidate.withUnsafeBufferPointer { Self.matches(pattern: pattern, text: $0, star: "*", one: "?") }
+        }
+    }
+
+    private static func matches<Element: Equatable>(
+        pattern scalars: UnsafeBufferPointer<Element>, text candidate: UnsafeBufferPointer<Element>, star: Element,
+        one: Element
+    ) -> Bool {
         var patternIndex = 0, textIndex = 0
         // Position after the most recent `*` and the text position it is currently assumed to stop at: on a
         // mismatch the star swallows one more character. Linear backtracking, no recursion, no blow-up.
         var starPatternIndex: Int? = nil, starTextIndex = 0
         while textIndex < candidate.count {
-            if patternIndex < scalars.count, scalars[patternIndex] == "*" {
+            if patternIndex < scalars.count, scalars[patternIndex] == star {
                 starPatternIndex = patternIndex + 1
                 starTextIndex = textIndex
                 patternIndex += 1
             } else if patternIndex < scalars.count,
-                scalars[patternIndex] == "?" || scalars[patternIndex] == candidate[textIndex]
+                scalars[patternIndex] == one || scalars[patternIndex] == candidate[textIndex]
             {
                 patternIndex += 1
                 textIndex += 1
@@ -61,12 +88,9 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible {
                 return false
             }
         }
-        while patternIndex < scalars.count, scalars[patternIndex] == "*" { patternIndex += 1 }
+        while patternIndex < scalars.count, scalars[patternIndex] == star { patternIndex += 1 }
         return patternIndex == scalars.count
     }
-
-    /// Whether the pattern matches every string (only stars), so callers can skip matching.
-    public var matchesEverything: Bool { scalars.allSatisfy { $0 == "*" } }
 
     public var description: String { pattern }
 }

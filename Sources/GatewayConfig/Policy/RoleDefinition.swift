@@ -40,7 +40,7 @@ public struct RoleDefinition: Sendable, Hashable {
     public func allows(provider name: String) -> Bool { providers.includes(provider: name) }
 
     public func allows(path: String) -> Bool {
-        let pathOnly = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        let pathOnly = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
         return paths.contains { $0.matches(pathOnly) }
     }
 

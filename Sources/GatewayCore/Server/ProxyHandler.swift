@@ -48,6 +48,8 @@ final class ProxyHandler: ChannelInboundHandler {
     private var tls: TLSHandshakeDetails?
     /// The gateway key authenticated on this connection, handed to each request's context (see `VerifiedKey`).
     var verifiedKey: VerifiedKey?
+    /// The caller's IP address as text, formatted once per connection rather than per request.
+    private var clientAddress: String?
     /// Parts of requests pipelined behind the current one (HTTP/1.1 allows sending before answers arrive).
     private var pipelined: [HTTPServerRequestPart] = []
     /// Set when the connection must close once the current response has ended (a parse error behind it, or the
@@ -186,9 +188,10 @@ final class ProxyHandler: ChannelInboundHandler {
     func startRequest(
         _ head: HTTPRequestHead, method: String, target: String, context: ChannelHandlerContext
     ) -> InFlightRequest {
+        if self.clientAddress == nil { self.clientAddress = context.channel.remoteAddress?.ipAddress }
         var requestContext = RequestContext(
-            requestID: Self.newRequestID(), method: method, target: target,
-            clientAddress: context.channel.remoteAddress?.ipAddress, tls: self.tls
+            requestID: Self.newRequestID(), method: method, target: target, clientAddress: self.clientAddress,
+            tls: self.tls
         )
         requestContext.verifiedKey = self.verifiedKey
         let flight = InFlightRequest(head: head, context: requestContext)

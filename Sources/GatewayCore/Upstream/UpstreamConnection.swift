@@ -105,8 +105,12 @@ private final class HandshakeGate: ChannelInboundHandler, RemovableChannelHandle
     init(ready: EventLoopPromise<Void>) { self.ready = ready }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? TLSUserEvent, case .handshakeCompleted = event { self.ready.succeed() }
         context.fireUserInboundEventTriggered(event)
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            self.ready.succeed()
+            // Its work is done: leave the pipeline so that no later read or error passes through it.
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
     }
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         self.ready.fail(error)

@@ -2,8 +2,9 @@ import CPCRE2
 
 /// A case-insensitive Aho-Corasick automaton over all rule keywords: one pass over a text tells which rules have a
 /// keyword in it. The alphabet is reduced to the byte classes that occur in keywords, so the transition table is
-/// small (states x classes) and stays in cache.
-public struct KeywordPrefilter: Sendable {
+/// small (states x classes) and stays in cache. A class: scans read it through the shared `RuleSet`, and a struct
+/// of five arrays would be copied (five retains and releases) on every scan.
+public final class KeywordPrefilter: Sendable {
     /// Byte -> class; class 0 is "no keyword uses this byte (case-folded)".
     private let byteClass: [UInt8]
     private let classCount: Int
