@@ -109,6 +109,32 @@ struct UpstreamClientHandlerTests {
         #expect(!fixture.channel.isActive)
     }
 
+    @Test("One timer serves both deadlines: a request sent late in an idle period still gets its full first-byte time")
+    func firstByteDeadlineAfterIdleTime() throws {
+        let fixture = try self.fixture(idle: .seconds(10))
+        fixture.loop.advanceTime(by: .seconds(8))  // idle in the pool; the connection's check is due at 10 s
+        self.send(fixture, firstByte: .seconds(5))  // first byte due at 13 s
+        fixture.loop.advanceTime(by: .seconds(4))  // 12 s: the check at 10 s saw recent activity and re-armed
+        #expect(fixture.receiver.events.isEmpty)
+        #expect(fixture.channel.isActive)
+        fixture.loop.advanceTime(by: .seconds(2))  // 14 s
+        #expect(fixture.receiver.events == ["failed upstreamTimeout started=false"])
+        #expect(!fixture.channel.isActive)
+    }
+
+    @Test("A response head in time ends the first-byte deadline: a slow body is judged by the idle timeout only")
+    func headInTimeEndsTheFirstByteDeadline() throws {
+        let fixture = try self.fixture(idle: .seconds(60))
+        self.send(fixture, firstByte: .seconds(5))
+        fixture.loop.advanceTime(by: .seconds(3))
+        try fixture.channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+        fixture.loop.advanceTime(by: .seconds(30))
+        #expect(fixture.channel.isActive)
+        #expect(fixture.receiver.events.allSatisfy { !$0.hasPrefix("failed") })
+        try fixture.channel.writeInbound(HTTPClientResponsePart.end(nil))
+        #expect(fixture.reuse == [true])
+    }
+
     @Test("A vendor silent mid-stream for the idle timeout: the stream is failed as started, the connection closed")
     func idleMidStream() throws {
         let fixture = try self.fixture(idle: .seconds(3))

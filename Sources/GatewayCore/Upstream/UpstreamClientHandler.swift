@@ -15,8 +15,8 @@ protocol UpstreamResponseReceiver: AnyObject {
 
 /// The last handler of an upstream connection: sends one request at a time and relays its response.
 ///
-/// States: `idle` (in the pool or being handed over) → `awaitingHead` (request written; the first-byte timer runs)
-/// → `relaying` → `idle` again after a complete keep-alive response. Anything else — an error, EOF, a caller that
+/// States: `idle` (in the pool or being handed over) → `awaitingHead` (request written; the first-byte deadline
+/// runs) → `relaying` → `idle` again after a complete keep-alive response. Anything else — an error, EOF, a caller that
 /// left, a response without keep-alive — closes the connection; it is never reused after a partial exchange.
 final class UpstreamClientHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
@@ -24,7 +24,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
     private enum State {
         case idle
-        case awaitingHead(any UpstreamResponseReceiver, Scheduled<Void>)
+        case awaitingHead(any UpstreamResponseReceiver, deadline: NIODeadline, timeout: TimeAmount)
         case relaying(any UpstreamResponseReceiver, keepAlive: Bool)
         case closed
     }
@@ -33,10 +33,11 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private let providerName: String
     /// Silence longer than this (no byte either way) closes the connection: an idle pooled connection, or a vendor
-    /// that stalls mid-stream. Checked by one timer that re-arms itself, not a timer per read.
+    /// that stalls mid-stream. This and the first-byte deadline are checked by one timer per connection that re-arms
+    /// itself, not a timer per read or per request.
     private let idleTimeout: TimeAmount
     private var lastActivity = NIODeadline.uptimeNanoseconds(0)
-    private var idleCheck: Scheduled<Void>?
+    private var check: (task: Scheduled<Void>, at: NIODeadline)?
     /// Told after each exchange whether the connection can serve another; and when an idle connection closes.
     var onExchangeEnd: ((_ reusable: Bool) -> Void)?
     var onClose: (() -> Void)?
@@ -51,20 +52,37 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.lastActivity = context.eventLoop.now
-        self.armIdleCheck(in: self.idleTimeout)
+        self.armCheck(at: self.lastActivity + self.idleTimeout)
     }
 
-    private func armIdleCheck(in delay: TimeAmount) {
+    private func armCheck(at deadline: NIODeadline) {
         guard let context = self.context else { return }
-        self.idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
-            guard let self, let context = self.context else { return }
-            let silent = context.eventLoop.now - self.lastActivity
-            if silent >= self.idleTimeout {
-                context.close(promise: nil)
-            } else {
-                self.armIdleCheck(in: self.idleTimeout - silent)
-            }
+        self.check?.task.cancel()
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] () -> Void in
+            self?.checkDeadlines()
         }
+        self.check = (task, deadline)
+    }
+
+    /// The timer fired: fail a missing first byte, close a silent connection, or re-arm for the next deadline.
+    private func checkDeadlines() {
+        guard let context = self.context else { return }
+        self.check = nil
+        let now = context.eventLoop.now
+        if case .awaitingHead(_, let deadline, let timeout) = self.state, now >= deadline {
+            self.firstByteTimedOut(after: timeout)
+        } else if now - self.lastActivity >= self.idleTimeout {
+            context.close(promise: nil)
+        } else {
+            self.armCheck(at: self.nextDeadline())
+        }
+    }
+
+    /// The earlier of the idle deadline and, while waiting for a response, the first-byte deadline.
+    private func nextDeadline() -> NIODeadline {
+        let idle = self.lastActivity + self.idleTimeout
+        if case .awaitingHead(_, let firstByte, _) = self.state { return min(idle, firstByte) }
+        return idle
     }
 
     /// Writes the request and relays its response to `receiver`.
@@ -77,12 +95,13 @@ final class UpstreamClientHandler: ChannelInboundHandler {
             )
             return
         }
-        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: firstByteTimeout) { [weak self] in
-            guard let self else { return }
-            self.firstByteTimedOut(after: firstByteTimeout)
-        }
-        self.state = .awaitingHead(receiver, timer)
-        self.lastActivity = context.eventLoop.now
+        let now = context.eventLoop.now
+        let deadline = now + firstByteTimeout
+        self.state = .awaitingHead(receiver, deadline: deadline, timeout: firstByteTimeout)
+        self.lastActivity = now
+        // The connection's timer usually fires before this deadline anyway (with the default timeouts, first byte
+        // and idle are both 600 s) and re-arms for it then; only a sooner deadline moves it.
+        if let check = self.check, check.at > deadline { self.armCheck(at: deadline) }
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
@@ -91,12 +110,6 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     /// The caller went away: stop relaying and close, which cancels the vendor's work.
     func abandon() {
         guard let context = self.context else { return }
-        switch self.state {
-        case .awaitingHead(_, let timer):
-            timer.cancel()
-        case .relaying, .idle, .closed:
-            break
-        }
         self.state = .closed
         context.close(promise: nil)
     }
@@ -116,8 +129,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.lastActivity = context.eventLoop.now
         switch (self.unwrapInboundIn(data), self.state) {
-        case (.head(let head), .awaitingHead(let receiver, let timer)):
-            timer.cancel()
+        case (.head(let head), .awaitingHead(let receiver, _, _)):
             self.state = .relaying(receiver, keepAlive: head.isKeepAlive)
             receiver.upstreamResponseHead(head)
         case (.body(let chunk), .relaying(let receiver, _)):
@@ -151,7 +163,8 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.idleCheck?.cancel()
+        self.check?.task.cancel()
+        self.check = nil
         switch self.state {
         case .idle, .closed:
             self.state = .closed
@@ -177,8 +190,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         let previous = self.state
         self.state = .closed
         switch previous {
-        case .awaitingHead(let receiver, let timer):
-            timer.cancel()
+        case .awaitingHead(let receiver, _, _):
             self.onExchangeEnd?(false)
             receiver.upstreamFailed(error, responseStarted: false)
         case .relaying(let receiver, _):
