@@ -4,20 +4,50 @@ import NIOHTTP1
 
 /// What crosses the proxy in headers, in both directions.
 enum HeaderHygiene {
-    /// RFC 9110 §7.6.1 hop-by-hop fields, plus proxy credentials: never forwarded either way.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-        "proxy-authorization", "proxy-authenticate",
-    ]
-    /// The caller's credentials and anything a vendor could use to learn the client's network position.
-    static let callerOnly: Set<String> = [
-        "authorization", "x-api-key", "api-key", "cookie", "forwarded", "x-forwarded-for", "x-forwarded-host",
-        "x-forwarded-proto", "x-real-ip", "via", "x-gateway-release",
-    ]
-    /// Recomputed by the gateway.
-    static let recomputed: Set<String> = ["host", "content-length", "expect"]
+    /// Why a request field is not copied upstream.
+    private enum Dropped { case hopByHop, callerOnly, recomputed }
 
-    /// The field names `Connection` lists as hop-by-hop for this message.
+    /// The fields never copied as they are, by lower-cased name, grouped by length so that classifying a name
+    /// costs a few byte comparisons and no allocation (every field of every request and response passes here):
+    /// - hop-by-hop (RFC 9110 §7.6.1) and proxy credentials: never forwarded either way;
+    /// - caller-only: the caller's credentials and anything a vendor could use to learn the client's network
+    ///   position (request direction only);
+    /// - recomputed by the gateway (request direction only).
+    private static let dropped: [Int: [([UInt8], Dropped)]] = {
+        let table: [(String, Dropped)] = [
+            ("connection", .hopByHop), ("keep-alive", .hopByHop), ("proxy-connection", .hopByHop), ("te", .hopByHop),
+            ("trailer", .hopByHop), ("transfer-encoding", .hopByHop), ("upgrade", .hopByHop),
+            ("proxy-authorization", .hopByHop), ("proxy-authenticate", .hopByHop),
+            ("authorization", .callerOnly), ("x-api-key", .callerOnly), ("api-key", .callerOnly),
+            ("cookie", .callerOnly), ("forwarded", .callerOnly), ("x-forwarded-for", .callerOnly),
+            ("x-forwarded-host", .callerOnly), ("x-forwarded-proto", .callerOnly), ("x-real-ip", .callerOnly),
+            ("via", .callerOnly), ("x-gateway-release", .callerOnly),
+            ("host", .recomputed), ("content-length", .recomputed), ("expect", .recomputed),
+        ]
+        return Dictionary(grouping: table.map { (Array($0.0.utf8), $0.1) }, by: { $0.0.count })
+    }()
+
+    /// How `name` is dropped, compared case-insensitively, or nil when it is an ordinary field.
+    private static func dropped(_ name: String) -> Dropped? {
+        var name = name
+        return name.withUTF8 { bytes in
+            guard let candidates = Self.dropped[bytes.count] else { return nil }
+            return candidates.first { Self.equalsIgnoringASCIICase(bytes, $0.0) }?.1
+        }
+    }
+
+    /// `bytes` equals `lowercase` (already lower-case) ignoring ASCII case.
+    private static func equalsIgnoringASCIICase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
+        guard bytes.count == lowercase.count else { return false }
+        for index in 0..<bytes.count {
+            var byte = bytes[index]
+            if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
+            if byte != lowercase[index] { return false }
+        }
+        return true
+    }
+
+    /// The field names `Connection` lists as hop-by-hop for this message (lower-cased).
     static func connectionListed(_ headers: HTTPHeaders) -> Set<String> {
         var names = Set<String>()
         for value in headers["connection"] {
@@ -43,19 +73,16 @@ enum HeaderHygiene {
         from head: HTTPRequestHead, provider: ProviderSettings, bodyLength: Int, dropContentEncoding: Bool,
         clientAddress: String?, forwardClientAddress: Bool
     ) -> HTTPRequestHead {
-        let listed = connectionListed(head.headers)
-        let credentialName = provider.credential.header.lowercased()
+        // `Connection` rarely names more than `keep-alive` (dropped anyway) or `close`; only then are names lower-cased.
+        let listed = connectionListed(head.headers).subtracting(["keep-alive"])
+        let credentialName = provider.credential.header
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 4)
         headers.add(name: "Host", value: provider.baseURL.hostHeader)
         for (name, value) in head.headers {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) || callerOnly.contains(lower) || recomputed.contains(lower)
-                || listed.contains(lower) || lower == credentialName
-            {
-                continue
-            }
-            if dropContentEncoding && lower == "content-encoding" { continue }
+            if Self.dropped(name) != nil || name.caseInsensitiveEquals(credentialName) { continue }
+            if !listed.isEmpty, listed.contains(name.lowercased()) { continue }
+            if dropContentEncoding && name.caseInsensitiveEquals("content-encoding") { continue }
             headers.add(name: name, value: value)
         }
         headers.add(name: provider.credential.header, value: provider.credential.value)
@@ -71,15 +98,26 @@ enum HeaderHygiene {
 
     /// The vendor's response head as the caller gets it: hop-by-hop fields dropped, the request id added.
     static func downstreamHead(from head: HTTPResponseHead, requestID: String, keepAlive: Bool) -> HTTPResponseHead {
-        let listed = connectionListed(head.headers)
+        let listed = connectionListed(head.headers).subtracting(["keep-alive"])
         var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 2)
         for (name, value) in head.headers {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) || listed.contains(lower) || lower == "x-request-id" { continue }
+            if Self.dropped(name) == .hopByHop || name.caseInsensitiveEquals("x-request-id") { continue }
+            if !listed.isEmpty, listed.contains(name.lowercased()) { continue }
             headers.add(name: name, value: value)
         }
         headers.add(name: "x-request-id", value: requestID)
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
+    }
+}
+
+extension String {
+    /// Equality ignoring ASCII case, without allocating (HTTP field names are ASCII tokens).
+    fileprivate func caseInsensitiveEquals(_ other: String) -> Bool {
+        func folded(_ byte: UInt8) -> UInt8 {
+            byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+        }
+        return self.utf8.count == other.utf8.count && zip(self.utf8, other.utf8).allSatisfy { folded($0) == folded($1) }
     }
 }
