@@ -39,6 +39,11 @@ struct RecordTests {
         #expect(record.path == "/v1/chat/completions")
         #expect(ReasonCode("Card 4111 1111 1111 1111 found!").rawValue == "card_4111_1111_1111_1111_found_")
         #expect(ReasonCode(String(repeating: "a", count: 500)).rawValue.count == 64)
+        #expect(ReasonCode(String(repeating: "a", count: 64)).rawValue.count == 64)
+        #expect(ReasonCode("rule_match.allowed").rawValue == "rule_match.allowed")
+        #expect(ReasonCode("Upstream.Timeout").rawValue == "upstream.timeout")
+        #expect(ReasonCode("").rawValue == "unspecified")
+        #expect(SafeLabel.path("/v1/chat/completions?api_key=SECRET") == "/v1/chat/completions")
         #expect(SafeLabel.clean(String(repeating: "x", count: 10_000)).count == SafeLabel.maxLength + 1)
         #expect(SafeLabel.clean("a\nb") == "a?b")
         let finding = FindingSummary(
@@ -63,6 +68,12 @@ struct RecordTests {
         #expect(UTCTime.format(milliseconds: 1_700_000_000_123) == "2023-11-14T22:13:20.123Z")
         #expect(UTCTime.format(milliseconds: 5) == "1970-01-01T00:00:00.005Z")
         #expect(UTCTime.format(milliseconds: 4_102_444_799_999) == "2099-12-31T23:59:59.999Z")
+        // The date part is formatted once per second: within a second only the milliseconds change, across a
+        // second boundary (and back) everything is right.
+        #expect(UTCTime.format(milliseconds: 1_700_000_000_999) == "2023-11-14T22:13:20.999Z")
+        #expect(UTCTime.format(milliseconds: 1_700_000_001_000) == "2023-11-14T22:13:21.000Z")
+        #expect(UTCTime.format(milliseconds: 1_700_000_000_001) == "2023-11-14T22:13:20.001Z")
+        #expect(UTCTime.format(milliseconds: 1_700_086_400_001) == "2023-11-15T22:13:20.001Z")
         let date = try #require(UTCTime.parse("2023-11-14T22:13:20.123Z"))
         #expect(abs(date.timeIntervalSince1970 - 1_700_000_000.123) < 0.001)
     }

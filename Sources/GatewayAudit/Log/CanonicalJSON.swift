@@ -48,7 +48,11 @@ struct CanonicalJSON {
 
     mutating func member(_ name: StaticString, _ value: Bool) {
         self.key(name)
-        self.bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        if value {
+            self.bytes.append(contentsOf: "true".utf8)
+        } else {
+            self.bytes.append(contentsOf: "false".utf8)
+        }
     }
 
     mutating func member(_ name: StaticString, object members: (inout CanonicalJSON) -> Void) {

@@ -32,8 +32,7 @@ public enum SafeLabel {
 
     /// A request target without its query string (queries can carry tokens), cleaned.
     public static func path(_ target: String) -> String {
-        let pathOnly = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return clean(String(pathOnly), limit: 256)
+        clean(target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target, limit: 256)
     }
 }
 
@@ -47,8 +46,22 @@ public struct ReasonCode: Sendable, Hashable, Codable, CustomStringConvertible, 
     private static let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_.:-")
 
     public init(_ text: String) {
+        // The gateway's own codes are already clean: keep them as they are without mapping each character.
+        if !text.isEmpty, text.utf8.count <= 64, text.everyUTF8Byte(where: Self.isAllowed) {
+            self.rawValue = text
+            return
+        }
         let mapped = text.lowercased().prefix(64).map { Self.allowed.contains($0) ? $0 : "_" }
         self.rawValue = mapped.isEmpty ? "unspecified" : String(mapped)
+    }
+
+    private static func isAllowed(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"),
+            UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
     }
 
     public init(stringLiteral value: String) { self.init(value) }

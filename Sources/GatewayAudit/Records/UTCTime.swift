@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// UTC timestamps with millisecond precision, as records carry them: `2025-01-31T23:59:59.123Z`.
 public enum UTCTime {
@@ -9,30 +10,48 @@ public enum UTCTime {
 
     /// The record text for `milliseconds` since the epoch.
     public static func format(milliseconds: UInt64) -> String {
-        var seconds = time_t(milliseconds / 1000)
+        let second = milliseconds / 1000
+        // Two records per request share their second with thousands of others: the date and time up to the
+        // seconds is formatted once per second (gmtime_r takes glibc's time zone lock), only the milliseconds each time.
+        let prefix = Self.lastSecond.withLock { last in
+            if last.second != second || last.prefix.isEmpty { last = (second, Self.prefix(second: second)) }
+            return last.prefix
+        }
+        var text = prefix
+        text.reserveCapacity(24)
+        Self.append(Int32(milliseconds % 1000), width: 3, then: "Z", to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static let lastSecond = Mutex<(second: UInt64, prefix: [UInt8])>((0, []))
+
+    /// `YYYY-MM-DDTHH:MM:SS.` for `second` since the epoch.
+    private static func prefix(second: UInt64) -> [UInt8] {
+        var seconds = time_t(second)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         var text: [UInt8] = []
         text.reserveCapacity(24)
-        func digits(_ value: Int32, _ width: Int, then separator: Character) {
-            var divisor: Int32 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = max(0, value)
-            while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (rest / divisor) % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-            text.append(separator.asciiValue!)
+        Self.append(parts.tm_year + 1900, width: 4, then: "-", to: &text)
+        Self.append(parts.tm_mon + 1, width: 2, then: "-", to: &text)
+        Self.append(parts.tm_mday, width: 2, then: "T", to: &text)
+        Self.append(parts.tm_hour, width: 2, then: ":", to: &text)
+        Self.append(parts.tm_min, width: 2, then: ":", to: &text)
+        Self.append(parts.tm_sec, width: 2, then: ".", to: &text)
+        return text
+    }
+
+    /// `value` as `width` zero-padded digits, then `separator`.
+    private static func append(_ value: Int32, width: Int, then separator: Unicode.Scalar, to text: inout [UInt8]) {
+        var divisor: Int32 = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = max(0, value)
+        while divisor > 0 {
+            text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (rest / divisor) % 10))
+            rest %= divisor
+            divisor /= 10
         }
-        digits(parts.tm_year + 1900, 4, then: "-")
-        digits(parts.tm_mon + 1, 2, then: "-")
-        digits(parts.tm_mday, 2, then: "T")
-        digits(parts.tm_hour, 2, then: ":")
-        digits(parts.tm_min, 2, then: ":")
-        digits(parts.tm_sec, 2, then: ".")
-        digits(Int32(milliseconds % 1000), 3, then: "Z")
-        return String(decoding: text, as: UTF8.self)
+        text.append(UInt8(ascii: separator))
     }
 
     /// The record text for a date.
