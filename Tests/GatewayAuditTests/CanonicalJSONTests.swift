@@ -53,6 +53,8 @@ struct CanonicalJSONTests {
             )
             let payloads: [AuditPayload] = [
                 .outcome(outcome),
+                .outcomes([outcome]),
+                .outcomes((0...(n % 4)).map { _ in outcome }),
                 .review(ReviewEvent(id: .generate(), action: .release, reviewer: "rev \"\(n)\"", reason: "ok\n")),
                 .checkpoint(Checkpoint(segment: n, count: n * 3, lastHash: LogEntry.genesis, time: "t", reason: .rotate)),
             ]

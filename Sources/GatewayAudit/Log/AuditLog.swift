@@ -83,10 +83,6 @@ public final class AuditLog: Sendable {
         /// pass and then starts one write for all of them: the group commit then follows the loop's own batching
         /// instead of waking the I/O queue for the first line of each pass.
         case withPass
-        /// Nobody waits for this line: it rides along with the next batch, which is written anyway within
-        /// `configuration.deferredWriteDelay`. For lines that complete an already durable record (the outcome of a
-        /// forwarded request): at one connection they would otherwise cost a second fsync per request.
-        case deferred
     }
 
     /// Appends `payload`; `completion` runs on the log's I/O queue once the line is durable, or with the failure.
@@ -95,19 +91,8 @@ public final class AuditLog: Sendable {
             guard !state.closed else { return .failure(.closed) }
             guard self.isHealthy, !state.recovering else { return .failure(.unavailable) }
             do throws(AuditError) {
-                let ageLimitReached = ContinuousClock.now - state.segmentOpenedAt >= self.configuration.maxSegmentAge
-                if state.head.segmentLines > 0,
-                    ageLimitReached || state.head.segmentBytes >= self.configuration.maxSegmentBytes
-                {
-                    try self.enqueueCheckpoint(reason: .rotate, state: &state)
-                }
-                let (bytes, receipt) = try self.seal(payload, after: state.head)
-                state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: nil, waiter: completion, receipt: receipt))
+                try self.sealAndEnqueue(payload, waiter: completion, state: &state)
                 switch flush {
-                case .deferred:
-                    guard !state.deferredWriteScheduled else { return .success(.none) }
-                    state.deferredWriteScheduled = true
-                    return .success(.scheduleDeferred)
                 case .withPass:
                     state.batchNeeded = true
                     return .success(.none)
@@ -131,12 +116,48 @@ public final class AuditLog: Sendable {
 
     private enum NextStep { case start, scheduleDeferred, none }
 
-    /// Writes deferred lines that no batch has taken along within `deferredWriteDelay`.
+    /// Queues the outcome of a forwarded request. Nobody waits for it: outcomes are gathered and written as one
+    /// `outcomes` line with the next batch of records, or by themselves within `configuration.deferredWriteDelay`.
+    /// One line for many outcomes seals, chains and MACs once instead of once per request; and at one connection
+    /// the outcome costs no fsync of its own. A crash inside that window can lose outcomes, never a record. Dropped
+    /// while the log is unhealthy or closed (the request was refused, or already recorded).
+    public func appendOutcome(_ outcome: RequestOutcome) {
+        let schedule = self.state.withLock { state in
+            guard !state.closed, self.isHealthy, !state.recovering else { return false }
+            state.outcomes.append(outcome)
+            guard !state.deferredWriteScheduled else { return false }
+            state.deferredWriteScheduled = true
+            return true
+        }
+        if schedule { self.scheduleDeferredWrite() }
+    }
+
+    /// Seals `payload` as the next line (after closing the segment with a checkpoint when it is due) and queues it.
+    private func sealAndEnqueue(
+        _ payload: AuditPayload, waiter: Completion?, state: inout WriterState
+    ) throws(AuditError) {
+        let ageLimitReached = ContinuousClock.now - state.segmentOpenedAt >= self.configuration.maxSegmentAge
+        if state.head.segmentLines > 0, ageLimitReached || state.head.segmentBytes >= self.configuration.maxSegmentBytes {
+            try self.enqueueCheckpoint(reason: .rotate, state: &state)
+        }
+        let (bytes, receipt) = try self.seal(payload, after: state.head)
+        state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: nil, waiter: waiter, receipt: receipt))
+    }
+
+    /// Turns the gathered outcomes into one queued line (under the lock, as a batch forms).
+    private func enqueueOutcomes(state: inout WriterState) {
+        guard !state.outcomes.isEmpty else { return }
+        defer { state.outcomes.removeAll(keepingCapacity: true) }
+        // Outcomes are written by CanonicalJSON, which cannot fail; a failure would only lose these outcomes.
+        try? self.sealAndEnqueue(.outcomes(state.outcomes), waiter: nil, state: &state)
+    }
+
+    /// Writes outcomes that no batch has taken along within `deferredWriteDelay`.
     private func scheduleDeferredWrite() {
         self.io.asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(self.configuration.deferredWriteDelay))) {
             let start = self.state.withLock { state in
                 state.deferredWriteScheduled = false
-                guard !state.flushing, !state.pending.isEmpty, !state.closed else { return false }
+                guard !state.flushing, !state.outcomes.isEmpty || !state.pending.isEmpty, !state.closed else { return false }
                 state.flushing = true
                 state.batchNeeded = true
                 return true
@@ -154,12 +175,6 @@ public final class AuditLog: Sendable {
     @discardableResult
     public func append(_ record: DecisionRecord) async throws(AuditError) -> AppendReceipt {
         try await self.append(payload: .record(record))
-    }
-
-    /// Appends the outcome of a forwarded request durably.
-    @discardableResult
-    public func append(_ outcome: RequestOutcome) async throws(AuditError) -> AppendReceipt {
-        try await self.append(payload: .outcome(outcome))
     }
 
     /// Appends a reviewer's action durably.
@@ -221,8 +236,13 @@ public final class AuditLog: Sendable {
         let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
         while true {
             let next: (batch: [PendingLine], file: SegmentFile, target: ChainState)? = self.state.withLock { state in
-                // Deferred lines alone wait for the next batch or their timer.
-                guard !state.pending.isEmpty, state.batchNeeded, let file = state.file else {
+                // Outcomes alone wait for the next batch or their timer.
+                guard state.batchNeeded, let file = state.file else {
+                    state.flushing = false
+                    return nil
+                }
+                self.enqueueOutcomes(state: &state)
+                guard !state.pending.isEmpty else {
                     state.flushing = false
                     return nil
                 }
@@ -323,6 +343,7 @@ public final class AuditLog: Sendable {
             let steps: [WriteStep]
             do throws(AuditError) {
                 steps = try self.state.withLock { state throws(AuditError) in
+                    self.enqueueOutcomes(state: &state)
                     try self.enqueueCheckpoint(reason: .shutdown, state: &state)
                     defer { state.pending.removeAll() }
                     return state.pending.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }

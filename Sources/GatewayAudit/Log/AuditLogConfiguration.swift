@@ -10,8 +10,8 @@ public struct AuditLogConfiguration: Sendable {
     public var maxSegmentAge: Duration
     /// While unhealthy, how often the log tries to recover by itself.
     public var recoveryInterval: Duration
-    /// The longest a line appended with `Flush.deferred` waits for a batch to ride along with before it is written
-    /// by itself: what a crash can lose of such lines.
+    /// The longest an outcome (`AuditLog.appendOutcome`) waits for a batch to ride along with before it is written
+    /// by itself: what a crash can lose of outcomes.
     public var deferredWriteDelay: Duration = .milliseconds(10)
     /// Test and drill hook: makes file operations fail on demand. Nil in production.
     public var faults: FaultInjector?

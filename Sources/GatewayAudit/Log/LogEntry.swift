@@ -14,7 +14,8 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public static let genesis = String(repeating: "0", count: 64)
 
     public enum Kind: String, Sendable, Hashable, Codable {
-        case record, outcome, review, checkpoint
+        /// `outcome` (one per line) is what logs written before outcomes were batched hold; it is still read.
+        case record, outcome, outcomes, review, checkpoint
     }
 
     public var v: Int
@@ -25,6 +26,8 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public var kind: Kind
     public var record: DecisionRecord?
     public var outcome: RequestOutcome?
+    /// The outcomes of the requests completed since the previous batch, in completion order.
+    public var outcomes: [RequestOutcome]?
     public var review: ReviewEvent?
     public var checkpoint: Checkpoint?
 
@@ -36,20 +39,24 @@ public struct LogEntry: Sendable, Hashable, Codable {
         switch payload {
         case .record(let value): (self.kind, self.record) = (.record, value)
         case .outcome(let value): (self.kind, self.outcome) = (.outcome, value)
+        case .outcomes(let values): (self.kind, self.outcomes) = (.outcomes, values)
         case .review(let value): (self.kind, self.review) = (.review, value)
         case .checkpoint(let value): (self.kind, self.checkpoint) = (.checkpoint, value)
         }
     }
 
-    /// The record id this entry concerns, when it has one.
-    public var subject: RecordID? { self.record?.id ?? self.outcome?.id ?? self.review?.id }
+    /// The record id this entry concerns, when it has one (the first, for a batch of outcomes).
+    public var subject: RecordID? { self.record?.id ?? self.outcome?.id ?? self.outcomes?.first?.id ?? self.review?.id }
+
+    /// The request outcomes this entry carries: one (older logs), several (a batch) or none.
+    public var allOutcomes: [RequestOutcome] { self.outcomes ?? self.outcome.map { [$0] } ?? [] }
 
     /// The signed line bytes (without `\n`).
     func sealedLine(key: HMACKey) throws(AuditError) -> [UInt8] {
         try Sealing.seal(canonical: self.canonicalJSON(), key: key)
     }
 
-    /// The entry as JSON with sorted keys. Records and outcomes (one or two per request) are written directly;
+    /// The entry as JSON with sorted keys. Records and outcomes (per request) are written directly;
     /// the rare reviews and checkpoints go through `JSONEncoder`.
     func canonicalJSON() throws(AuditError) -> [UInt8] {
         let checkpoint = try self.checkpoint.map { value throws(AuditError) in try Sealing.encode(value) }
@@ -60,6 +67,9 @@ public struct LogEntry: Sendable, Hashable, Codable {
             json.member("kid", self.kid)
             json.member("kind", self.kind.rawValue)
             if let outcome = self.outcome { json.member("outcome") { outcome.writeMembers(to: &$0) } }
+            if let outcomes = self.outcomes {
+                json.member("outcomes", array: outcomes) { json, outcome in json.object { outcome.writeMembers(to: &$0) } }
+            }
             json.member("prev", self.prev)
             if let record = self.record { json.member("record") { record.writeMembers(to: &$0) } }
             if let review { json.member("review", raw: review) }
@@ -74,6 +84,8 @@ public struct LogEntry: Sendable, Hashable, Codable {
 public enum AuditPayload: Sendable, Hashable {
     case record(DecisionRecord)
     case outcome(RequestOutcome)
+    /// The outcomes of several requests in one line (see `AuditLog.appendOutcome`).
+    case outcomes([RequestOutcome])
     case review(ReviewEvent)
     case checkpoint(Checkpoint)
 }

@@ -8,9 +8,11 @@ struct WriterState: ~Copyable {
     var segmentOpenedAt: ContinuousClock.Instant = .now
     var pending: [PendingLine] = []
     var flushing = false
-    /// A queued line needs a batch (appended with `.now` or `.withPass`); deferred lines alone do not start one.
+    /// A queued line needs a batch (appended with `.now` or `.withPass`); outcomes alone do not start one.
     var batchNeeded = false
-    /// A timer will write deferred lines that no batch took along.
+    /// Outcomes gathered for the next batch's `outcomes` line (`AuditLog.appendOutcome`).
+    var outcomes: [RequestOutcome] = []
+    /// A timer will write outcomes that no batch took along.
     var deferredWriteScheduled = false
     var recovering = false
     var closed = false

@@ -28,8 +28,8 @@ public enum AuditReader {
             if let record = entry.record {
                 if views[record.id] == nil { order.append(record.id) }
                 views[record.id, default: RecordView(record: record)].record = record
-            } else if let outcome = entry.outcome {
-                views[outcome.id]?.outcome = outcome
+            } else if entry.kind == .outcome || entry.kind == .outcomes {
+                for outcome in entry.allOutcomes { views[outcome.id]?.outcome = outcome }
             } else if let review = entry.review {
                 views[review.id]?.reviews.append(review)
             }

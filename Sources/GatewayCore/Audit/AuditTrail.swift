@@ -123,10 +123,10 @@ final class AuditTrail: Sendable {
     func flushQueuedLines() { self.log.flushQueuedLines() }
 
     /// Appends the outcome of a forwarded request (status, bytes, timings). Not awaited by the caller: the
-    /// decision record already made the request accountable; this one completes it. Deferred: it is written with
-    /// the next batch of records, or by itself within the log's `deferredWriteDelay`, so it costs no fsync of its
-    /// own. A crash inside that window loses the outcome, never the record (which then reads "forwarded, outcome
-    /// not recorded").
+    /// decision record already made the request accountable; this one completes it. Outcomes are gathered into one
+    /// line written with the next batch of records, or by themselves within the log's `deferredWriteDelay`, so an
+    /// outcome costs no fsync and no seal of its own. A crash inside that window loses the outcome, never the record
+    /// (which then reads "forwarded, outcome not recorded").
     /// - Parameter unforwarded: record it although the request never left (its caller went away while the decision
     ///   record was being written), so the record's "to be forwarded" is never read as "forwarded".
     func recordOutcome(_ context: RequestContext, unforwarded: Bool = false) {
@@ -138,7 +138,7 @@ final class AuditTrail: Sendable {
             bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
             error: context.error.map { ReasonCode(Self.reason(for: $0)) }
         )
-        self.log.append(.outcome(outcome), flush: .deferred, completion: nil)
+        self.log.appendOutcome(outcome)
     }
 
     private func record(

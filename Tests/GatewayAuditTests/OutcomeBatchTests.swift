@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import GatewayAudit
+
+/// Outcomes (`AuditLog.appendOutcome`) never start a write of their own while another is due soon: they are
+/// gathered into one `outcomes` line that rides along with the next batch of records, and a timer writes them when
+/// none comes.
+@Suite("Writer: outcomes are batched")
+struct OutcomeBatchTests {
+    private func outcome(_ id: RecordID = .generate()) -> RequestOutcome {
+        RequestOutcome(id: id, upstreamStatus: 200, status: 200, bytesOut: 10, upstreamMs: 1, totalMs: 2)
+    }
+
+    private func open(deferredWriteDelay: Duration) async throws -> (AuditLog, AuditLocation) {
+        let location = temporaryLocation()
+        var configuration = AuditLogConfiguration(location: location)
+        configuration.deferredWriteDelay = deferredWriteDelay
+        return (try await AuditLog.open(configuration), location)
+    }
+
+    @Test func outcomesRideAlongWithTheNextBatchAsOneLine() async throws {
+        let (log, location) = try await self.open(deferredWriteDelay: .seconds(30))
+        let outcomes = (0..<3).map { _ in self.outcome() }
+        for outcome in outcomes { log.appendOutcome(outcome) }
+        log.flushQueuedLines()  // the end of an event-loop pass with nothing but outcomes: no batch
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(log.batches == 0, "outcomes alone started a write")
+
+        try await log.append(sampleRecord())
+        #expect(log.batches == 1, "the record and the outcomes should share one write and fsync")
+        try await log.close()
+        let report = try verify(location)
+        #expect(report.ok, "\(String(describing: report.failure))")
+        #expect(report.lines == 3)  // the record, one outcomes line, the shutdown checkpoint
+        // The record was sealed when appended, the outcomes when the batch formed: both in that one batch.
+        let entries = AuditReader.entries(directory: location.directory)
+        #expect(entries.map(\.kind) == [.record, .outcomes, .checkpoint])
+        #expect(entries[1].allOutcomes == outcomes)
+    }
+
+    @Test func outcomesAreWrittenByThemselvesWithinTheDelay() async throws {
+        let (log, location) = try await self.open(deferredWriteDelay: .milliseconds(20))
+        log.appendOutcome(self.outcome())
+        log.appendOutcome(self.outcome())
+        for _ in 0..<200 where log.batches == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(log.batches == 1)
+        await log.abandonForTesting()  // a crash now loses nothing: the line is on disk
+        let reopened = try await AuditLog.open(AuditLogConfiguration(location: location))
+        #expect(reopened.startup.lastSeq == 1)
+        try await reopened.close()
+        #expect(AuditReader.entries(directory: location.directory).first?.allOutcomes.count == 2)
+    }
+
+    @Test func closingWritesGatheredOutcomes() async throws {
+        let (log, location) = try await self.open(deferredWriteDelay: .seconds(30))
+        log.appendOutcome(self.outcome())
+        try await log.close()
+        let report = try verify(location)
+        #expect(report.ok, "\(String(describing: report.failure))")
+        #expect(report.lines == 2)  // the outcomes line and the shutdown checkpoint
+    }
+
+    @Test func eachOutcomeJoinsItsRecord() async throws {
+        let (log, location) = try await self.open(deferredWriteDelay: .seconds(30))
+        let records = (0..<3).map { sampleRecord(user: "u\($0)") }
+        for record in records { try await log.append(record) }
+        for record in records.reversed() { log.appendOutcome(self.outcome(record.id)) }
+        try await log.close()
+        let views = AuditReader.views(entries: AuditReader.entries(directory: location.directory))
+        #expect(views.map(\.record.id) == records.map(\.id))
+        #expect(views.allSatisfy { $0.outcome?.id == $0.record.id })
+    }
+}
