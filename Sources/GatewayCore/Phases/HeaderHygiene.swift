@@ -38,13 +38,12 @@ enum HeaderHygiene {
 
     /// `bytes` equals `lowercase` (already lower-case) ignoring ASCII case.
     private static func equalsIgnoringASCIICase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
-        guard bytes.count == lowercase.count else { return false }
-        for index in 0..<bytes.count {
-            var byte = bytes[index]
-            if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
-            if byte != lowercase[index] { return false }
-        }
-        return true
+        bytes.count == lowercase.count && zip(bytes, lowercase).allSatisfy { asciiLowercased($0) == $1 }
+    }
+
+    /// `byte` with ASCII upper-case letters folded to lower case.
+    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 
     /// The field names `Connection` lists as hop-by-hop for this message (lower-cased).
@@ -115,9 +114,9 @@ enum HeaderHygiene {
 extension String {
     /// Equality ignoring ASCII case, without allocating (HTTP field names are ASCII tokens).
     fileprivate func caseInsensitiveEquals(_ other: String) -> Bool {
-        func folded(_ byte: UInt8) -> UInt8 {
-            byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-        }
-        return self.utf8.count == other.utf8.count && zip(self.utf8, other.utf8).allSatisfy { folded($0) == folded($1) }
+        self.utf8.count == other.utf8.count
+            && zip(self.utf8, other.utf8).allSatisfy {
+                HeaderHygiene.asciiLowercased($0) == HeaderHygiene.asciiLowercased($1)
+            }
     }
 }
