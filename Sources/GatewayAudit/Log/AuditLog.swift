@@ -108,13 +108,12 @@ public final class AuditLog: Sendable {
         }
         switch outcome {
         case .success(.start): self.io.async { self.flushQueued() }
-        case .success(.scheduleDeferred): self.scheduleDeferredWrite()
         case .success(.none): break
         case .failure(let error): completion?(.failure(error))
         }
     }
 
-    private enum NextStep { case start, scheduleDeferred, none }
+    private enum NextStep { case start, none }
 
     /// Queues the outcome of a forwarded request. Nobody waits for it: outcomes are gathered and written as one
     /// `outcomes` line with the next batch of records, or by themselves within `configuration.deferredWriteDelay`.
@@ -190,8 +189,8 @@ public final class AuditLog: Sendable {
         return try result.get()
     }
 
-    /// Starts writing queued lines unless a write is already under way (it takes them when it is done), or only
-    /// deferred lines are queued.
+    /// Starts writing queued lines unless a write is already under way (it takes them when it is done). Gathered
+    /// outcomes alone start nothing (see `appendOutcome`).
     public func flushQueuedLines() {
         let start = self.state.withLock { state in
             guard !state.flushing, state.batchNeeded, !state.pending.isEmpty, !state.closed else { return false }
