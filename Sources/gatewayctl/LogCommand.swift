@@ -153,7 +153,9 @@ struct LogCommand: ParsableCommand {
                     print("FAIL \(directory): \(failure)")
                     worst = worst == 0 ? failure.kind.exitCode : worst
                 } else {
-                    print("OK \(directory): \(report.records) records, \(report.checkpoints) checkpoints, \(report.segments) segments")
+                    print(
+                        "OK \(directory): \(report.lines) lines: \(report.records) decision records, \(report.checkpoints) checkpoints, \(report.segments) segments"
+                    )
                 }
             }
             if worst != 0 { throw ExitCode(worst) }

@@ -60,6 +60,35 @@ struct OutcomeBatchTests {
         #expect(report.lines == 2)  // the outcomes line and the shutdown checkpoint
     }
 
+    @Test func recordsAndOutcomesUnderConcurrencyAcrossRotationsKeepTheChain() async throws {
+        let location = temporaryLocation()
+        var configuration = AuditLogConfiguration(location: location)
+        configuration.maxSegmentBytes = 16_000
+        configuration.deferredWriteDelay = .milliseconds(1)
+        let log = try await AuditLog.open(configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    let record = sampleRecord(user: "u\(index)")
+                    try await log.append(record)
+                    log.appendOutcome(self.outcome(record.id))
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await log.close()
+        let report = try verify(location)
+        #expect(report.ok, "\(String(describing: report.failure))")
+        #expect(report.records == 300)
+        #expect(report.segments > 2)
+        let views = AuditReader.views(entries: AuditReader.entries(directory: location.directory))
+        #expect(views.count == 300)
+        #expect(views.allSatisfy { $0.outcome?.id == $0.record.id }, "every record keeps its outcome")
+        for index in SegmentNames.list(in: location.directory) {
+            #expect(!(FileOps.read(segmentPath(location, index)) ?? []).contains(0), "segment \(index) kept reserved zeros")
+        }
+    }
+
     @Test func eachOutcomeJoinsItsRecord() async throws {
         let (log, location) = try await self.open(deferredWriteDelay: .seconds(30))
         let records = (0..<3).map { sampleRecord(user: "u\($0)") }

@@ -134,11 +134,14 @@ private struct ScanState {
         self.hash = lineHash
         self.segmentLines += 1
         self.segmentClosed = entry.kind == .checkpoint
-        if entry.kind == .checkpoint {
+        switch entry.kind {
+        case .checkpoint:
             self.checkpoints += 1
             self.hashes[entry.seq] = lineHash
-        } else {
+        case .record:
             self.records += 1
+        case .outcome, .outcomes, .review:
+            break
         }
         return nil
     }

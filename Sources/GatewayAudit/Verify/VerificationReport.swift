@@ -51,6 +51,7 @@ public struct VerificationReport: Sendable, Hashable {
     /// Segments read, and lines that verified.
     public var segments: Int
     public var lines: Int
+    /// Decision records among those lines (outcome, review and checkpoint lines are not records).
     public var records: Int
     public var checkpoints: Int
     /// The first failure; nil when the log verified.
