@@ -132,11 +132,12 @@ public final class KeywordPrefilter: Sendable {
 }
 
 /// The prefilter's fast path. Every keyword gets one anchor trigram (its rarest three adjacent bytes by a fixed
-/// frequency estimate, common prose trigrams penalised); a SIMD nibble-table scan over 16 buckets (Teddy-style, `gw_tri_scan` in the CPCRE2 shim)
-/// followed by a hashed trigram bitmap reports the positions where one of those trigrams may occur, which is a
-/// superset; each candidate is then checked exactly against the keywords anchored on that trigram (ASCII case folded
-/// like the automaton). Every occurrence of every keyword contains its anchor trigram, so the hits are exactly the
-/// automaton's. (Two-byte anchors flagged about 14% of prose positions; three bytes over 16 buckets far fewer.)
+/// frequency estimate, common prose trigrams penalised); a SIMD nibble-table scan over 16 buckets (Teddy-style,
+/// `gw_tri_scan` in the CPCRE2 shim) followed by a hashed trigram bitmap reports the positions where one of those
+/// trigrams may occur, which is a superset; each candidate is then checked exactly against the keywords anchored on
+/// that trigram (ASCII case folded like the automaton). Every occurrence of every keyword contains its anchor
+/// trigram, so the hits are exactly the automaton's. (Two-byte anchors flagged about 14% of prose positions; three
+/// bytes over 16 buckets far fewer.)
 struct TrigramFilter: Sendable {
     struct Entry: Sendable {
         /// Lower-case keyword bytes.
@@ -159,6 +160,12 @@ struct TrigramFilter: Sendable {
 
     /// Lower-case ASCII letters fold; other bytes are themselves (the automaton's case folding).
     @inline(__always) static func fold(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
+
+    /// Three bytes as one trigram value, the first in the low byte (how anchors, the common list and the scan's
+    /// candidates are compared).
+    @inline(__always) static func trigram(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> UInt32 {
+        UInt32(a) | UInt32(b) << 8 | UInt32(c) << 16
+    }
 
     /// Rough frequency rank of a (folded) byte in prose and code: lower is rarer.
     static func weight(_ byte: UInt8) -> Double {
@@ -188,14 +195,15 @@ struct TrigramFilter: Sendable {
             + "wit are ess not ive was ect rea com eve per int est sta cti ica ist ear ain one our iti rat wil ill key sec "
             + "cre acc abi asi aki ake tok oke ken ret ial ass pas ord ase sed ort ous out rom ome ble uld oul ave hey hen "
             + "red den").split(separator: " ").map { word in
-                word.utf8.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+                let bytes = Array(word.utf8)
+                return Self.trigram(bytes[0], bytes[1], bytes[2])
             })
     static let commonPenalty = 25.0
 
     /// Estimated cost of anchoring on the folded trigram `bytes[0..<3]`: lower is rarer.
     static func anchorScore(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Double {
-        let tri = UInt32(a) | UInt32(b) << 8 | UInt32(c) << 16
-        return Self.weight(a) * Self.weight(b) * Self.weight(c) * (Self.commonTrigrams.contains(tri) ? Self.commonPenalty : 1)
+        let common = Self.commonTrigrams.contains(Self.trigram(a, b, c))
+        return Self.weight(a) * Self.weight(b) * Self.weight(c) * (common ? Self.commonPenalty : 1)
     }
 
     init?(keywords: [[String]]) {
@@ -214,8 +222,7 @@ struct TrigramFilter: Sendable {
                 let score = Self.anchorScore(bytes[offset], bytes[offset + 1], bytes[offset + 2])
                 if score < bestScore { bestScore = score; best = offset }
             }
-            let tri = UInt32(Self.fold(bytes[best])) | UInt32(Self.fold(bytes[best + 1])) << 8
-                | UInt32(Self.fold(bytes[best + 2])) << 16
+            let tri = Self.trigram(Self.fold(bytes[best]), Self.fold(bytes[best + 1]), Self.fold(bytes[best + 2]))
             entries.append(Entry(bytes: bytes, offset: best, rules: Array(Set(rules)).sorted(), tri: tri))
         }
         func key(_ tri: UInt32) -> (UInt32, UInt32, UInt32) { (tri & 0xFF, (tri >> 8) & 0xFF, tri >> 16) }
@@ -332,8 +339,7 @@ struct TrigramFilter: Sendable {
                                 let first = Self.fold(base[position])
                                 let candidates = self.entriesByFirst[Int(first)]
                                 if candidates.isEmpty { continue }
-                                let tri = UInt32(first) | UInt32(Self.fold(base[position + 1])) << 8
-                                    | UInt32(Self.fold(base[position + 2])) << 16
+                                let tri = Self.trigram(first, Self.fold(base[position + 1]), Self.fold(base[position + 2]))
                                 for candidate in candidates where entries[candidate].tri == tri {
                                     let entry = entries[candidate]
                                     let start = position - entry.offset

@@ -114,11 +114,6 @@ struct TextScanner {
         }
     }
 
-    /// `run` for a rule with `startRun`: the same matches as running the pattern over each window, found by running
-    /// the anchored pattern only where a match can start. Every match contains the anchor byte and starts where the
-    /// maximal run of `startRun` bytes before that anchor byte starts (the rule's contract), so within a window the
-    /// candidate starts are exactly those run starts, in order; a run reaching back before the position the window
-    /// scan would start from holds no match (any start inside it fails the contract).
     /// Every match of a rule lies inside `start..<end`; when a rule names bytes every match must contain and none
     /// of them occurs there, no match can exist and the window is skipped without running the pattern.
     private static func lacksRequiredByte(
@@ -131,6 +126,11 @@ struct TextScanner {
         return present == 0
     }
 
+    /// `run` for a rule with `startRun`: the same matches as running the pattern over each window, found by running
+    /// the anchored pattern only where a match can start. Every match contains the anchor byte and starts where the
+    /// maximal run of `startRun` bytes before that anchor byte starts (the rule's contract), so within a window the
+    /// candidate starts are exactly those run starts, in order; a run reaching back before the position the window
+    /// scan would start from holds no match (any start inside it fails the contract).
     private func runAtStarts(rule index: Int, pattern: PCRE2Pattern, startRun: ByteSet, anchor: UInt8,
                              in text: UnsafeBufferPointer<UInt8>, windows: [CandidateWindows.Window],
                              into hits: inout [ScanHit]) throws(InspectionError)
