@@ -1,3 +1,5 @@
+import GatewayCrypto
+
 /// Writes the log's hot-path payloads (entries holding decision records and outcomes) as JSON without going through
 /// `JSONEncoder`, which cost about a tenth of a request's CPU time.
 ///
@@ -129,10 +131,8 @@ struct CanonicalJSON {
             case 0x08: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0x00..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                self.bytes.append(contentsOf: Array("\\u00".utf8))
-                self.bytes.append(digits[Int(byte >> 4)])
-                self.bytes.append(digits[Int(byte & 0x0f)])
+                self.bytes.append(contentsOf: "\\u00".utf8)
+                Crypto.appendHex(CollectionOfOne(byte), to: &self.bytes)
             default: self.bytes.append(byte)
             }
         }

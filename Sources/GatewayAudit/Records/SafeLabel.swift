@@ -43,18 +43,17 @@ public enum SafeLabel {
 public struct ReasonCode: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let rawValue: String
 
-    private static let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_.:-")
-
     public init(_ text: String) {
         // The gateway's own codes are already clean: keep them as they are without mapping each character.
         if !text.isEmpty, text.utf8.count <= 64, text.everyUTF8Byte(where: Self.isAllowed) {
             self.rawValue = text
             return
         }
-        let mapped = text.lowercased().prefix(64).map { Self.allowed.contains($0) ? $0 : "_" }
+        let mapped = text.lowercased().prefix(64).map { $0.asciiValue.map(Self.isAllowed) == true ? $0 : "_" }
         self.rawValue = mapped.isEmpty ? "unspecified" : String(mapped)
     }
 
+    /// `[a-z0-9_.:-]`: the one definition of what a reason may hold.
     private static func isAllowed(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"),
