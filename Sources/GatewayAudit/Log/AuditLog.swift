@@ -29,6 +29,8 @@ public final class AuditLog: Sendable {
 
     private let key: KeyFile
     private let io = DispatchQueue(label: "gateway.audit.io")
+    /// Writes batches; used only on `io`.
+    private let writer: IOContext
     private let lockDescriptor: Int32
     private let state: Mutex<WriterState>
     private let healthy = Atomic<Bool>(true)
@@ -60,6 +62,7 @@ public final class AuditLog: Sendable {
         self.key = key
         self.lockDescriptor = lock
         self.startup = report
+        self.writer = IOContext(directory: configuration.directory, key: key, faults: configuration.faults)
         self.state = Mutex(WriterState(file: file, head: state))
     }
 
@@ -153,7 +156,7 @@ public final class AuditLog: Sendable {
 
     /// Writes outcomes that no batch has taken along within `deferredWriteDelay`.
     private func scheduleDeferredWrite() {
-        self.io.asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(self.configuration.deferredWriteDelay))) {
+        self.io.asyncAfter(deadline: .now() + .nanoseconds(self.configuration.deferredWriteDelay.wholeNanoseconds)) {
             let start = self.state.withLock { state in
                 state.deferredWriteScheduled = false
                 guard !state.flushing, !state.outcomes.isEmpty || !state.pending.isEmpty, !state.closed else { return false }
@@ -163,11 +166,6 @@ public final class AuditLog: Sendable {
             }
             if start { self.flushQueued() }
         }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
     }
 
     /// Appends a decision record durably.
@@ -232,7 +230,6 @@ public final class AuditLog: Sendable {
 
     /// Writes queued lines in batches, one fsync per batch, until none are left. On the I/O queue.
     private func flushQueued() {
-        let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
         while true {
             let next: (batch: [PendingLine], file: SegmentFile, target: ChainState)? = self.state.withLock { state in
                 // Outcomes alone wait for the next batch or their timer.
@@ -252,9 +249,8 @@ public final class AuditLog: Sendable {
                 return (state.pending, file, state.head)
             }
             guard let next else { return }
-            let steps = next.batch.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }
             do throws(AuditError) {
-                let file = try context.perform(steps, file: next.file)
+                let file = try self.writer.perform(next.batch.map(\.step), file: next.file)
                 self.state.withLock { state in
                     state.file = file
                     state.batches += 1
@@ -283,7 +279,7 @@ public final class AuditLog: Sendable {
     }
 
     private func scheduleRecovery() {
-        self.io.asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(self.configuration.recoveryInterval))) {
+        self.io.asyncAfter(deadline: .now() + .nanoseconds(self.configuration.recoveryInterval.wholeNanoseconds)) {
             guard !self.recoverOnQueue(), !self.state.withLock({ $0.closed }) else { return }
             self.scheduleRecovery()
         }
@@ -345,10 +341,9 @@ public final class AuditLog: Sendable {
                     self.enqueueOutcomes(state: &state)
                     try self.enqueueCheckpoint(reason: .shutdown, state: &state)
                     defer { state.pending.removeAll() }
-                    return state.pending.map { WriteStep(bytes: $0.bytes, segment: $0.segment, head: $0.head) }
+                    return state.pending.map(\.step)
                 }
-                let context = IOContext(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
-                _ = try context.perform(steps, file: open, closing: true)
+                _ = try self.writer.perform(steps, file: open, closing: true)
                 return .success(())
             } catch {
                 return .failure(error)

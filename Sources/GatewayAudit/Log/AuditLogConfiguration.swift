@@ -33,3 +33,11 @@ public struct AuditLogConfiguration: Sendable {
         self.init(directory: location.directory, keyFile: location.keyFile)
     }
 }
+
+extension Duration {
+    /// The duration in whole nanoseconds, for dispatch deadlines and sleeps.
+    var wholeNanoseconds: Int {
+        let (seconds, attoseconds) = self.components
+        return Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+    }
+}

@@ -31,8 +31,7 @@ public final class FaultInjector: Sendable {
     /// Sleeps for the stall set for `operation`, if any (on the log's I/O queue, which is what a slow disk blocks).
     func stallIfSet(_ operation: Operation) {
         guard let duration = self.stalls.withLock({ $0[operation] }) else { return }
-        let (seconds, attoseconds) = duration.components
-        usleep(UInt32(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+        usleep(UInt32(duration.wholeNanoseconds / 1000))
     }
 
     /// The errno to fail `operation` with, if any.

@@ -60,4 +60,7 @@ struct PendingLine: Sendable {
     let head: HeadCheckpoint?
     let waiter: AuditLog.Completion?
     let receipt: AppendReceipt
+
+    /// What the I/O queue writes for this line.
+    var step: WriteStep { WriteStep(bytes: self.bytes, segment: self.segment, head: self.head) }
 }
