@@ -10,6 +10,7 @@ extension ProxyHandler {
         let flight = self.startRequest(head, method: head.method.rawValue, target: head.uri, context: context)
         do throws(GatewayError) {
             try self.pipeline.authenticate(head, context: &flight.context)
+            self.verifiedKey = flight.context.verifiedKey  // only authentication changes it
             try self.pipeline.route(head, context: &flight.context)
             flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
             let declared = head.headers.first(name: "content-length").flatMap(Int.init)
@@ -58,7 +59,6 @@ extension ProxyHandler {
     private func admitted(_ admission: RequestPipeline.Admission, flight: InFlightRequest) {
         guard self.currentRequest === flight, let loop = self.channelContext?.eventLoop else { return }
         flight.context = admission.context
-        self.verifiedKey = admission.context.verifiedKey
         switch admission.outcome {
         case .failure(let error):
             self.refuse(error, flight: flight, quarantining: flight.body, bodyRead: true)
