@@ -76,7 +76,7 @@ final class UpstreamPool: Sendable {
             victim.channel.close(promise: nil)
             self.open(on: loop, deliver)
         case .wait: break
-        case .refuse: deliver(.failed(GatewayError(.shuttingDown, "The gateway is shutting down")))
+        case .refuse: deliver(.failed(Self.shuttingDown))
         }
     }
 
@@ -146,6 +146,9 @@ final class UpstreamPool: Sendable {
         waiter.loop.execute { self.open(on: waiter.loop, waiter.deliver) }
     }
 
+    /// What requests get once the pool is shut down.
+    private static let shuttingDown = GatewayError(.shuttingDown, "The gateway is shutting down")
+
     /// Closes idle connections and refuses new requests; exchanges in flight finish on their own.
     func shutdown() {
         let (idle, waiters) = self.state.withLock { state in
@@ -158,7 +161,7 @@ final class UpstreamPool: Sendable {
         }
         idle.forEach { $0.channel.close(promise: nil) }
         for waiter in waiters {
-            waiter.loop.execute { waiter.deliver(.failed(GatewayError(.shuttingDown, "The gateway is shutting down"))) }
+            waiter.loop.execute { waiter.deliver(.failed(Self.shuttingDown)) }
         }
     }
 }
