@@ -32,7 +32,7 @@ extension ProxyHandler: UpstreamResponseReceiver {
     }
 
     func upstreamReadComplete() {
-        self.channelContext?.flush()
+        if let context = self.channelContext { self.passEndFlush.request(context) }
     }
 
     func upstreamResponseEnd() {

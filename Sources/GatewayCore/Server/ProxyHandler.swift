@@ -56,6 +56,8 @@ final class ProxyHandler: ChannelInboundHandler {
     /// gateway draining).
     private var closeAfterResponse = false
     private(set) var channelContext: ChannelHandlerContext?
+    /// Answers go out with the other answers written in this pass (see `PassEndFlush`).
+    let passEndFlush = PassEndFlush()
     let settings: ProxySettings
 
     init(settings: ProxySettings) { self.settings = settings }
@@ -239,7 +241,8 @@ final class ProxyHandler: ChannelInboundHandler {
             context.writeAndFlush(self.wrapOutboundOut(last), promise: written)
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
-            context.writeAndFlush(self.wrapOutboundOut(last), promise: nil)
+            context.write(self.wrapOutboundOut(last), promise: nil)
+            self.passEndFlush.request(context)
         }
     }
 

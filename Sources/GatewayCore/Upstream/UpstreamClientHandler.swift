@@ -38,6 +38,8 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     private let idleTimeout: TimeAmount
     private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var check: (task: Scheduled<Void>, at: NIODeadline)?
+    /// The request goes out with the other requests written in this pass (see `PassEndFlush`).
+    private let passEndFlush = PassEndFlush()
     /// Told after each exchange whether the connection can serve another; and when an idle connection closes.
     var onExchangeEnd: ((_ reusable: Bool) -> Void)?
     var onClose: (() -> Void)?
@@ -104,7 +106,8 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         if let check = self.check, check.at > deadline { self.armCheck(at: deadline) }
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.passEndFlush.request(context)
     }
 
     /// The caller went away: stop relaying and close, which cancels the vendor's work.
