@@ -139,6 +139,14 @@ final class TLSConnection {
         return Int(BIO_ctrl_pending(self.networkIn)) + Int(SSL_pending(ssl))
     }
 
+    /// Whether a read could yield anything now: ciphertext received and not yet handed to OpenSSL, or data OpenSSL
+    /// holds (decrypted or not). When false, `read` would only answer `.needMoreData`, after a trip through OpenSSL's
+    /// record layer that costs as much as decrypting a small record.
+    var hasBufferedInput: Bool {
+        guard let ssl = self.ssl else { return false }
+        return BIO_ctrl_pending(self.networkIn) > 0 || SSL_has_pending(ssl) == 1
+    }
+
     /// Decrypts at most one record's worth of plaintext into `buffer`.
     ///
     /// The buffer grows only to what the received ciphertext can hold, not to a whole 16 KiB record: a 2 KB request

@@ -194,7 +194,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let result = self.connection.read(into: &buffer)
             self.plaintext = buffer
             switch result {
-            case .readSome: continue
+            case .readSome:
+                // Everything received is decrypted: stop without the read that would only say "need more data".
+                if self.connection.hasBufferedInput { continue } else { break reading }
             case .needMoreData: break reading
             case .closeNotify:
                 peerClosed = true
