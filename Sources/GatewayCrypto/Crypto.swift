@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 
 /// The gateway's one crypto provider: every hash, MAC, cipher and random byte comes from the system OpenSSL, which
 /// the operating system patches and which can run in FIPS mode. The only state kept is algorithms fetched once.
@@ -60,6 +61,20 @@ public enum Crypto {
         return bytes
     }
 
+    /// `count` random bytes (at most 4096) for identifiers: request and record ids.
+    ///
+    /// From the same CSPRNG as `randomBytes`, drawn 4 KiB at a time into a buffer shared under a lock, because one
+    /// `RAND_bytes` call costs about 1.5 µs (OpenSSL 3's per-thread generator look-up, locking and fork check)
+    /// whatever its length, and the proxy needs one or two ids per request. Bytes are handed out once and the
+    /// buffer is overwritten as it is used up. Not for keys, nonces or tokens: those take `randomBytes`, so secret
+    /// material never waits in a shared buffer.
+    public static func identifierBytes(count: Int) -> [UInt8] {
+        precondition(count <= IdentifierRandom.capacity, "at most \(IdentifierRandom.capacity) identifier bytes at once")
+        return Self.identifierRandom.withLock { $0.take(count) }
+    }
+
+    private static let identifierRandom = Mutex(IdentifierRandom())
+
     /// Compares two byte strings in time that depends only on their lengths.
     public static func constantTimeEquals<A: Collection, B: Collection>(_ lhs: A, _ rhs: B) -> Bool
     where A.Element == UInt8, B.Element == UInt8 {
@@ -104,5 +119,22 @@ private final class FetchedDigest: @unchecked Sendable {  // immutable after ini
             preconditionFailure("EVP_MD_fetch(\(name)) failed: \(OpenSSLErrorStack.drain())")
         }
         self.pointer = fetched
+    }
+}
+
+/// The buffer behind `Crypto.identifierBytes`: refilled from `RAND_bytes` when too little is left for a request.
+private struct IdentifierRandom: ~Copyable {
+    static let capacity = 4096
+    private var bytes = [UInt8](repeating: 0, count: Self.capacity)
+    private var next = Self.capacity  // empty: the first take fills it
+
+    mutating func take(_ count: Int) -> [UInt8] {
+        if Self.capacity - self.next < count {
+            let ok = self.bytes.withUnsafeMutableBytes { RAND_bytes($0.baseAddress, Int32($0.count)) }
+            precondition(ok == 1, "RAND_bytes failed: \(OpenSSLErrorStack.drain())")
+            self.next = 0
+        }
+        defer { self.next += count }
+        return Array(self.bytes[self.next..<(self.next + count)])
     }
 }

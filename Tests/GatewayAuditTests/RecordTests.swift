@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCrypto
 import Testing
 @testable import GatewayAudit
 
@@ -62,6 +63,18 @@ struct RecordTests {
         #expect(RecordID(early.rawValue) == early)
         #expect(RecordID("not-an-id") == nil)
         #expect(RecordID.generate() != RecordID.generate())
+    }
+
+    @Test("Ids drawn from the shared random buffer never repeat, across many refills and from several threads")
+    func recordIDsNeverRepeatAcrossRefills() async {
+        // 4 tasks × 1000 ids × 10 random bytes each use the 4 KiB buffer up about ten times over.
+        let ids = await withTaskGroup(of: [RecordID].self) { group in
+            for _ in 0..<4 { group.addTask { (0..<1000).map { _ in RecordID.generate(milliseconds: 1_700_000_000_000) } } }
+            return await group.reduce(into: [RecordID]()) { $0 += $1 }
+        }
+        #expect(Set(ids).count == 4000)
+        let random = Crypto.identifierBytes(count: 4096)  // a whole buffer at once: a refill of its own
+        #expect(Set(random).count > 200)  // 4 KiB from a CSPRNG holds nearly every byte value
     }
 
     @Test func timesHaveMillisecondsAndRoundTrip() throws {

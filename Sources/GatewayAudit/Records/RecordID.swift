@@ -8,7 +8,7 @@ public struct RecordID: Sendable, Hashable, Codable, Comparable, CustomStringCon
 
     /// A fresh id for `milliseconds` since the Unix epoch (default: now).
     public static func generate(milliseconds: UInt64 = UTCTime.nowMilliseconds()) -> RecordID {
-        var bytes = Crypto.randomBytes(count: 16)
+        var bytes = Crypto.identifierBytes(count: 16)
         for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
         bytes[6] = 0x70 | (bytes[6] & 0x0f)
         bytes[8] = 0x80 | (bytes[8] & 0x3f)

@@ -250,7 +250,7 @@ final class ProxyHandler: ChannelInboundHandler {
         GatewayError(.payloadTooLarge, "The request body is larger than this gateway accepts (\(limit) bytes).")
     }
 
-    static func newRequestID() -> String { "req_" + Crypto.hex(Crypto.randomBytes(count: 12)) }
+    static func newRequestID() -> String { "req_" + Crypto.hex(Crypto.identifierBytes(count: 12)) }
 }
 
 /// The mutable state of the request a connection is serving.
