@@ -110,7 +110,7 @@ public enum Crypto {
 }
 
 /// A message digest fetched from the default provider once for the process.
-private final class FetchedDigest: @unchecked Sendable {  // immutable after init; OpenSSL's EVP_MD is thread-safe
+final class FetchedDigest: @unchecked Sendable {  // immutable after init; OpenSSL's EVP_MD is thread-safe
     static let sha256 = FetchedDigest("SHA256")
     let pointer: OpaquePointer
 

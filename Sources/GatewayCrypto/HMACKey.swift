@@ -7,7 +7,7 @@ import COpenSSL
 /// prepared context (`EVP_MAC_CTX_dup`), the template itself is never updated.
 public final class HMACKey: @unchecked Sendable {
     private let mac: OpaquePointer
-    private let template: OpaquePointer
+    let template: OpaquePointer  // internal: `SerialHMAC` starts from a copy of it
 
     public init<Key: Collection>(_ key: Key) where Key.Element == UInt8 {
         guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else {

@@ -63,7 +63,7 @@ public final class AuditLog: Sendable {
         self.lockDescriptor = lock
         self.startup = report
         self.writer = IOContext(directory: configuration.directory, key: key, faults: configuration.faults)
-        self.state = Mutex(WriterState(file: file, head: state))
+        self.state = Mutex(WriterState(file: file, head: state, sealing: LineSealing(key: key.mac)))
     }
 
     /// False after a write or fsync failure until the log has recovered. The gateway answers 503 and `/readyz` fails
@@ -142,7 +142,7 @@ public final class AuditLog: Sendable {
         if state.head.segmentLines > 0, ageLimitReached || state.head.segmentBytes >= self.configuration.maxSegmentBytes {
             try self.enqueueCheckpoint(reason: .rotate, state: &state)
         }
-        let (bytes, receipt) = try self.seal(payload, after: state.head)
+        let (bytes, receipt) = try self.seal(payload, after: state.head, using: state.sealing)
         state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: nil, waiter: waiter, receipt: receipt))
     }
 
@@ -198,11 +198,13 @@ public final class AuditLog: Sendable {
         if start { self.io.async { self.flushQueued() } }
     }
 
-    /// Seals `payload` as the line after `head`.
-    private func seal(_ payload: AuditPayload, after head: ChainState) throws(AuditError) -> ([UInt8], AppendReceipt) {
+    /// Seals `payload` as the line after `head`. Under the lock, which `sealing` needs.
+    private func seal(
+        _ payload: AuditPayload, after head: ChainState, using sealing: LineSealing
+    ) throws(AuditError) -> ([UInt8], AppendReceipt) {
         let entry = LogEntry(seq: head.seq + 1, prev: head.hash, kid: self.key.keyID, payload: payload)
-        var line = try entry.sealedLine(key: self.key.mac)
-        let hash = Crypto.hex(Crypto.sha256(line))  // of the line without its newline
+        var line = Sealing.seal(canonical: try entry.canonicalJSON(), mac: sealing.mac)
+        let hash = Crypto.hex(sealing.hash.digest(line))  // of the line without its newline
         line.append(UInt8(ascii: "\n"))
         return (line, AppendReceipt(seq: entry.seq, hash: hash))
     }
@@ -213,7 +215,7 @@ public final class AuditLog: Sendable {
         let checkpoint = Checkpoint(
             segment: state.head.segment, count: state.head.segmentLines, lastHash: state.head.hash, time: time, reason: reason
         )
-        let (bytes, receipt) = try self.seal(.checkpoint(checkpoint), after: state.head)
+        let (bytes, receipt) = try self.seal(.checkpoint(checkpoint), after: state.head, using: state.sealing)
         let headFile = HeadCheckpoint(seq: receipt.seq, hash: receipt.hash, segment: state.head.segment, time: time, kid: self.key.keyID)
         state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: headFile, waiter: nil, receipt: receipt))
         state.head.segmentClosed = true

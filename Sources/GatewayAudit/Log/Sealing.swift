@@ -32,6 +32,12 @@ enum Sealing {
         return Self.seal(canonical: canonical, mac: mac)
     }
 
+    /// Seals `canonical` with a reused MAC context (the log's hot path, under its lock).
+    static func seal(canonical: consuming [UInt8], mac: SerialHMAC) -> [UInt8] {
+        let macBytes = mac.mac(canonical)
+        return Self.seal(canonical: canonical, mac: macBytes)
+    }
+
     private static func seal(canonical: consuming [UInt8], mac macBytes: [UInt8]) -> [UInt8] {
         var sealed = consume canonical  // taken over, not copied
         sealed.removeLast()  // the closing brace; the MAC member goes before it

@@ -1,3 +1,5 @@
+import GatewayCrypto
+
 /// The writer's state, guarded by the log's lock.
 struct WriterState: ~Copyable {
     /// Only touched on the I/O queue (or under the lock to hand it there).
@@ -17,11 +19,14 @@ struct WriterState: ~Copyable {
     var recovering = false
     var closed = false
     var batches = 0
+    /// The MAC and hash contexts lines are sealed with; used only under the lock.
+    let sealing: LineSealing
 
-    init(file: SegmentFile, head: ChainState) {
+    init(file: SegmentFile, head: ChainState, sealing: LineSealing) {
         self.file = file
         self.head = head
         self.durable = head
+        self.sealing = sealing
     }
 
     mutating func enqueue(_ line: PendingLine) {
@@ -63,4 +68,14 @@ struct PendingLine: Sendable {
 
     /// What the I/O queue writes for this line.
     var step: WriteStep { WriteStep(bytes: self.bytes, segment: self.segment, head: self.head) }
+}
+
+/// The contexts the log seals its lines with: the line's MAC and the SHA-256 that chains the next line to it. Made
+/// once per log and reused for every line, so sealing allocates no OpenSSL contexts; not thread-safe, so it lives in
+/// the state the log's lock guards.
+final class LineSealing {
+    let mac: SerialHMAC
+    let hash = SerialSHA256()
+
+    init(key: HMACKey) { self.mac = SerialHMAC(key: key) }
 }
