@@ -12,6 +12,14 @@ struct RequestInspection {
     private(set) var mostSevere: CategoryAction = .allow
     private(set) var inspectedBytes = 0
     private var placeholderNumbers: [String: [String: Int]] = [:]
+    /// Text bytes seen since the deadline was last checked; nil before the first text.
+    private var bytesSinceClockCheck: Int?
+
+    /// The deadline is checked before the first text and then once per this many bytes of text (the scanner also
+    /// checks every 64 matches), not before every text: a chat body is a dozen short texts, and reading the clock
+    /// costs about 0.1 µs here, a tenth of the inspection of such a body if done per text. Scanning 16 KiB takes
+    /// well under a millisecond, far below any deadline's granularity.
+    static let clockCheckBytes = 16 * 1024
 
     /// Texts shorter than this cannot hold any value the rules look for; skipping them saves work on JSON keys and
     /// enum-like values (`"role": "user"`).
@@ -31,6 +39,11 @@ struct RequestInspection {
     /// redacted text when the policy redacts something in it, nil when the text stays as it is.
     mutating func inspect(_ text: UnsafeBufferPointer<UInt8>, location: () -> String) throws(InspectionError) -> [UInt8]? {
         self.inspectedBytes += text.count
+        if (self.bytesSinceClockCheck ?? Self.clockCheckBytes) >= Self.clockCheckBytes {
+            try self.scanner.deadline.check()
+            self.bytesSinceClockCheck = 0
+        }
+        self.bytesSinceClockCheck? += text.count
         guard text.count >= Self.shortestInterestingText else { return nil }
         let normalized = TextNormalizer.normalize(text)
         let hits: [ScanHit]
