@@ -1,40 +1,81 @@
 /// One upstream vendor API and the request paths routed to it (an element of `providers:`).
 public struct ProviderSettings: Sendable, Hashable {
     /// `name`, required, unique: used in policy (`roles.*.providers`), metrics and audit records.
-    public let name: String
+    public var name: String { self.storage.name }
     /// `base_url`, required: where requests go. `https` only unless `allow_insecure_http` is true.
-    public let baseURL: UpstreamURL
+    public var baseURL: UpstreamURL { self.storage.baseURL }
     /// `paths`, required, non-empty: request path prefixes routed here. Matched on whole segments (see
     /// `matches(path:)`); no prefix may overlap another provider's.
-    public let pathPrefixes: [String]
+    public var pathPrefixes: [String] { self.storage.pathPrefixes }
     /// `credential`, required: the vendor key the gateway sets on every forwarded request.
-    public let credential: ProviderCredential
+    public var credential: ProviderCredential { self.storage.credential }
     /// `ca_file`, default none: a PEM bundle trusted for this upstream *instead of* the system store.
-    public let caFile: ConfiguredPath?
+    public var caFile: ConfiguredPath? { self.storage.caFile }
     /// `api_shape`, default inferred (`anthropic` when the name contains "anthropic" or a path is under
     /// `/v1/messages`, else `openai`): which vendor's error shape and body conventions apply.
-    public let apiShape: ProviderAPIShape
+    public var apiShape: ProviderAPIShape { self.storage.apiShape }
     /// `pool`: the keep-alive connection pool.
-    public let pool: ConnectionPoolSettings
+    public var pool: ConnectionPoolSettings { self.storage.pool }
     /// `timeouts`: connect, TLS, first-byte and idle timeouts.
-    public let timeouts: UpstreamTimeouts
+    public var timeouts: UpstreamTimeouts { self.storage.timeouts }
     /// `allow_insecure_http`, default `false`: permits an `http` base URL, for tests against local fakes only.
-    public let allowInsecureHTTP: Bool
+    public var allowInsecureHTTP: Bool { self.storage.allowInsecureHTTP }
+
+    /// The settings live in one immutable object: every request's context holds its provider, and copying a
+    /// context then costs one reference count instead of one per string and array in here.
+    private let storage: Storage
+
+    private final class Storage: Sendable, Hashable {
+        let name: String
+        let baseURL: UpstreamURL
+        let pathPrefixes: [String]
+        let credential: ProviderCredential
+        let caFile: ConfiguredPath?
+        let apiShape: ProviderAPIShape
+        let pool: ConnectionPoolSettings
+        let timeouts: UpstreamTimeouts
+        let allowInsecureHTTP: Bool
+
+        init(
+            name: String, baseURL: UpstreamURL, pathPrefixes: [String], credential: ProviderCredential,
+            caFile: ConfiguredPath?, apiShape: ProviderAPIShape, pool: ConnectionPoolSettings,
+            timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool
+        ) {
+            self.name = name
+            self.baseURL = baseURL
+            self.pathPrefixes = pathPrefixes
+            self.credential = credential
+            self.caFile = caFile
+            self.apiShape = apiShape
+            self.pool = pool
+            self.timeouts = timeouts
+            self.allowInsecureHTTP = allowInsecureHTTP
+        }
+
+        static func == (lhs: Storage, rhs: Storage) -> Bool {
+            lhs === rhs
+                || (lhs.name == rhs.name && lhs.baseURL == rhs.baseURL && lhs.pathPrefixes == rhs.pathPrefixes
+                    && lhs.credential == rhs.credential && lhs.caFile == rhs.caFile && lhs.apiShape == rhs.apiShape
+                    && lhs.pool == rhs.pool && lhs.timeouts == rhs.timeouts
+                    && lhs.allowInsecureHTTP == rhs.allowInsecureHTTP)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(self.name)
+            hasher.combine(self.baseURL)
+            hasher.combine(self.pathPrefixes)
+        }
+    }
 
     public init(
         name: String, baseURL: UpstreamURL, pathPrefixes: [String], credential: ProviderCredential,
         caFile: ConfiguredPath? = nil, apiShape: ProviderAPIShape, pool: ConnectionPoolSettings = .init(),
         timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool = false
     ) {
-        self.name = name
-        self.baseURL = baseURL
-        self.pathPrefixes = pathPrefixes
-        self.credential = credential
-        self.caFile = caFile
-        self.apiShape = apiShape
-        self.pool = pool
-        self.timeouts = timeouts
-        self.allowInsecureHTTP = allowInsecureHTTP
+        self.storage = Storage(
+            name: name, baseURL: baseURL, pathPrefixes: pathPrefixes, credential: credential, caFile: caFile,
+            apiShape: apiShape, pool: pool, timeouts: timeouts, allowInsecureHTTP: allowInsecureHTTP
+        )
     }
 
     /// The longest of this provider's prefixes that `path` falls under, or nil. The query string is ignored.
