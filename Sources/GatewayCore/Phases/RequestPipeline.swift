@@ -75,15 +75,23 @@ public struct RequestPipeline: Sendable {
     /// so a large body can be inspected off the event loop.
     func admit(_ head: HTTPRequestHead, body: RequestBody, context: RequestContext) -> Admission {
         var context = context
+        let outcome = self.admit(head, body: body, context: &context)
+        return Admission(context: context, outcome: outcome)
+    }
+
+    /// `admit` on the caller's context in place (the event loop's path for small bodies: no copy of the context).
+    func admit(
+        _ head: HTTPRequestHead, body: RequestBody, context: inout RequestContext
+    ) -> Result<(head: HTTPRequestHead, body: ByteBuffer), GatewayError> {
         var body = body
         let originalEncoding = body.contentEncoding
         do throws(GatewayError) {
             try self.inspectBody(&body, context: &context)
             context.forwardedBytes = body.bytes.readableBytes
             let upstream = try self.upstreamRequest(head, body: body, originalEncoding: originalEncoding, context: &context)
-            return Admission(context: context, outcome: .success((upstream, body.bytes)))
+            return .success((upstream, body.bytes))
         } catch {
-            return Admission(context: context, outcome: .failure(error))
+            return .failure(error)
         }
     }
 

@@ -37,12 +37,15 @@ extension ProxyHandler {
             contentEncoding: flight.head.headers.first(name: "content-encoding"),
             releaseToken: flight.head.headers.first(name: "x-gateway-release")
         )
-        let (pipeline, head, requestContext) = (self.pipeline, flight.head, flight.context)
         if flight.body.readableBytes >= self.settings.offLoopInspectionBytes, let pool = self.settings.inspectionPool {
+            let (pipeline, head, requestContext) = (self.pipeline, flight.head, flight.context)
             pool.runIfActive(eventLoop: loop) { pipeline.admit(head, body: body, context: requestContext) }
                 .assumeIsolated().whenComplete { result in
                     switch result {
-                    case .success(let admission): self.admitted(admission, flight: flight)
+                    case .success(let admission):
+                        guard self.currentRequest === flight else { return }
+                        flight.context = admission.context
+                        self.admitted(admission.outcome, flight: flight)
                     case .failure(let error):
                         guard self.currentRequest === flight else { return }
                         self.refuse(
@@ -52,14 +55,16 @@ extension ProxyHandler {
                     }
                 }
         } else {
-            self.admitted(pipeline.admit(head, body: body, context: requestContext), flight: flight)
+            self.admitted(self.pipeline.admit(flight.head, body: body, context: &flight.context), flight: flight)
         }
     }
 
-    private func admitted(_ admission: RequestPipeline.Admission, flight: InFlightRequest) {
+    /// The outcome of phases 3 and 4; `flight.context` already holds what they decided.
+    private func admitted(
+        _ outcome: Result<(head: HTTPRequestHead, body: ByteBuffer), GatewayError>, flight: InFlightRequest
+    ) {
         guard self.currentRequest === flight, let loop = self.channelContext?.eventLoop else { return }
-        flight.context = admission.context
-        switch admission.outcome {
+        switch outcome {
         case .failure(let error):
             self.refuse(error, flight: flight, quarantining: flight.body, bodyRead: true)
         case .success(let upstream):
