@@ -95,7 +95,11 @@ final class ProxyHandler: ChannelInboundHandler {
         if event is DrainRequested {
             // Shutdown: an idle connection closes now; a busy one after its current response.
             self.closeAfterResponse = true
-            if case .idle = self.state, self.pipelined.isEmpty { context.close(promise: nil) }
+            if case .idle = self.state, self.pipelined.isEmpty {
+                // The last answer may still wait for the end of this pass; closing would discard it unwritten.
+                if self.passEndFlush.isScheduled { context.flush() }
+                context.close(promise: nil)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
