@@ -67,7 +67,7 @@ public enum Crypto {
     /// `RAND_bytes` call costs about 1.5 µs (OpenSSL 3's per-thread generator look-up, locking and fork check)
     /// whatever its length, and the proxy needs one or two ids per request. Bytes are handed out once and the
     /// buffer is overwritten as it is used up. Not for keys, nonces or tokens: those take `randomBytes`, so secret
-    /// material never waits in a shared buffer.
+    /// material never waits in a shared buffer. The gateway never forks; a forked child would share the buffer.
     public static func identifierBytes(count: Int) -> [UInt8] {
         precondition(count <= IdentifierRandom.capacity, "at most \(IdentifierRandom.capacity) identifier bytes at once")
         return Self.identifierRandom.withLock { $0.take(count) }
