@@ -19,7 +19,8 @@ final class PassEndFlush {
     /// Whether a flush is waiting for the end of the pass.
     var isScheduled: Bool { self.scheduled }
 
-    /// Flushes `context` at the end of the current pass (or the next one, if called from a task after it).
+    /// Flushes `context` once the current pass's I/O events are handled; called from a task (a group commit's
+    /// completion, say), right after the tasks queued before it.
     func request(_ context: ChannelHandlerContext) {
         guard !self.scheduled else { return }
         self.scheduled = true

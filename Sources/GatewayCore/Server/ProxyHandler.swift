@@ -23,7 +23,8 @@ struct ProxySettings: Sendable {
 /// The request's state machine:
 /// `idle` → head: authenticate, route → `receiving` (body held up to the limit) → end: inspect, build the vendor's
 /// head → `admitting` (decision record made durable, upstream connection taken) → `relaying` (the vendor's parts
-/// written as they arrive, flushed per read burst so server-sent events are not held back) → `idle`.
+/// written as they arrive and flushed in the event-loop pass they arrived in, so server-sent events are not held back)
+/// → `idle`.
 /// A refusal at any point goes to `refusing`: its record is made durable, then the answer is sent in the vendor's
 /// error shape. A request refused before its body was read closes the connection, since the unread body would
 /// otherwise be taken for the next request. Requests pipelined behind the current one are held (and reading paused)

@@ -6,7 +6,7 @@ import NIOHTTP1
 protocol UpstreamResponseReceiver: AnyObject {
     func upstreamResponseHead(_ head: HTTPResponseHead)
     func upstreamResponseBody(_ chunk: ByteBuffer)
-    /// The upstream connection's read burst is over: the time to flush what was relayed.
+    /// The upstream connection's read burst is over: what was relayed is to be flushed (at the end of the pass).
     func upstreamReadComplete()
     func upstreamResponseEnd()
     /// The exchange failed; `responseStarted` says whether a head had already been relayed.
