@@ -67,7 +67,7 @@ struct RecordTests {
 
     @Test("Ids drawn from the shared random buffer never repeat, across many refills and from several threads")
     func recordIDsNeverRepeatAcrossRefills() async {
-        // 4 tasks × 1000 ids × 10 random bytes each use the 4 KiB buffer up about ten times over.
+        // 4 tasks × 1000 ids × 16 random bytes each use the 4 KiB buffer up about sixteen times over.
         let ids = await withTaskGroup(of: [RecordID].self) { group in
             for _ in 0..<4 { group.addTask { (0..<1000).map { _ in RecordID.generate(milliseconds: 1_700_000_000_000) } } }
             return await group.reduce(into: [RecordID]()) { $0 += $1 }
