@@ -13,7 +13,7 @@ enum HeaderHygiene {
     /// - caller-only: the caller's credentials and anything a vendor could use to learn the client's network
     ///   position (request direction only);
     /// - recomputed by the gateway (request direction only).
-    private static let dropped: [Int: [([UInt8], Dropped)]] = {
+    private static let dropped: [Int: [(String, Dropped)]] = {
         let table: [(String, Dropped)] = [
             ("connection", .hopByHop), ("keep-alive", .hopByHop), ("proxy-connection", .hopByHop), ("te", .hopByHop),
             ("trailer", .hopByHop), ("transfer-encoding", .hopByHop), ("upgrade", .hopByHop),
@@ -24,21 +24,12 @@ enum HeaderHygiene {
             ("via", .callerOnly), ("x-gateway-release", .callerOnly),
             ("host", .recomputed), ("content-length", .recomputed), ("expect", .recomputed),
         ]
-        return Dictionary(grouping: table.map { (Array($0.0.utf8), $0.1) }, by: { $0.0.count })
+        return Dictionary(grouping: table, by: { $0.0.utf8.count })
     }()
 
     /// How `name` is dropped, compared case-insensitively, or nil when it is an ordinary field.
     private static func dropped(_ name: String) -> Dropped? {
-        var name = name
-        return name.withUTF8 { bytes in
-            guard let candidates = Self.dropped[bytes.count] else { return nil }
-            return candidates.first { Self.equalsIgnoringASCIICase(bytes, $0.0) }?.1
-        }
-    }
-
-    /// `bytes` equals `lowercase` (already lower-case) ignoring ASCII case.
-    private static func equalsIgnoringASCIICase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
-        bytes.count == lowercase.count && zip(bytes, lowercase).allSatisfy { asciiLowercased($0) == $1 }
+        Self.dropped[name.utf8.count]?.first { name.caseInsensitiveEquals($0.0) }?.1
     }
 
     /// `byte` with ASCII upper-case letters folded to lower case.
