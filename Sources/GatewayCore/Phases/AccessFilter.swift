@@ -96,7 +96,7 @@ struct AccessFilter: GatewayFilter {
                 .forbidden, "Role \(role.name) may not use \(provider.name). Ask your gateway administrator for access."
             )
         }
-        let path = String(context.path)
+        let path = context.path
         guard role.allows(path: path) else {
             throw GatewayError(.forbidden, "Role \(role.name) may not call \(path).")
         }

@@ -79,12 +79,13 @@ public struct RequestContext: Sendable {
         self.clientAddress = clientAddress
         self.tls = tls
         self.startedAt = startedAt
-        self.path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        self.path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
     }
 
-    /// The path without its query string (split once, when the context is made).
-    public let path: Substring
+    /// The path without its query string (split once, when the context is made; the target itself when it has no
+    /// query, so usually no copy).
+    public let path: String
 
     /// The error shape callers of this request expect.
-    var apiShape: ProviderAPIShape { self.provider?.apiShape ?? VendorErrorBody.shape(forPath: String(self.path)) }
+    var apiShape: ProviderAPIShape { self.provider?.apiShape ?? VendorErrorBody.shape(forPath: self.path) }
 }

@@ -34,7 +34,7 @@ public struct RequestPipeline: Sendable {
 
     /// Phase 2: which provider serves the path (404 when none), then the filters' access checks.
     func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
-        let path = String(context.path)
+        let path = context.path
         guard let provider = self.configuration.provider(forPath: path) else {
             throw GatewayError(
                 .notFound,
