@@ -66,6 +66,14 @@ public final class HMACKey: @unchecked Sendable {
             preconditionFailure("EVP_MAC_CTX_dup failed: \(OpenSSLErrorStack.drain())")
         }
         defer { EVP_MAC_CTX_free(context) }
+        Self.finish(context, over: data, into: output)
+    }
+
+    /// Feeds `data` to an initialised HMAC-SHA-256 context and writes its 32-byte MAC into `output`. Shared by
+    /// `mac` (on a copy of the template) and `SerialHMAC` (on its re-initialised context).
+    static func finish(
+        _ context: OpaquePointer, over data: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>
+    ) {
         var length = 0
         let empty: [UInt8] = [0]
         let ok = empty.withUnsafeBufferPointer { fallback in

@@ -19,20 +19,12 @@ public final class SerialHMAC {
 
     /// HMAC-SHA-256 of `data` (32 bytes).
     public func mac(_ data: UnsafeRawBufferPointer) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: 32)
-        var length = 0
-        let empty: [UInt8] = [0]
-        let ok = output.withUnsafeMutableBufferPointer { out in
-            empty.withUnsafeBufferPointer { fallback in
-                // A null key re-initialises with the key already set: the inner and outer pads are not recomputed.
-                EVP_MAC_init(self.context, nil, 0, nil) == 1
-                    && EVP_MAC_update(
-                        self.context, data.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? fallback.baseAddress,
-                        data.count) == 1
-                    && EVP_MAC_final(self.context, out.baseAddress, &length, out.count) == 1
-            }
+        // A null key re-initialises with the key already set: the inner and outer pads are not recomputed.
+        guard EVP_MAC_init(self.context, nil, 0, nil) == 1 else {
+            preconditionFailure("HMAC-SHA256 re-initialisation failed: \(OpenSSLErrorStack.drain())")
         }
-        precondition(ok && length == 32, "HMAC-SHA256 failed: \(OpenSSLErrorStack.drain())")
+        var output = [UInt8](repeating: 0, count: 32)
+        output.withUnsafeMutableBufferPointer { HMACKey.finish(self.context, over: data, into: $0) }
         return output
     }
 
