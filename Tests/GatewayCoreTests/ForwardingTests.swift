@@ -281,8 +281,15 @@ extension GatewayIntegration {
                     if !failures.isEmpty { break }
                 }
                 #expect(gateway.vendor.mostRequestsInFlight == 1, "a pool of one had \(gateway.vendor.mostRequestsInFlight) requests at once")
-                let connections = Set(gateway.vendor.requests.map(\.connectionID)).count
-                #expect(connections < 20, "\(connections) connections for \(gateway.vendor.requests.count) requests: little reuse")
+                // The race needs requests handed over on a live connection, so most requests must reuse one. The
+                // pool keeps a connection on the event loop that used it last, and a caller on another loop takes the
+                // slot by closing it and opening its own: about one new connection per loop per round, whichever
+                // loops the callers land on. So this bounds the share of reuse, not the number of connections.
+                let requests = gateway.vendor.requests
+                let connections = Set(requests.map(\.connectionID)).count
+                let reused = requests.count - connections
+                #expect(requests.count == 600)
+                #expect(reused * 10 >= requests.count * 8, "\(connections) connections for \(requests.count) requests: little reuse")
             }
         }
 
