@@ -82,6 +82,9 @@ let package = Package(
         /// Rule-engine throughput benchmark (`bench/rules-bench`).
         .executableTarget(name: "gateway-bench-rules", dependencies: ["GatewayRules"]),
 
+        /// Decision-log benchmark (`bench/audit-bench`): record building, sealing and group commit.
+        .executableTarget(name: "gateway-bench-audit", dependencies: ["GatewayAudit"]),
+
         /// TLS handshake and bulk benchmark (`bench/tls-bench`).
         .executableTarget(
             name: "gateway-bench-tls",

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCrypto
 import Testing
 @testable import GatewayAudit
 
@@ -40,6 +41,33 @@ struct CanonicalJSONTests {
             let entry = LogEntry(seq: UInt64(n + 1), prev: LogEntry.genesis, kid: "kid", payload: .record(self.record(n)))
             let direct = try entry.canonicalJSON()
             #expect(direct == (try self.reference(entry)), "record \(n): \(String(decoding: direct, as: UTF8.self))")
+        }
+    }
+
+    @Test("A line many times longer than the writer's first allocation grows it without losing a byte")
+    func longLine() throws {
+        var record = self.record(7)
+        record.findings = (0..<60).map { index in
+            FindingSummary(
+                ruleID: "rule-\(index)", category: "secret", type: "é \"\(index)\"", location: "$.input[\(index)]",
+                confidence: 0.9, fingerprint: String(repeating: "cd", count: 8), preview: "…\(index)", action: "block"
+            )
+        }
+        let entry = LogEntry(seq: 9, prev: LogEntry.genesis, kid: "kid", payload: .record(record))
+        let direct = try entry.canonicalJSON()
+        #expect(direct.count > 4 * 2048)
+        #expect(direct == (try self.reference(entry)))
+    }
+
+    @Test("Sealing in the writer's buffer gives the bytes sealing the finished JSON gives")
+    func sealInPlace() throws {
+        let key = HMACKey([UInt8](repeating: 7, count: 32))
+        for n in 0..<12 {
+            let entry = LogEntry(seq: UInt64(n + 1), prev: LogEntry.genesis, kid: "kid", payload: .record(self.record(n)))
+            var json = CanonicalJSON(capacity: 64)
+            try entry.write(to: &json)
+            Sealing.seal(&json, mac: SerialHMAC(key: key))
+            #expect(json.bytes == Sealing.seal(canonical: try entry.canonicalJSON(), key: key), "record \(n)")
         }
     }
 

@@ -7,19 +7,77 @@ import GatewayCrypto
 /// with `[.sortedKeys, .withoutEscapingSlashes]` produces (a test holds the two to the same output). Strings are
 /// escaped per RFC 8259: `"` and `\`, the short escapes, other control characters as `\u00XX`; everything else is
 /// written as UTF-8.
-struct CanonicalJSON {
-    private(set) var bytes: [UInt8] = []
+struct CanonicalJSON: ~Copyable {
+    /// The bytes, in memory owned by this value: appending is a bounds check and a store or a `memcpy`, where an
+    /// array's `append` checks uniqueness and capacity through generic code on every call (half of a record's JSON
+    /// time went there). A log line is sealed and hashed in place and leaves as one array (`takeBytes`).
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
     private var first = true
 
-    init(capacity: Int = 1024) { self.bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 2048) {
+        self.capacity = max(capacity, 16)
+        self.base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { self.base.deallocate() }
+
+    /// A copy of the bytes written.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: self.base, count: self.count)) }
+
+    /// Calls `body` with the bytes written; the pointer is valid only inside it.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        body(UnsafeRawBufferPointer(start: self.base, count: self.count))
+    }
+
+    // MARK: - Raw bytes (for sealing a line in place)
+
+    mutating func append(_ byte: UInt8) {
+        self.reserve(1)
+        self.base[self.count] = byte
+        self.count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        self.reserve(bytes.count)
+        UnsafeMutableRawPointer(self.base + self.count).copyMemory(from: source, byteCount: bytes.count)
+        self.count += bytes.count
+    }
+
+    mutating func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { self.append($0) } }
+
+    /// The last byte written, removed (nil when empty).
+    mutating func removeLast() -> UInt8? {
+        guard self.count > 0 else { return nil }
+        self.count -= 1
+        return self.base[self.count]
+    }
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if self.count + extra > self.capacity { self.grow(to: self.count + extra) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        let capacity = max(needed, self.capacity * 2)
+        let base = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        base.initialize(from: self.base, count: self.count)
+        self.base.deallocate()
+        self.base = base
+        self.capacity = capacity
+    }
+
+    // MARK: - Structure
 
     mutating func object(_ members: (inout CanonicalJSON) -> Void) {
-        self.bytes.append(UInt8(ascii: "{"))
+        self.append(UInt8(ascii: "{"))
         let outer = self.first
         self.first = true
         members(&self)
         self.first = outer
-        self.bytes.append(UInt8(ascii: "}"))
+        self.append(UInt8(ascii: "}"))
     }
 
     // MARK: - Members
@@ -33,8 +91,8 @@ struct CanonicalJSON {
     mutating func member(_ name: StaticString, _ value: Int?) {
         guard let value else { return }
         self.key(name)
-        if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
-        self.digits(value.magnitude)
+        if value < 0 { self.append(UInt8(ascii: "-")) }
+        self.digits(UInt64(value.magnitude))
     }
 
     mutating func member(_ name: StaticString, _ value: UInt64) {
@@ -50,11 +108,7 @@ struct CanonicalJSON {
 
     mutating func member(_ name: StaticString, _ value: Bool) {
         self.key(name)
-        if value {
-            self.bytes.append(contentsOf: "true".utf8)
-        } else {
-            self.bytes.append(contentsOf: "false".utf8)
-        }
+        self.literal(value ? "true" : "false")
     }
 
     mutating func member(_ name: StaticString, object members: (inout CanonicalJSON) -> Void) {
@@ -65,78 +119,113 @@ struct CanonicalJSON {
     /// A member whose value is already-encoded JSON.
     mutating func member(_ name: StaticString, raw: [UInt8]) {
         self.key(name)
-        self.bytes.append(contentsOf: raw)
+        self.append(raw)
     }
 
     mutating func member<Element>(
         _ name: StaticString, array: [Element], _ element: (inout CanonicalJSON, Element) -> Void
     ) {
         self.key(name)
-        self.bytes.append(UInt8(ascii: "["))
+        self.append(UInt8(ascii: "["))
         for (index, item) in array.enumerated() {
-            if index > 0 { self.bytes.append(UInt8(ascii: ",")) }
+            if index > 0 { self.append(UInt8(ascii: ",")) }
             element(&self, item)
         }
-        self.bytes.append(UInt8(ascii: "]"))
+        self.append(UInt8(ascii: "]"))
     }
 
     // MARK: - Values
 
+    private mutating func literal(_ text: StaticString) {
+        text.withUTF8Buffer { self.append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `"name":`, after a comma unless it is the object's first member.
     private mutating func key(_ name: StaticString) {
-        if !self.first { self.bytes.append(UInt8(ascii: ",")) }
-        self.first = false
-        self.bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
-        self.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        name.withUTF8Buffer { name in
+            self.reserve(name.count + 4)
+            if !self.first {
+                self.base[self.count] = UInt8(ascii: ",")
+                self.count += 1
+            }
+            self.first = false
+            self.base[self.count] = UInt8(ascii: "\"")
+            (self.base + self.count + 1).initialize(from: name.baseAddress!, count: name.count)
+            self.base[self.count + 1 + name.count] = UInt8(ascii: "\"")
+            self.base[self.count + 2 + name.count] = UInt8(ascii: ":")
+            self.count += name.count + 3
+        }
     }
 
     /// Decimal digits without building a string (a record has about ten integers).
-    private mutating func digits<Magnitude: UnsignedInteger>(_ value: Magnitude) {
-        var value = UInt64(value)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
-            var start = 20
-            repeat {
-                start -= 1
-                scratch[start] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            } while value > 0
-            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start..<20]))
+    private mutating func digits(_ value: UInt64) {
+        var value = value
+        var length = 1
+        var rest = value / 10
+        while rest > 0 {
+            length += 1
+            rest /= 10
         }
+        self.reserve(length)
+        var index = self.count + length
+        repeat {
+            index -= 1
+            self.base[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        } while value > 0
+        self.count += length
     }
 
     private mutating func double(_ value: Double) {
         guard value.isFinite else {
-            self.bytes.append(UInt8(ascii: "0"))  // never produced by the gateway; keeps the line decodable
+            self.append(UInt8(ascii: "0"))  // never produced by the gateway; keeps the line decodable
             return
         }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }  // as JSONEncoder writes integral doubles
-        self.bytes.append(contentsOf: text.utf8)
+        self.string(unquoted: text)
     }
 
     private mutating func string(_ value: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        if value.everyUTF8Byte(where: { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            self.bytes.append(contentsOf: value.utf8)  // the common case: nothing to escape
-            self.bytes.append(UInt8(ascii: "\""))
-            return
+        self.append(UInt8(ascii: "\""))
+        self.string(unquoted: value)
+        self.append(UInt8(ascii: "\""))
+    }
+
+    /// `value`'s UTF-8, escaped. The common case, nothing to escape, is checked and copied in one pass.
+    private mutating func string(unquoted value: String) {
+        var value = value
+        let copied: Bool = value.withUTF8 { utf8 in
+            self.reserve(utf8.count)
+            let destination = self.base + self.count
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { return false }
+                destination[index] = byte
+            }
+            self.count += utf8.count
+            return true
         }
+        if !copied { self.escaped(value) }
+    }
+
+    private mutating func escaped(_ value: String) {
         for byte in value.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case UInt8(ascii: "\""): self.literal("\\\"")
+            case UInt8(ascii: "\\"): self.literal("\\\\")
+            case 0x0A: self.literal("\\n")
+            case 0x0D: self.literal("\\r")
+            case 0x09: self.literal("\\t")
+            case 0x08: self.literal("\\b")
+            case 0x0C: self.literal("\\f")
             case 0x00..<0x20:
-                self.bytes.append(contentsOf: "\\u00".utf8)
-                Crypto.appendHex(CollectionOfOne(byte), to: &self.bytes)
-            default: self.bytes.append(byte)
+                var hex: [UInt8] = Array("\\u00".utf8)
+                Crypto.appendHex(CollectionOfOne(byte), to: &hex)
+                self.append(hex)
+            default: self.append(byte)
             }
         }
-        self.bytes.append(UInt8(ascii: "\""))
     }
 }
 

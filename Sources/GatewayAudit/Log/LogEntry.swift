@@ -59,9 +59,15 @@ public struct LogEntry: Sendable, Hashable, Codable {
     /// The entry as JSON with sorted keys. Records and outcomes (per request) are written directly;
     /// the rare reviews and checkpoints go through `JSONEncoder`.
     func canonicalJSON() throws(AuditError) -> [UInt8] {
+        var json = CanonicalJSON()
+        try self.write(to: &json)
+        return json.bytes
+    }
+
+    /// Writes `canonicalJSON()` into `json` (the log seals it there, in place).
+    func write(to json: inout CanonicalJSON) throws(AuditError) {
         let checkpoint = try self.checkpoint.map { value throws(AuditError) in try Sealing.encode(value) }
         let review = try self.review.map { value throws(AuditError) in try Sealing.encode(value) }
-        var json = CanonicalJSON()
         json.object { json in
             if let checkpoint { json.member("checkpoint", raw: checkpoint) }
             json.member("kid", self.kid)
@@ -76,7 +82,6 @@ public struct LogEntry: Sendable, Hashable, Codable {
             json.member("seq", self.seq)
             json.member("v", self.v)
         }
-        return json.bytes
     }
 }
 

@@ -32,10 +32,16 @@ enum Sealing {
         return Self.seal(canonical: canonical, mac: mac)
     }
 
-    /// Seals `canonical` with a reused MAC context (the log's hot path, under its lock).
-    static func seal(canonical: consuming [UInt8], mac: SerialHMAC) -> [UInt8] {
-        let macBytes = mac.mac(canonical)
-        return Self.seal(canonical: canonical, mac: macBytes)
+    /// Seals the JSON object written in `json` in place, with a reused MAC context (the log's hot path, under its
+    /// lock).
+    static func seal(_ json: inout CanonicalJSON, mac: SerialHMAC) {
+        let macBytes = json.withBytes { mac.mac($0) }
+        let brace = json.removeLast()  // the closing brace; the MAC member goes before it
+        assert(brace == UInt8(ascii: "}"))
+        var suffix = Self.marker
+        Crypto.appendHex(macBytes, to: &suffix)
+        suffix.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}")])
+        json.append(suffix)
     }
 
     private static func seal(canonical: consuming [UInt8], mac macBytes: [UInt8]) -> [UInt8] {

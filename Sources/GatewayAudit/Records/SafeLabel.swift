@@ -32,7 +32,8 @@ public enum SafeLabel {
 
     /// A request target without its query string (queries can carry tokens), cleaned.
     public static func path(_ target: String) -> String {
-        clean(target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target, limit: 256)
+        // Searched as bytes: a `Character` search segments the whole target into grapheme clusters.
+        clean(target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target, limit: 256)
     }
 }
 
