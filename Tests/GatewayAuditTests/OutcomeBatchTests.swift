@@ -51,6 +51,43 @@ struct OutcomeBatchTests {
         #expect(AuditReader.entries(directory: location.directory).first?.allOutcomes.count == 2)
     }
 
+    @Test("While records flow, the outcomes' timer never starts a write (and an fsync) of its own")
+    func timerStartsNoWriteWhileRecordsFlow() async throws {
+        let (log, location) = try await self.open(deferredWriteDelay: .milliseconds(150))
+        let rounds = 80
+        for _ in 0..<rounds {
+            let record = sampleRecord()
+            try await log.append(record)
+            log.appendOutcome(self.outcome(record.id))
+            try await Task.sleep(for: .milliseconds(5))  // the log is idle now and then, as between requests
+        }
+        // Every outcome rode along with the next record's batch, long before its timer was due.
+        #expect(log.batches == rounds, "\(log.batches - rounds) writes of outcomes alone")
+        try await log.close()
+        let views = AuditReader.views(entries: AuditReader.entries(directory: location.directory))
+        #expect(views.filter { $0.outcome != nil }.count == rounds)
+    }
+
+    @Test("Outcomes whose timer falls due during a slow write are written right after it, with nothing else appended")
+    func outcomesDueDuringAWriteAreWrittenNext() async throws {
+        let faults = FaultInjector()
+        let location = temporaryLocation()
+        var configuration = AuditLogConfiguration(location: location)
+        configuration.deferredWriteDelay = .milliseconds(50)
+        configuration.faults = faults
+        let log = try await AuditLog.open(configuration)
+        faults.stall(.fsync, by: .milliseconds(300))
+        log.append(.record(sampleRecord()), flush: .now, completion: nil)
+        try await Task.sleep(for: .milliseconds(30))  // the record's batch is in its slow fsync now
+        log.appendOutcome(self.outcome())
+        faults.clear()
+        // The timer falls due at about 80 ms, while the first write still runs; nothing else is ever appended.
+        for _ in 0..<300 where log.batches < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(log.batches == 2, "the outcome was left waiting for a record that never comes")
+        try await log.close()
+        #expect(AuditReader.entries(directory: location.directory).map(\.kind) == [.record, .outcomes, .checkpoint])
+    }
+
     @Test func closingWritesGatheredOutcomes() async throws {
         let (log, location) = try await self.open(deferredWriteDelay: .seconds(30))
         log.appendOutcome(self.outcome())

@@ -127,12 +127,13 @@ public final class AuditLog: Sendable {
     public func appendOutcome(_ outcome: RequestOutcome) {
         let schedule = self.state.withLock { state in
             guard !state.closed, self.isHealthy, !state.recovering else { return false }
+            if state.outcomes.isEmpty { state.outcomesSince = .now }
             state.outcomes.append(outcome)
             guard !state.deferredWriteScheduled else { return false }
             state.deferredWriteScheduled = true
             return true
         }
-        if schedule { self.scheduleDeferredWrite() }
+        if schedule { self.scheduleDeferredWrite(after: self.configuration.deferredWriteDelay) }
     }
 
     /// Seals `payload` as the next line (after closing the segment with a checkpoint when it is due) and queues it.
@@ -150,24 +151,43 @@ public final class AuditLog: Sendable {
     /// Turns the gathered outcomes into one queued line (under the lock, as a batch forms).
     private func enqueueOutcomes(state: inout WriterState) {
         guard !state.outcomes.isEmpty else { return }
-        defer { state.outcomes.removeAll(keepingCapacity: true) }
+        defer {
+            state.outcomes.removeAll(keepingCapacity: true)
+            state.outcomesSince = nil
+        }
         // Outcomes are written by CanonicalJSON, which cannot fail; a failure would only lose these outcomes.
         try? self.sealAndEnqueue(.outcomes(state.outcomes), waiter: nil, state: &state)
     }
 
-    /// Writes outcomes that no batch has taken along within `deferredWriteDelay`.
-    private func scheduleDeferredWrite() {
-        self.io.asyncAfter(deadline: .now() + .nanoseconds(self.configuration.deferredWriteDelay.wholeNanoseconds)) {
-            let start = self.state.withLock { state in
+    /// Writes outcomes that no batch has taken along within `deferredWriteDelay` of the oldest one's arrival.
+    ///
+    /// Under load a batch of records takes the outcomes along every few milliseconds, so the timer finds outcomes
+    /// younger than the delay and only re-arms for them: it never starts a write (and an fsync) of its own while
+    /// records are flowing. When the delay has passed and a write is under way, that write takes them next.
+    private func scheduleDeferredWrite(after delay: Duration) {
+        self.io.asyncAfter(deadline: .now() + .nanoseconds(delay.wholeNanoseconds)) {
+            let next: DeferredStep = self.state.withLock { state in
                 state.deferredWriteScheduled = false
-                guard !state.flushing, !state.outcomes.isEmpty || !state.pending.isEmpty, !state.closed else { return false }
-                state.flushing = true
+                guard !state.closed, let since = state.outcomesSince else { return .nothing }
+                let waited = ContinuousClock.now - since
+                if waited < self.configuration.deferredWriteDelay {
+                    state.deferredWriteScheduled = true
+                    return .wait(self.configuration.deferredWriteDelay - waited)
+                }
                 state.batchNeeded = true
-                return true
+                guard !state.flushing else { return .nothing }
+                state.flushing = true
+                return .write
             }
-            if start { self.flushQueued() }
+            switch next {
+            case .write: self.flushQueued()
+            case .wait(let remaining): self.scheduleDeferredWrite(after: remaining)
+            case .nothing: break
+            }
         }
     }
+
+    private enum DeferredStep { case write, wait(Duration), nothing }
 
     /// Appends a decision record durably.
     @discardableResult

@@ -14,6 +14,9 @@ struct WriterState: ~Copyable {
     var batchNeeded = false
     /// Outcomes gathered for the next batch's `outcomes` line (`AuditLog.appendOutcome`).
     var outcomes: [RequestOutcome] = []
+    /// When the oldest of `outcomes` arrived (nil when there are none): the deferred write is due a
+    /// `deferredWriteDelay` after it.
+    var outcomesSince: ContinuousClock.Instant?
     /// A timer will write outcomes that no batch took along.
     var deferredWriteScheduled = false
     var recovering = false
