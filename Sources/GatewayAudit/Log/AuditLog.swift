@@ -8,8 +8,8 @@ import Synchronization
 /// Contracts:
 /// - An append completes only after the line is written **and fsynced**. Concurrent appends share one write and
 ///   one fsync per batch (group commit); a batch forms while the previous fsync runs.
-/// - Lines are sealed and chained in the order appends are entered (under the log's lock); receipts carry `seq` and
-///   the line's hash.
+/// - Lines are sealed and chained in the order appends are entered (queued under the log's lock, sealed by the I/O
+///   queue as their batch forms); receipts carry `seq` and the line's hash.
 /// - On any write or fsync failure, every append of that batch (and any queued behind it) fails with `AuditError`,
 ///   the log turns unhealthy (`isHealthy == false`), later appends fail with `.unavailable` at once, and the I/O
 ///   queue tries every `recoveryInterval` to cut the segment back to the last durable line, close it with a
@@ -18,8 +18,9 @@ import Synchronization
 ///   checkpoint. `close()` writes a `shutdown` checkpoint.
 /// - One writer per directory (an exclusive `flock` on `.writer.lock`).
 ///
-/// Appends take a lock for sealing and hand completions back from the log's own I/O queue: no task or actor hop
-/// per record, which matters at one or two records per proxied request. The `async` methods wrap the same path.
+/// An append only queues its payload under a short lock; the I/O queue seals, writes and syncs each batch and
+/// hands completions back from there: no task or actor hop per record, and no sealing on the caller's thread, which
+/// matters at one or two records per proxied request. The `async` methods wrap the same path.
 public final class AuditLog: Sendable {
     public typealias Completion = @Sendable (Result<AppendReceipt, AuditError>) -> Void
 
@@ -31,6 +32,8 @@ public final class AuditLog: Sendable {
     private let io = DispatchQueue(label: "gateway.audit.io")
     /// Writes batches; used only on `io`.
     private let writer: IOContext
+    /// Seals lines and owns the chain and the open segment; used only on `io`.
+    private let chain: ChainWriter
     private let lockDescriptor: Int32
     private let state: Mutex<WriterState>
     private let healthy = Atomic<Bool>(true)
@@ -63,7 +66,8 @@ public final class AuditLog: Sendable {
         self.lockDescriptor = lock
         self.startup = report
         self.writer = IOContext(directory: configuration.directory, key: key, faults: configuration.faults)
-        self.state = Mutex(WriterState(file: file, head: state, sealing: LineSealing(key: key.mac)))
+        self.chain = ChainWriter(file: file, head: state, key: key, configuration: configuration)
+        self.state = Mutex(WriterState())
     }
 
     /// False after a write or fsync failure until the log has recovered. The gateway answers 503 and `/readyz` fails
@@ -89,26 +93,17 @@ public final class AuditLog: Sendable {
         case withPass
     }
 
-    /// Appends `payload`; `completion` runs on the log's I/O queue once the line is durable, or with the failure.
+    /// Appends `payload`; `completion` runs on the log's I/O queue once the line is durable, or with the failure
+    /// (also when the payload cannot be encoded).
     public func append(_ payload: AuditPayload, flush: Flush = .now, completion: Completion?) {
         let outcome: Result<NextStep, AuditError> = self.state.withLock { state in
             guard !state.closed else { return .failure(.closed) }
             guard self.isHealthy, !state.recovering else { return .failure(.unavailable) }
-            do throws(AuditError) {
-                try self.sealAndEnqueue(payload, waiter: completion, state: &state)
-                switch flush {
-                case .withPass:
-                    state.batchNeeded = true
-                    return .success(.none)
-                case .now:
-                    state.batchNeeded = true
-                    guard !state.flushing else { return .success(.none) }
-                    state.flushing = true
-                    return .success(.start)
-                }
-            } catch {
-                return .failure(error)
-            }
+            state.queued.append(QueuedLine(payload: payload, waiter: completion))
+            state.batchNeeded = true
+            guard flush == .now, !state.flushing else { return .success(.none) }
+            state.flushing = true
+            return .success(.start)
         }
         switch outcome {
         case .success(.start): self.io.async { self.flushQueued() }
@@ -134,29 +129,6 @@ public final class AuditLog: Sendable {
             return true
         }
         if schedule { self.scheduleDeferredWrite(after: self.configuration.deferredWriteDelay) }
-    }
-
-    /// Seals `payload` as the next line (after closing the segment with a checkpoint when it is due) and queues it.
-    private func sealAndEnqueue(
-        _ payload: AuditPayload, waiter: Completion?, state: inout WriterState
-    ) throws(AuditError) {
-        let ageLimitReached = ContinuousClock.now - state.segmentOpenedAt >= self.configuration.maxSegmentAge
-        if state.head.segmentLines > 0, ageLimitReached || state.head.segmentBytes >= self.configuration.maxSegmentBytes {
-            try self.enqueueCheckpoint(reason: .rotate, state: &state)
-        }
-        let (bytes, receipt) = try self.seal(payload, after: state.head, using: state.sealing)
-        state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: nil, waiter: waiter, receipt: receipt))
-    }
-
-    /// Turns the gathered outcomes into one queued line (under the lock, as a batch forms).
-    private func enqueueOutcomes(state: inout WriterState) {
-        guard !state.outcomes.isEmpty else { return }
-        defer {
-            state.outcomes.removeAll(keepingCapacity: true)
-            state.outcomesSince = nil
-        }
-        // Outcomes are written by CanonicalJSON, which cannot fail; a failure would only lose these outcomes.
-        try? self.sealAndEnqueue(.outcomes(state.outcomes), waiter: nil, state: &state)
     }
 
     /// Writes outcomes that no batch has taken along within `deferredWriteDelay` of the oldest one's arrival.
@@ -212,94 +184,63 @@ public final class AuditLog: Sendable {
     /// outcomes alone start nothing (see `appendOutcome`).
     public func flushQueuedLines() {
         let start = self.state.withLock { state in
-            guard !state.flushing, state.batchNeeded, !state.pending.isEmpty, !state.closed else { return false }
+            guard !state.flushing, state.batchNeeded, !state.queued.isEmpty, !state.closed else { return false }
             state.flushing = true
             return true
         }
         if start { self.io.async { self.flushQueued() } }
     }
 
-    /// Seals `payload` as the line after `head`. Under the lock, which `sealing` needs.
-    private func seal(
-        _ payload: AuditPayload, after head: ChainState, using sealing: LineSealing
-    ) throws(AuditError) -> ([UInt8], AppendReceipt) {
-        let entry = LogEntry(seq: head.seq + 1, prev: head.hash, kid: self.key.keyID, payload: payload)
-        var line = CanonicalJSON()
-        try entry.write(to: &line)
-        Sealing.seal(&line, mac: sealing.mac)
-        let hash = Crypto.hex(line.withBytes { sealing.hash.digest($0) })  // of the line without its newline
-        line.append(UInt8(ascii: "\n"))
-        return (line.bytes, AppendReceipt(seq: entry.seq, hash: hash))
-    }
-
-    /// Queues a checkpoint closing the current segment; the next line goes to a new segment.
-    private func enqueueCheckpoint(reason: Checkpoint.Reason, state: inout WriterState) throws(AuditError) {
-        let time = UTCTime.format(milliseconds: UTCTime.nowMilliseconds())
-        let checkpoint = Checkpoint(
-            segment: state.head.segment, count: state.head.segmentLines, lastHash: state.head.hash, time: time, reason: reason
-        )
-        let (bytes, receipt) = try self.seal(.checkpoint(checkpoint), after: state.head, using: state.sealing)
-        let headFile = HeadCheckpoint(seq: receipt.seq, hash: receipt.hash, segment: state.head.segment, time: time, kid: self.key.keyID)
-        state.enqueue(PendingLine(bytes: bytes, segment: state.head.segment, head: headFile, waiter: nil, receipt: receipt))
-        state.head.segmentClosed = true
-        if reason == .rotate {
-            state.head.segment += 1
-            state.head.segmentLines = 0
-            state.head.segmentBytes = 0
-            state.head.segmentClosed = false
-            state.segmentOpenedAt = .now
-        }
-    }
-
     // MARK: - The I/O queue
 
-    /// Writes queued lines in batches, one fsync per batch, until none are left. On the I/O queue.
+    /// Seals and writes queued lines in batches, one fsync per batch, until none are left. On the I/O queue.
     private func flushQueued() {
         while true {
-            let next: (batch: [PendingLine], file: SegmentFile, target: ChainState)? = self.state.withLock { state in
-                // Outcomes alone wait for the next batch or their timer.
-                guard state.batchNeeded, let file = state.file else {
+            let queued: [QueuedLine]? = self.state.withLock { state in
+                // Outcomes alone wait for the next batch or their timer; nothing is taken while the log is broken.
+                guard state.batchNeeded, self.chain.file != nil else {
                     state.flushing = false
                     return nil
                 }
-                self.enqueueOutcomes(state: &state)
-                guard !state.pending.isEmpty else {
-                    state.flushing = false
-                    return nil
-                }
-                defer {
-                    state.pending.removeAll()
-                    state.batchNeeded = false
-                }
-                return (state.pending, file, state.head)
+                state.batchNeeded = false
+                return state.takeBatch()
             }
-            guard let next else { return }
-            do throws(AuditError) {
-                let file = try self.writer.perform(next.batch.map(\.step), file: next.file)
-                self.state.withLock { state in
-                    state.file = file
-                    state.batches += 1
-                    state.durable = state.stateAfter(batch: next.batch, target: next.target)
+            guard let queued, let file = self.chain.file else { return }
+            var batch: [PendingLine] = []
+            batch.reserveCapacity(queued.count + 1)
+            for line in queued {
+                do throws(AuditError) {
+                    try self.chain.seal(line.payload, waiter: line.waiter, into: &batch)
+                } catch {
+                    line.waiter?(.failure(error))  // this payload only; the chain skips it
                 }
-                for line in next.batch { line.waiter?(.success(line.receipt)) }
-                file.reserveAhead()
+            }
+            guard !batch.isEmpty else { continue }
+            do throws(AuditError) {
+                self.chain.file = try self.writer.perform(batch.map(\.step), file: file)
+                self.chain.batchIsDurable()
+                self.state.withLock { $0.batches += 1 }
+                for line in batch { line.waiter?(.success(line.receipt)) }
+                self.chain.file?.reserveAhead()
             } catch {
-                self.fail(next.batch, with: error)
+                self.fail(batch, with: error)
             }
         }
     }
 
+    /// A batch failed: it and everything queued behind it fail, and the log stays unhealthy until recovery.
     private func fail(_ batch: [PendingLine], with error: AuditError) {
-        let queued: [PendingLine] = self.state.withLock { state in
-            defer { state.pending.removeAll() }
-            state.file?.closeFile()
-            state.file = nil
-            state.head = state.durable
+        self.chain.file?.closeFile()
+        self.chain.file = nil
+        self.chain.rewindToDurable()
+        let queued: [QueuedLine] = self.state.withLock { state in
             state.batchNeeded = false
-            return state.pending
+            defer { state.queued.removeAll() }
+            return state.queued
         }
         self.healthy.store(false, ordering: .releasing)
-        for line in batch + queued { line.waiter?(.failure(error)) }
+        for line in batch { line.waiter?(.failure(error)) }
+        for line in queued { line.waiter?(.failure(error)) }
         self.scheduleRecovery()
     }
 
@@ -312,22 +253,21 @@ public final class AuditLog: Sendable {
 
     /// Tries once to recover from a write failure; returns whether the log is healthy. On the I/O queue.
     private func recoverOnQueue() -> Bool {
-        let durable: ChainState? = self.state.withLock { state in
-            guard !self.isHealthy, !state.closed else { return nil }
+        let due: Bool = self.state.withLock { state in
+            guard !self.isHealthy, !state.closed else { return false }
             state.recovering = true
-            return state.durable
+            return true
         }
-        guard let durable else { return self.isHealthy }
+        guard due else { return self.isHealthy }
         let recovery = Recovery(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
-        let resumed = try? recovery.resume(from: durable)
-        self.state.withLock { state in
-            state.recovering = false
-            guard let (file, recovered) = resumed else { return }
-            state.file = file
-            state.head = recovered
-            state.durable = recovered
-            state.segmentOpenedAt = .now
+        let resumed = try? recovery.resume(from: self.chain.durable)
+        if let (file, recovered) = resumed {
+            self.chain.file = file
+            self.chain.head = recovered
+            self.chain.durable = recovered
+            self.chain.segmentOpenedAt = .now
         }
+        self.state.withLock { $0.recovering = false }
         if resumed != nil { self.healthy.store(true, ordering: .releasing) }
         return resumed != nil
     }
@@ -346,31 +286,38 @@ public final class AuditLog: Sendable {
     public func close() async throws(AuditError) {
         let result: Result<Void, AuditError> = await self.onIOQueue {
             // Queued after every flush already scheduled, so everything appended before `close` is on disk first.
-            let file: SegmentFile?? = self.state.withLock { state in
-                guard !state.closed else { return .none }
+            let queued: [QueuedLine]? = self.state.withLock { state in
+                guard !state.closed else { return nil }
                 state.closed = true
-                return .some(state.file)
+                return state.takeBatch()
             }
-            guard case .some(let open) = file else { return .success(()) }
+            guard let queued else { return .success(()) }
             defer {
-                self.state.withLock { state in
-                    state.file?.closeFile()
-                    state.file = nil
-                }
+                self.chain.file?.closeFile()
+                self.chain.file = nil
                 WriterLock.release(self.lockDescriptor)
             }
-            guard self.isHealthy, let open else { return .success(()) }
-            let steps: [WriteStep]
+            guard self.isHealthy, let open = self.chain.file else {
+                for line in queued { line.waiter?(.failure(.closed)) }
+                return .success(())
+            }
+            var batch: [PendingLine] = []
             do throws(AuditError) {
-                steps = try self.state.withLock { state throws(AuditError) in
-                    self.enqueueOutcomes(state: &state)
-                    try self.enqueueCheckpoint(reason: .shutdown, state: &state)
-                    defer { state.pending.removeAll() }
-                    return state.pending.map(\.step)
+                // Lines appended without a flush of their own, the gathered outcomes, then the shutdown checkpoint.
+                for line in queued {
+                    do throws(AuditError) {
+                        try self.chain.seal(line.payload, waiter: line.waiter, into: &batch)
+                    } catch {
+                        line.waiter?(.failure(error))
+                    }
                 }
-                _ = try self.writer.perform(steps, file: open, closing: true)
+                try self.chain.checkpoint(reason: .shutdown, into: &batch)
+                _ = try self.writer.perform(batch.map(\.step), file: open, closing: true)
+                self.chain.batchIsDurable()
+                for line in batch { line.waiter?(.success(line.receipt)) }
                 return .success(())
             } catch {
+                for line in batch { line.waiter?(.failure(error)) }
                 return .failure(error)
             }
         }
@@ -380,11 +327,9 @@ public final class AuditLog: Sendable {
     /// Stops without a checkpoint, as a killed process would (tests of start-up recovery).
     func abandonForTesting() async {
         await self.onIOQueue {
-            self.state.withLock { state in
-                state.closed = true
-                state.file?.closeFile()
-                state.file = nil
-            }
+            self.state.withLock { $0.closed = true }
+            self.chain.file?.closeFile()
+            self.chain.file = nil
             WriterLock.release(self.lockDescriptor)
         }
     }

@@ -1,14 +1,10 @@
 import GatewayCrypto
 
-/// The writer's state, guarded by the log's lock.
+/// What callers and the I/O queue share, guarded by the log's lock: the payloads waiting for a batch, and the flags
+/// that decide when one starts. The chain and the file are the I/O queue's alone (`ChainWriter`).
 struct WriterState: ~Copyable {
-    /// Only touched on the I/O queue (or under the lock to hand it there).
-    var file: SegmentFile?
-    /// Chain state including queued lines / as of the last successful fsync.
-    var head: ChainState
-    var durable: ChainState
-    var segmentOpenedAt: ContinuousClock.Instant = .now
-    var pending: [PendingLine] = []
+    /// Appended payloads in the order they were entered: the order they are sealed and chained in.
+    var queued: [QueuedLine] = []
     var flushing = false
     /// A queued line needs a batch (appended with `.now` or `.withPass`); outcomes alone do not start one.
     var batchNeeded = false
@@ -22,46 +18,27 @@ struct WriterState: ~Copyable {
     var recovering = false
     var closed = false
     var batches = 0
-    /// The MAC and hash contexts lines are sealed with; used only under the lock.
-    let sealing: LineSealing
 
-    init(file: SegmentFile, head: ChainState, sealing: LineSealing) {
-        self.file = file
-        self.head = head
-        self.durable = head
-        self.sealing = sealing
-    }
-
-    mutating func enqueue(_ line: PendingLine) {
-        self.pending.append(line)
-        self.head.seq = line.receipt.seq
-        self.head.hash = line.receipt.hash
-        self.head.segmentLines += 1
-        self.head.segmentBytes += line.bytes.count
-        self.head.segmentClosed = false
-    }
-
-    /// The durable state after `batch`: `target` when nothing was queued behind it, else recomputed from the batch.
-    func stateAfter(batch: [PendingLine], target: ChainState) -> ChainState {
-        guard !self.pending.isEmpty, let last = batch.last else { return target }
-        var state = self.durable
-        for line in batch {
-            if line.segment != state.segment {
-                state.segment = line.segment
-                state.segmentLines = 0
-                state.segmentBytes = 0
-            }
-            state.segmentLines += 1
-            state.segmentBytes += line.bytes.count
-            state.segmentClosed = line.head != nil
+    /// Takes the queued payloads, and the gathered outcomes as one more payload after them.
+    mutating func takeBatch() -> [QueuedLine] {
+        var batch = self.queued
+        self.queued.removeAll(keepingCapacity: true)
+        if !self.outcomes.isEmpty {
+            batch.append(QueuedLine(payload: .outcomes(self.outcomes), waiter: nil))
+            self.outcomes.removeAll(keepingCapacity: true)
+            self.outcomesSince = nil
         }
-        state.seq = last.receipt.seq
-        state.hash = last.receipt.hash
-        return state
+        return batch
     }
 }
 
-/// A line queued for the next batch.
+/// An appended payload waiting for the I/O queue to seal and write it.
+struct QueuedLine: Sendable {
+    let payload: AuditPayload
+    let waiter: AuditLog.Completion?
+}
+
+/// A sealed line of a batch being written.
 struct PendingLine: Sendable {
     let bytes: [UInt8]
     let segment: Int
@@ -75,7 +52,7 @@ struct PendingLine: Sendable {
 
 /// The contexts the log seals its lines with: the line's MAC and the SHA-256 that chains the next line to it. Made
 /// once per log and reused for every line, so sealing allocates no OpenSSL contexts; not thread-safe, so it lives in
-/// the state the log's lock guards.
+/// the I/O queue's `ChainWriter`.
 final class LineSealing {
     let mac: SerialHMAC
     let hash = SerialSHA256()
