@@ -69,5 +69,5 @@ enum WriterLock {
     }
 }
 
-/// Used only on the log's I/O queue, or handed there under the log's lock.
+/// Used only on the log's I/O queue (by `ChainWriter` and `IOContext`).
 extension SegmentFile: @unchecked Sendable {}
