@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import GatewayAudit
 
@@ -94,5 +95,25 @@ struct DurabilityTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: location.keyFile)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         #expect(try KeyFile.loadOrCreate(path: location.keyFile).bytes == key.bytes)
+    }
+
+    @Test("A record made by a closure is built when its batch is sealed, after the append returned, and logged as given")
+    func recordMadeByClosureIsBuiltOnTheIOQueue() async throws {
+        let location = temporaryLocation()
+        let log = try await AuditLog.open(AuditLogConfiguration(location: location))
+        let record = sampleRecord(user: "made-later")
+        let calls = Mutex(0)
+        let receipt = await withCheckedContinuation { continuation in
+            log.append(recordMadeBy: {
+                calls.withLock { $0 += 1 }
+                return record
+            }, flush: .withPass) { continuation.resume(returning: $0) }
+            #expect(calls.withLock { $0 } == 0, "the record was built on the caller's thread")
+            log.flushQueuedLines()
+        }
+        #expect(try receipt.get().seq == 1)
+        #expect(calls.withLock { $0 } == 1)
+        try await log.close()
+        #expect(AuditReader.entries(directory: location.directory).first?.record == record)
     }
 }

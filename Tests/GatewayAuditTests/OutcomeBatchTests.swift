@@ -53,14 +53,19 @@ struct OutcomeBatchTests {
 
     @Test("While records flow, the outcomes' timer never starts a write (and an fsync) of its own")
     func timerStartsNoWriteWhileRecordsFlow() async throws {
-        let (log, location) = try await self.open(deferredWriteDelay: .milliseconds(150))
-        let rounds = 80
+        // The delay is long against one round (even an fsync stalled by other tests' writes), and the rounds last
+        // more than twice the delay: a timer that wrote outcomes alone would have done so at least twice.
+        let (log, location) = try await self.open(deferredWriteDelay: .seconds(1))
+        let rounds = 100
+        let clock = ContinuousClock()
+        let start = clock.now
         for _ in 0..<rounds {
             let record = sampleRecord()
             try await log.append(record)
             log.appendOutcome(self.outcome(record.id))
-            try await Task.sleep(for: .milliseconds(5))  // the log is idle now and then, as between requests
+            try await Task.sleep(for: .milliseconds(22))  // the log is idle now and then, as between requests
         }
+        #expect(clock.now - start > .seconds(2))
         // Every outcome rode along with the next record's batch, long before its timer was due.
         #expect(log.batches == rounds, "\(log.batches - rounds) writes of outcomes alone")
         try await log.close()

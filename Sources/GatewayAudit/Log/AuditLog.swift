@@ -96,10 +96,23 @@ public final class AuditLog: Sendable {
     /// Appends `payload`; `completion` runs on the log's I/O queue once the line is durable, or with the failure
     /// (also when the payload cannot be encoded).
     public func append(_ payload: AuditPayload, flush: Flush = .now, completion: Completion?) {
+        self.enqueue(.payload(payload), flush: flush, completion: completion)
+    }
+
+    /// Appends the decision record `make` returns, called on the log's I/O queue as the line's batch is sealed: the
+    /// caller (an event loop) only queues the closure, and the record's labels are cleaned and its time formatted
+    /// off its thread. `make` must only read what it captured.
+    public func append(
+        recordMadeBy make: @escaping @Sendable () -> DecisionRecord, flush: Flush = .now, completion: Completion?
+    ) {
+        self.enqueue(.record(make), flush: flush, completion: completion)
+    }
+
+    private func enqueue(_ content: QueuedLine.Content, flush: Flush, completion: Completion?) {
         let outcome: Result<NextStep, AuditError> = self.state.withLock { state in
             guard !state.closed else { return .failure(.closed) }
             guard self.isHealthy, !state.recovering else { return .failure(.unavailable) }
-            state.queued.append(QueuedLine(payload: payload, waiter: completion))
+            state.queued.append(QueuedLine(content: content, waiter: completion))
             state.batchNeeded = true
             guard flush == .now, !state.flushing else { return .success(.none) }
             state.flushing = true

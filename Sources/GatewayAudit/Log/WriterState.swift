@@ -24,7 +24,7 @@ struct WriterState: ~Copyable {
         var batch = self.queued
         self.queued.removeAll(keepingCapacity: true)
         if !self.outcomes.isEmpty {
-            batch.append(QueuedLine(payload: .outcomes(self.outcomes), waiter: nil))
+            batch.append(QueuedLine(content: .payload(.outcomes(self.outcomes)), waiter: nil))
             self.outcomes.removeAll(keepingCapacity: true)
             self.outcomesSince = nil
         }
@@ -34,8 +34,22 @@ struct WriterState: ~Copyable {
 
 /// An appended payload waiting for the I/O queue to seal and write it.
 struct QueuedLine: Sendable {
-    let payload: AuditPayload
+    let content: Content
     let waiter: AuditLog.Completion?
+
+    enum Content: Sendable {
+        case payload(AuditPayload)
+        /// A decision record the I/O queue builds itself (`AuditLog.append(recordMadeBy:)`).
+        case record(@Sendable () -> DecisionRecord)
+    }
+
+    /// The payload, built now when the caller left that to the I/O queue.
+    var payload: AuditPayload {
+        switch self.content {
+        case .payload(let payload): payload
+        case .record(let make): .record(make())
+        }
+    }
 }
 
 /// A sealed line of a batch being written.

@@ -50,9 +50,23 @@ final class AuditTrail: Sendable {
     /// durable, with the record's id, or with `.auditUnavailable` (503) when it cannot be written: the request must
     /// then not be forwarded.
     /// The write itself starts when `flushQueuedLines()` is called (once per event-loop pass).
+    ///
+    /// The record is built on the log's I/O queue from a copy of `context` (see `AuditLog.append(recordMadeBy:)`);
+    /// only its id and time are taken here, when the decision was made.
     func recordForwarded(
         _ context: RequestContext, completion: @escaping @Sendable (Result<RecordID, GatewayError>) -> Void
     ) {
+        let milliseconds = UTCTime.nowMilliseconds()
+        let id = RecordID.generate(milliseconds: milliseconds)
+        self.log.append(
+            recordMadeBy: { self.forwardedRecord(context, id: id, milliseconds: milliseconds) }, flush: .withPass
+        ) { result in
+            completion(result.map { _ in id }.mapError { _ in Self.unavailable })
+        }
+    }
+
+    /// The decision record of a request about to be forwarded.
+    private func forwardedRecord(_ context: RequestContext, id: RecordID, milliseconds: UInt64) -> DecisionRecord {
         let decision: GatewayAudit.Decision =
             if context.release != nil { .released } else {
                 switch context.decision?.verdict {
@@ -66,15 +80,15 @@ final class AuditTrail: Sendable {
             case .redact: "rule_match.redacted"
             default: context.decision?.findings.isEmpty == false ? "rule_match.allowed" : "clean"
             }
-        var record = self.record(for: context, decision: decision, reason: reason, status: nil)
+        var record = self.record(
+            for: context, decision: decision, reason: reason, status: nil, id: id,
+            time: UTCTime.format(milliseconds: milliseconds)
+        )
         record.bytesForwarded = context.forwardedBytes
         if let grant = context.release {
             record.release = ReleaseReference(blockedRecord: grant.recordID, tokenID: grant.tokenID, reviewer: grant.reviewer)
         }
-        let id = record.id
-        self.log.append(.record(record), flush: .withPass) { result in
-            completion(result.map { _ in id }.mapError { _ in Self.unavailable })
-        }
+        return record
     }
 
     /// Writes the record of a refused or failed request before it is answered, quarantining a blocked body.
@@ -142,7 +156,8 @@ final class AuditTrail: Sendable {
     }
 
     private func record(
-        for context: RequestContext, decision: GatewayAudit.Decision, reason: ReasonCode, status: Int?
+        for context: RequestContext, decision: GatewayAudit.Decision, reason: ReasonCode, status: Int?,
+        id: RecordID = .generate(), time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds())
     ) -> DecisionRecord {
         let findings: [FindingSummary] = (context.decision?.findings ?? []).map { (finding: Finding) in
             FindingSummary(
@@ -152,7 +167,7 @@ final class AuditTrail: Sendable {
             )
         }
         return DecisionRecord(
-            requestID: context.requestID, instance: self.instance, clientAddress: context.clientAddress,
+            id: id, time: time, requestID: context.requestID, instance: self.instance, clientAddress: context.clientAddress,
             identity: context.identity.map {
                 Identity(user: $0.user, role: $0.role, keyID: $0.keyID, certificateFingerprint: $0.certificateFingerprint)
             },
