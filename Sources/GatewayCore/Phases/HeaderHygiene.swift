@@ -37,12 +37,18 @@ enum HeaderHygiene {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 
-    /// The field names `Connection` lists as hop-by-hop for this message (lower-cased).
+    /// The field names `Connection` lists as hop-by-hop for this message (lower-cased), other than `keep-alive`,
+    /// which is dropped anyway. Nearly every message lists nothing else (or has no `Connection`), and then nothing
+    /// is allocated: this runs for every request and every response.
     static func connectionListed(_ headers: HTTPHeaders) -> Set<String> {
         var names = Set<String>()
-        for value in headers["connection"] {
-            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
-                names.insert(Self.trimmed(token).lowercased())
+        for (name, value) in headers where name.caseInsensitiveEquals("connection") {
+            var rest = Substring(value).utf8[...]
+            while !rest.isEmpty {
+                let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+                let token = Self.trimmed(rest[..<end])
+                if !token.isEmpty, !token.caseInsensitiveEquals("keep-alive") { names.insert(token.lowercased()) }
+                rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
             }
         }
         return names
@@ -64,7 +70,7 @@ enum HeaderHygiene {
         clientAddress: String?, forwardClientAddress: Bool
     ) -> HTTPRequestHead {
         // `Connection` rarely names more than `keep-alive` (dropped anyway) or `close`; only then are names lower-cased.
-        let listed = connectionListed(head.headers).subtracting(["keep-alive"])
+        let listed = connectionListed(head.headers)
         let credentialName = provider.credential.header
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 4)
@@ -88,7 +94,7 @@ enum HeaderHygiene {
 
     /// The vendor's response head as the caller gets it: hop-by-hop fields dropped, the request id added.
     static func downstreamHead(from head: HTTPResponseHead, requestID: String, keepAlive: Bool) -> HTTPResponseHead {
-        let listed = connectionListed(head.headers).subtracting(["keep-alive"])
+        let listed = connectionListed(head.headers)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 2)
         for (name, value) in head.headers {
