@@ -135,11 +135,7 @@ public final class AuditLog: Sendable {
     public func appendOutcome(_ outcome: RequestOutcome) {
         let schedule = self.state.withLock { state in
             guard !state.closed, self.isHealthy, !state.recovering else { return false }
-            if state.outcomes.isEmpty { state.outcomesSince = .now }
-            state.outcomes.append(outcome)
-            guard !state.deferredWriteScheduled else { return false }
-            state.deferredWriteScheduled = true
-            return true
+            return state.gather(outcome, now: .now)
         }
         if schedule { self.scheduleDeferredWrite(after: self.configuration.deferredWriteDelay) }
     }
@@ -151,18 +147,8 @@ public final class AuditLog: Sendable {
     /// records are flowing. When the delay has passed and a write is under way, that write takes them next.
     private func scheduleDeferredWrite(after delay: Duration) {
         self.io.asyncAfter(deadline: .now() + .nanoseconds(delay.wholeNanoseconds)) {
-            let next: DeferredStep = self.state.withLock { state in
-                state.deferredWriteScheduled = false
-                guard !state.closed, let since = state.outcomesSince else { return .nothing }
-                let waited = ContinuousClock.now - since
-                if waited < self.configuration.deferredWriteDelay {
-                    state.deferredWriteScheduled = true
-                    return .wait(self.configuration.deferredWriteDelay - waited)
-                }
-                state.batchNeeded = true
-                guard !state.flushing else { return .nothing }
-                state.flushing = true
-                return .write
+            let next = self.state.withLock { state in
+                state.deferredWriteFired(now: .now, delay: self.configuration.deferredWriteDelay)
             }
             switch next {
             case .write: self.flushQueued()
@@ -171,8 +157,6 @@ public final class AuditLog: Sendable {
             }
         }
     }
-
-    private enum DeferredStep { case write, wait(Duration), nothing }
 
     /// Appends a decision record durably.
     @discardableResult

@@ -19,6 +19,32 @@ struct WriterState: ~Copyable {
     var closed = false
     var batches = 0
 
+    /// Gathers `outcome` for the next batch; true when the caller must arm the outcomes' timer.
+    mutating func gather(_ outcome: RequestOutcome, now: ContinuousClock.Instant) -> Bool {
+        if self.outcomes.isEmpty { self.outcomesSince = now }
+        self.outcomes.append(outcome)
+        guard !self.deferredWriteScheduled else { return false }
+        self.deferredWriteScheduled = true
+        return true
+    }
+
+    /// What the outcomes' timer does when it fires at `now`: nothing when no outcome waits (a batch took them);
+    /// wait again when the oldest waiting outcome is younger than `delay` (re-armed, so while records flow the
+    /// timer never writes); else a batch is needed, started here unless a write is under way (which takes it next).
+    mutating func deferredWriteFired(now: ContinuousClock.Instant, delay: Duration) -> DeferredStep {
+        self.deferredWriteScheduled = false
+        guard !self.closed, let since = self.outcomesSince else { return .nothing }
+        let waited = now - since
+        if waited < delay {
+            self.deferredWriteScheduled = true
+            return .wait(delay - waited)
+        }
+        self.batchNeeded = true
+        guard !self.flushing else { return .nothing }
+        self.flushing = true
+        return .write
+    }
+
     /// Takes the queued payloads, and the gathered outcomes as one more payload after them.
     mutating func takeBatch() -> [QueuedLine] {
         var batch = self.queued
@@ -30,6 +56,15 @@ struct WriterState: ~Copyable {
         }
         return batch
     }
+}
+
+/// What the outcomes' timer does (`WriterState.deferredWriteFired`).
+enum DeferredStep: Equatable {
+    /// Start a batch for the outcomes now.
+    case write
+    /// Fire again after this long.
+    case wait(Duration)
+    case nothing
 }
 
 /// An appended payload waiting for the I/O queue to seal and write it.
