@@ -116,4 +116,25 @@ struct DurabilityTests {
         try await log.close()
         #expect(AuditReader.entries(directory: location.directory).first?.record == record)
     }
+
+    @Test("The batch observer hears of every durable batch with its lines, and of nothing that failed")
+    func batchObserverCountsDurableBatches() async throws {
+        let location = temporaryLocation()
+        let faults = FaultInjector()
+        let seen = Mutex<[Int]>([])
+        var configuration = AuditLogConfiguration(location: location)
+        configuration.faults = faults
+        configuration.batchWritten = { lines, duration in
+            #expect(duration > .zero)
+            seen.withLock { $0.append(lines) }
+        }
+        let log = try await AuditLog.open(configuration)
+        try await log.append(sampleRecord())
+        try await log.append(sampleRecord())
+        faults.fail(.fsync)
+        await #expect(throws: AuditError.self) { try await log.append(sampleRecord()) }
+        #expect(seen.withLock { $0 } == [1, 1])
+        faults.clear()
+        try await log.close()
+    }
 }

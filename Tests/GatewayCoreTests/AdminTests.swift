@@ -22,8 +22,22 @@ extension GatewayIntegration {
                 #expect(metrics.body.contains(#"gateway_requests_total{provider="openai",role="engineer",status="403",decision="block"} 1"#))
                 #expect(metrics.body.contains("gateway_request_duration_seconds_bucket"))
                 #expect(metrics.body.contains("gateway_open_connections"))
+                // Both requests' records were made durable before they were answered: at least one batch, two lines.
+                #expect((Self.value(of: "gateway_audit_batches_total", in: metrics.body) ?? 0) >= 1)
+                #expect((Self.value(of: "gateway_audit_lines_total", in: metrics.body) ?? 0) >= 2)
+                #expect(
+                    Self.value(of: "gateway_audit_commit_duration_seconds_count", in: metrics.body)
+                        == Self.value(of: "gateway_audit_batches_total", in: metrics.body)
+                )
                 #expect(try await Self.get(gateway, "/nothing").status == 404)
             }
+        }
+
+        /// The value of an unlabelled sample in Prometheus text, or nil when it is not there.
+        static func value(of sample: String, in text: String) -> Double? {
+            text.split(separator: "\n").lazy
+                .first { $0.hasPrefix(sample + " ") }
+                .flatMap { Double($0.dropFirst(sample.count + 1)) }
         }
 
         /// GET on the admin listener.

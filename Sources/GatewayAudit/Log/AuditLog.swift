@@ -214,9 +214,11 @@ public final class AuditLog: Sendable {
             }
             guard !batch.isEmpty else { continue }
             do throws(AuditError) {
+                let started = ContinuousClock.now
                 self.chain.file = try self.writer.perform(batch.map(\.step), file: file)
                 self.chain.batchIsDurable()
                 self.state.withLock { $0.batches += 1 }
+                self.configuration.batchWritten?(batch.count, ContinuousClock.now - started)
                 for line in batch { line.waiter?(.success(line.receipt)) }
                 self.chain.file?.reserveAhead()
             } catch {

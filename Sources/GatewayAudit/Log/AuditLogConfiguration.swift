@@ -15,6 +15,9 @@ public struct AuditLogConfiguration: Sendable {
     public var deferredWriteDelay: Duration = .milliseconds(10)
     /// Test and drill hook: makes file operations fail on demand. Nil in production.
     public var faults: FaultInjector?
+    /// Told on the log's I/O queue after every durable batch: its lines and how long writing and syncing it took.
+    /// The gateway exports these as metrics (group-commit size, disk latency); keep it quick.
+    public var batchWritten: (@Sendable (_ lines: Int, _ duration: Duration) -> Void)?
 
     public init(
         directory: String, keyFile: String, maxSegmentBytes: Int = 64 << 20, maxSegmentAge: Duration = .seconds(86_400),

@@ -8,6 +8,10 @@ public struct GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let openConnections: Meter
+    /// The decision log's group commit: batches, lines, and the time each batch's write and fsync took.
+    private let auditBatches: Prometheus.Counter
+    private let auditLines: Prometheus.Counter
+    private let auditCommitDuration: DurationHistogram
     /// Metric handles by label values: made once per label combination rather than looked up in the registry (and
     /// allocated) on every request. Bounded like the labels themselves (providers × roles × statuses × decisions).
     private let handles = HandleCache()
@@ -22,6 +26,38 @@ public struct GatewayMetrics: Sendable {
         ]
         self.factory = factory
         self.openConnections = Meter(label: "gateway_open_connections", dimensions: [], factory: factory)
+        self.auditBatches = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateway", subsystem: "audit", metricName: "batches", unitName: "total",
+                helpText: "Batches of decision-log lines written, one fsync each"
+            )
+        )
+        self.auditLines = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateway", subsystem: "audit", metricName: "lines", unitName: "total",
+                helpText: "Decision-log lines made durable (records, outcomes, checkpoints)"
+            )
+        )
+        // An fsync takes from a tenth of a millisecond (a fast disk) to tens (a loaded one): finer buckets than the
+        // request latencies'.
+        self.auditCommitDuration = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateway", subsystem: "audit", metricName: "commit_duration", unitName: "seconds",
+                helpText: "Time to write and fsync one batch of decision-log lines"
+            ),
+            buckets: [
+                .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
+                .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                .milliseconds(250), .seconds(1),
+            ]
+        )
+    }
+
+    /// Records one durable batch of the decision log (called on the log's I/O queue).
+    func auditBatchWritten(lines: Int, duration: Duration) {
+        self.auditBatches.increment()
+        self.auditLines.increment(by: Int64(lines))
+        self.auditCommitDuration.record(duration)
     }
 
     /// Records one finished request.

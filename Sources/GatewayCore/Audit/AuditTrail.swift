@@ -29,10 +29,16 @@ final class AuditTrail: Sendable {
 
     /// Opens the log (repairing a torn tail), the quarantine and the release ledger under `audit.directory`.
     /// - Parameter faults: makes the log's file operations fail on demand (tests and drills only).
-    static func open(configuration: GatewayConfiguration, faults: FaultInjector? = nil) async throws -> AuditTrail {
+    /// - Parameter metrics: where the log's group commits are counted and timed.
+    static func open(
+        configuration: GatewayConfiguration, faults: FaultInjector? = nil, metrics: GatewayMetrics? = nil
+    ) async throws -> AuditTrail {
         let location = AuditLocation(directory: configuration.audit.directory.absolute)
         var logConfiguration = AuditLogConfiguration(location: location)
         logConfiguration.faults = faults
+        if let metrics {
+            logConfiguration.batchWritten = { lines, duration in metrics.auditBatchWritten(lines: lines, duration: duration) }
+        }
         let log = try await AuditLog.open(logConfiguration)
         return AuditTrail(
             log: log, quarantine: try Quarantine(location: location), ledger: ReleaseLedger(location: location),

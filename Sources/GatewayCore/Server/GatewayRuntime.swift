@@ -81,10 +81,11 @@ public struct GatewayRuntime: Sendable {
         } catch {
             problems.append("keys.file (\(configuration.keys.file)): cannot read the keys file: \(error)")
         }
+        let metrics = GatewayMetrics()
         var audit: AuditTrail? = nil
         if configuration.audit.enabled {
             do {
-                audit = try await AuditTrail.open(configuration: configuration, faults: auditFaults)
+                audit = try await AuditTrail.open(configuration: configuration, faults: auditFaults, metrics: metrics)
             } catch {
                 problems.append("audit (\(configuration.audit.directory)): cannot open the decision log: \(error)")
             }
@@ -92,7 +93,6 @@ public struct GatewayRuntime: Sendable {
         guard problems.isEmpty, let serverTLS, let inspector, let keys, audit != nil || !configuration.audit.enabled else {
             throw StartupError(problems: problems)
         }
-        let metrics = GatewayMetrics()
         let rolePolicies = configuration.rolePolicy.roles.mapValues { $0.categoryPolicy(base: .default) }
         let access = AccessFilter(
             keys: keys, policy: configuration.rolePolicy, mode: configuration.listen.authentication,
