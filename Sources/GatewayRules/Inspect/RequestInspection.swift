@@ -14,6 +14,8 @@ struct RequestInspection {
     private var placeholderNumbers: [String: [String: Int]] = [:]
     /// Text bytes seen since the deadline was last checked; nil before the first text.
     private var bytesSinceClockCheck: Int?
+    /// How often the deadline was checked between texts (the cadence `clockCheckBytes` sets; tests hold it).
+    private(set) var clockChecks = 0
 
     /// The deadline is checked before the first text and then once per this many bytes of text (the scanner also
     /// checks every 64 matches), not before every text: a chat body is a dozen short texts, and reading the clock
@@ -40,6 +42,7 @@ struct RequestInspection {
     mutating func inspect(_ text: UnsafeBufferPointer<UInt8>, location: () -> String) throws(InspectionError) -> [UInt8]? {
         self.inspectedBytes += text.count
         if (self.bytesSinceClockCheck ?? Self.clockCheckBytes) >= Self.clockCheckBytes {
+            self.clockChecks += 1
             try self.scanner.deadline.check()
             self.bytesSinceClockCheck = 0
         }
