@@ -3,8 +3,8 @@ import COpenSSL
 /// HMAC-SHA-256 under one prepared key for a caller that computes MACs one after another: one context, made once and
 /// re-initialised for each MAC (OpenSSL keeps the keyed state), instead of `HMACKey.mac`'s copy and free per call.
 ///
-/// Not thread-safe: use it from one thread at a time, e.g. under the caller's lock (the decision log seals its
-/// lines under its own). `HMACKey.mac` is the form to share between threads. Results are identical.
+/// Not thread-safe: use it from one thread at a time (the decision log seals its lines on its own I/O queue).
+/// `HMACKey.mac` is the form to share between threads. Results are identical.
 public final class SerialHMAC {
     private let context: OpaquePointer
 

@@ -203,15 +203,7 @@ public final class AuditLog: Sendable {
                 return state.takeBatch()
             }
             guard let queued, let file = self.chain.file else { return }
-            var batch: [PendingLine] = []
-            batch.reserveCapacity(queued.count + 1)
-            for line in queued {
-                do throws(AuditError) {
-                    try self.chain.seal(line.payload, waiter: line.waiter, into: &batch)
-                } catch {
-                    line.waiter?(.failure(error))  // this payload only; the chain skips it
-                }
-            }
+            let batch = self.chain.seal(queued)
             guard !batch.isEmpty else { continue }
             do throws(AuditError) {
                 let started = ContinuousClock.now
@@ -260,12 +252,7 @@ public final class AuditLog: Sendable {
         guard due else { return self.isHealthy }
         let recovery = Recovery(directory: self.configuration.directory, key: self.key, faults: self.configuration.faults)
         let resumed = try? recovery.resume(from: self.chain.durable)
-        if let (file, recovered) = resumed {
-            self.chain.file = file
-            self.chain.head = recovered
-            self.chain.durable = recovered
-            self.chain.segmentOpenedAt = .now
-        }
+        if let (file, recovered) = resumed { self.chain.resume(in: file, at: recovered) }
         self.state.withLock { $0.recovering = false }
         if resumed != nil { self.healthy.store(true, ordering: .releasing) }
         return resumed != nil
@@ -300,16 +287,9 @@ public final class AuditLog: Sendable {
                 for line in queued { line.waiter?(.failure(.closed)) }
                 return .success(())
             }
-            var batch: [PendingLine] = []
+            // Lines appended without a flush of their own, the gathered outcomes, then the shutdown checkpoint.
+            var batch = self.chain.seal(queued)
             do throws(AuditError) {
-                // Lines appended without a flush of their own, the gathered outcomes, then the shutdown checkpoint.
-                for line in queued {
-                    do throws(AuditError) {
-                        try self.chain.seal(line.payload, waiter: line.waiter, into: &batch)
-                    } catch {
-                        line.waiter?(.failure(error))
-                    }
-                }
                 try self.chain.checkpoint(reason: .shutdown, into: &batch)
                 _ = try self.writer.perform(batch.map(\.step), file: open, closing: true)
                 self.chain.batchIsDurable()

@@ -10,7 +10,7 @@ import GatewayCrypto
 struct CanonicalJSON: ~Copyable {
     /// The bytes, in memory owned by this value: appending is a bounds check and a store or a `memcpy`, where an
     /// array's `append` checks uniqueness and capacity through generic code on every call (half of a record's JSON
-    /// time went there). A log line is sealed and hashed in place and leaves as one array (`takeBytes`).
+    /// time went there). A log line is sealed and hashed in place and leaves as one array (`bytes`).
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0

@@ -9,10 +9,10 @@ final class ChainWriter: @unchecked Sendable {
     /// Nil while the log is unhealthy, until recovery opens a fresh descriptor.
     var file: SegmentFile?
     /// Where the chain stands including lines sealed but not yet durable.
-    var head: ChainState
+    private(set) var head: ChainState
     /// Where it stood after the last successful fsync: what recovery cuts back to.
-    var durable: ChainState
-    var segmentOpenedAt: ContinuousClock.Instant = .now
+    private(set) var durable: ChainState
+    private var segmentOpenedAt: ContinuousClock.Instant = .now
     private let sealing: LineSealing
     private let keyID: String
     private let maxSegmentBytes: Int
@@ -26,6 +26,21 @@ final class ChainWriter: @unchecked Sendable {
         self.keyID = key.keyID
         self.maxSegmentBytes = configuration.maxSegmentBytes
         self.maxSegmentAge = configuration.maxSegmentAge
+    }
+
+    /// Seals `queued` in order into a batch. A payload that cannot be encoded fails its own waiter at once and
+    /// takes no place in the chain; the others are unaffected.
+    func seal(_ queued: [QueuedLine]) -> [PendingLine] {
+        var batch: [PendingLine] = []
+        batch.reserveCapacity(queued.count + 1)
+        for line in queued {
+            do throws(AuditError) {
+                try self.seal(line.payload, waiter: line.waiter, into: &batch)
+            } catch {
+                line.waiter?(.failure(error))
+            }
+        }
+        return batch
     }
 
     /// Seals `payload` as the next line, after a checkpoint closing the segment when it is due, and appends what it
@@ -61,6 +76,14 @@ final class ChainWriter: @unchecked Sendable {
     /// Forgets lines sealed since the last durable batch (they failed, or were never written).
     func rewindToDurable() { self.head = self.durable }
 
+    /// Recovery opened `file`, a fresh segment after `state`: writing continues there.
+    func resume(in file: SegmentFile, at state: ChainState) {
+        self.file = file
+        self.head = state
+        self.durable = state
+        self.segmentOpenedAt = .now
+    }
+
     /// The lines of a batch are on disk: the chain as sealed is now durable.
     func batchIsDurable() { self.durable = self.head }
 
@@ -83,4 +106,14 @@ final class ChainWriter: @unchecked Sendable {
         line.append(UInt8(ascii: "\n"))
         return (line.bytes, AppendReceipt(seq: entry.seq, hash: hash))
     }
+}
+
+/// The contexts the log seals its lines with: the line's MAC and the SHA-256 that chains the next line to it. Made
+/// once per log and reused for every line, so sealing allocates no OpenSSL contexts; not thread-safe, so it lives in
+/// the I/O queue's `ChainWriter`.
+final class LineSealing {
+    let mac: SerialHMAC
+    let hash = SerialSHA256()
+
+    init(key: HMACKey) { self.mac = SerialHMAC(key: key) }
 }

@@ -32,8 +32,8 @@ enum Sealing {
         return Self.seal(canonical: canonical, mac: mac)
     }
 
-    /// Seals the JSON object written in `json` in place, with a reused MAC context (the log's hot path, under its
-    /// lock).
+    /// Seals the JSON object written in `json` in place, with a reused MAC context (the log's hot path, on its I/O
+    /// queue).
     static func seal(_ json: inout CanonicalJSON, mac: SerialHMAC) {
         let macBytes = json.withBytes { mac.mac($0) }
         let brace = json.removeLast()  // the closing brace; the MAC member goes before it

@@ -1,5 +1,3 @@
-import GatewayCrypto
-
 /// What callers and the I/O queue share, guarded by the log's lock: the payloads waiting for a batch, and the flags
 /// that decide when one starts. The chain and the file are the I/O queue's alone (`ChainWriter`).
 struct WriterState: ~Copyable {
@@ -97,14 +95,4 @@ struct PendingLine: Sendable {
 
     /// What the I/O queue writes for this line.
     var step: WriteStep { WriteStep(bytes: self.bytes, segment: self.segment, head: self.head) }
-}
-
-/// The contexts the log seals its lines with: the line's MAC and the SHA-256 that chains the next line to it. Made
-/// once per log and reused for every line, so sealing allocates no OpenSSL contexts; not thread-safe, so it lives in
-/// the I/O queue's `ChainWriter`.
-final class LineSealing {
-    let mac: SerialHMAC
-    let hash = SerialSHA256()
-
-    init(key: HMACKey) { self.mac = SerialHMAC(key: key) }
 }
