@@ -80,7 +80,6 @@ struct CanonicalJSONTests {
                 totalMs: Double(n) * 1.5, error: n % 2 == 0 ? nil : "upstream.upstream_timeout"
             )
             let payloads: [AuditPayload] = [
-                .outcome(outcome),
                 .outcomes([outcome]),
                 .outcomes((0...(n % 4)).map { _ in outcome }),
                 .review(ReviewEvent(id: .generate(), action: .release, reviewer: "rev \"\(n)\"", reason: "ok\n")),

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCrypto
 import Testing
 @testable import GatewayAudit
 
@@ -126,6 +127,28 @@ struct OutcomeBatchTests {
         }
         #expect(kinds == [.record, .outcomes], "the outcome was left waiting for a record that never comes")
         try await log.close()
+    }
+
+    @Test("A log from before outcomes were batched (one `outcome` line per request) verifies, and each outcome joins its record")
+    func singleOutcomeLinesOfOlderLogsAreRead() throws {
+        let location = temporaryLocation()
+        try FileManager.default.createDirectory(atPath: location.directory, withIntermediateDirectories: true)
+        let key = try KeyFile.loadOrCreate(path: location.keyFile)
+        let record = sampleRecord()
+        let outcome = self.outcome(record.id)
+        let first = try LogEntry(seq: 1, prev: LogEntry.genesis, kid: key.keyID, payload: .record(record)).sealedLine(key: key.mac)
+        // The earlier writer's line: kind `outcome` and one object under `outcome`, in the same envelope.
+        var legacy = LogEntry(seq: 2, prev: Crypto.hex(Crypto.sha256(first)), kid: key.keyID, payload: .outcomes([]))
+        (legacy.kind, legacy.outcomes, legacy.outcome) = (.outcome, nil, outcome)
+        let second = try Sealing.seal(legacy, key: key.bytes)
+        try writeLines([first, second].map { String(decoding: $0, as: UTF8.self) }, to: segmentPath(location, 1))
+
+        let report = try verify(location)
+        #expect(report.ok, "\(String(describing: report.failure))")
+        #expect(report.lines == 2 && report.records == 1)
+        let views = AuditReader.views(entries: AuditReader.entries(directory: location.directory))
+        #expect(views.map(\.record.id) == [record.id])
+        #expect(views.first?.outcome == outcome)
     }
 
     @Test func closingWritesGatheredOutcomes() async throws {

@@ -25,6 +25,7 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public var kid: String
     public var kind: Kind
     public var record: DecisionRecord?
+    /// One request's outcome: only in logs written before outcomes were batched (read, no longer written).
     public var outcome: RequestOutcome?
     /// The outcomes of the requests completed since the previous batch, in completion order.
     public var outcomes: [RequestOutcome]?
@@ -38,7 +39,6 @@ public struct LogEntry: Sendable, Hashable, Codable {
         self.kid = kid
         switch payload {
         case .record(let value): (self.kind, self.record) = (.record, value)
-        case .outcome(let value): (self.kind, self.outcome) = (.outcome, value)
         case .outcomes(let values): (self.kind, self.outcomes) = (.outcomes, values)
         case .review(let value): (self.kind, self.review) = (.review, value)
         case .checkpoint(let value): (self.kind, self.checkpoint) = (.checkpoint, value)
@@ -56,7 +56,7 @@ public struct LogEntry: Sendable, Hashable, Codable {
         try Sealing.seal(canonical: self.canonicalJSON(), key: key)
     }
 
-    /// The entry as JSON with sorted keys. Records and outcomes (per request) are written directly;
+    /// The entry as JSON with sorted keys. Records and batched outcomes (per request) are written directly;
     /// the rare reviews and checkpoints go through `JSONEncoder`.
     func canonicalJSON() throws(AuditError) -> [UInt8] {
         var json = CanonicalJSON()
@@ -72,7 +72,6 @@ public struct LogEntry: Sendable, Hashable, Codable {
             if let checkpoint { json.member("checkpoint", raw: checkpoint) }
             json.member("kid", self.kid)
             json.member("kind", self.kind.rawValue)
-            if let outcome = self.outcome { json.member("outcome") { outcome.writeMembers(to: &$0) } }
             if let outcomes = self.outcomes {
                 json.member("outcomes", array: outcomes) { json, outcome in json.object { outcome.writeMembers(to: &$0) } }
             }
@@ -88,7 +87,6 @@ public struct LogEntry: Sendable, Hashable, Codable {
 /// What an entry carries.
 public enum AuditPayload: Sendable, Hashable {
     case record(DecisionRecord)
-    case outcome(RequestOutcome)
     /// The outcomes of several requests in one line (see `AuditLog.appendOutcome`).
     case outcomes([RequestOutcome])
     case review(ReviewEvent)
