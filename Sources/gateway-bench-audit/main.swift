@@ -60,22 +60,19 @@ let policyHash = randomHex(64)
 /// A record as `AuditTrail` makes it for a clean request forwarded to OpenAI.
 func cleanRecord() -> DecisionRecord {
     DecisionRecord(
-        requestID: "req_" + randomHexFast(), instance: "gateway-1:8443", clientAddress: "127.0.0.1",
+        requestID: nextRequestID(), instance: "gateway-1:8443", clientAddress: "127.0.0.1",
         identity: Identity(user: "bench-user", role: "engineer", keyID: "ZNayHEex2q"), provider: "openai",
         method: "POST", target: "/v1/chat/completions", model: "gpt-4o-mini", decision: .allow, reason: "clean",
         bytesIn: 2025, bytesForwarded: 2025, inspectMs: 0.071, ruleSetHash: ruleSetHash, policyHash: policyHash
     )
 }
 
-/// A request id of the gateway's length without the cost of generating it randomly each time (not what is measured).
-nonisolated(unsafe) var requestCounter = 0
-func randomHexFast() -> String {
-    requestCounter += 1
-    return "178071f7e4023d89" + String(requestCounter, radix: 16).leftPadded(to: 8)
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - self.count)) + self }
+/// A distinct request id of the gateway's length, without generating random bytes for each (not what is measured).
+/// Called from the main thread and the log's I/O queue at once, hence the atomic counter.
+let requestCounter = Atomic<Int>(0)
+func nextRequestID() -> String {
+    let number = String(requestCounter.add(1, ordering: .relaxed).newValue, radix: 16)
+    return "req_178071f7e4023d89" + String(repeating: "0", count: max(0, 8 - number.count)) + number
 }
 
 let arguments = Arguments()
