@@ -1,7 +1,7 @@
 import Foundation
 import GatewayAccess
 import GatewayConfig
-import GatewayRules
+@testable import GatewayRules
 import GatewayTLS
 import NIOCore
 import NIOHTTP1
@@ -51,7 +51,7 @@ struct AccessFilterTests {
             ]
         )
         let filter = AccessFilter(
-            keys: try KeyStore(path: path), policy: policy, mode: mode, limiter: RateLimiter(), bodyLimits: .default
+            keys: try KeyStore(path: path), policy: policy, mode: mode, limiter: RateLimiter()
         )
         return Fixture(filter: filter, keys: keys, path: path)
     }
@@ -133,16 +133,64 @@ struct AccessFilterTests {
         #expect(error?.message.contains("not defined") == true)
     }
 
+    static let inspector = BodyInspector(
+        rules: try! RuleLoader.load(directory: rulesDirectory), fingerprintKey: Array(repeating: 7, count: 32),
+        fieldNames: ["model"]
+    )
+
+    /// The body through inspection (which reads the model) and then the role's model check; the refusal, if any.
+    static func modelCheck(
+        _ fixture: Fixture, role: String, body: [UInt8], encoding: String? = nil
+    ) async -> (GatewayError?, RequestContext) {
+        var (_, context) = await Self.admit(fixture, key: fixture.keys[role]!.text)
+        let classification = ClassificationFilter(
+            inspector: Self.inspector, deadlineMilliseconds: 1000, policyForRequest: { _ in .default }
+        )
+        var request = RequestBody(bytes: ByteBuffer(bytes: body), contentType: "application/json", contentEncoding: encoding)
+        context.requestBytes = body.count
+        var head = Self.request(key: nil)
+        do throws(GatewayError) {
+            try classification.inspectBody(&request, context: &context)
+            try fixture.filter.upstreamRequest(&head, context: &context)
+            return (nil, context)
+        } catch {
+            return (error, context)
+        }
+    }
+
     @Test func modelOutsideTheGlobGets403() async throws {
         let fixture = try Self.fixture()
-        var (_, context) = await Self.admit(fixture, key: fixture.keys["analyst"]!.text)
-        var allowed = RequestBody(bytes: ByteBuffer(string: #"{"messages":[{"content":"x","model":"o1"}],"model":"gpt-4o-mini"}"#))
-        try fixture.filter.inspectBody(&allowed, context: &context)
+        let (allowed, context) = await Self.modelCheck(
+            fixture, role: "analyst", body: Array(#"{"messages":[{"content":"x","model":"o1"}],"model":"gpt-4o-mini"}"#.utf8)
+        )
+        #expect(allowed == nil)
         #expect(context.model == "gpt-4o-mini")
-        var refused = RequestBody(bytes: ByteBuffer(string: #"{"model":"o1-preview","messages":[]}"#))
-        #expect(throws: GatewayError.self) { try fixture.filter.inspectBody(&refused, context: &context) }
-        var missing = RequestBody(bytes: ByteBuffer(string: #"{"messages":[]}"#))
-        #expect(throws: GatewayError.self) { try fixture.filter.inspectBody(&missing, context: &context) }
+        let (refused, _) = await Self.modelCheck(fixture, role: "analyst", body: Array(#"{"model":"o1-preview","messages":[]}"#.utf8))
+        #expect(refused?.status == .forbidden)
+        let (missing, _) = await Self.modelCheck(fixture, role: "analyst", body: Array(#"{"messages":[]}"#.utf8))
+        #expect(missing?.status == .forbidden)
+    }
+
+    /// Issue 12, defect 1: the gateway read the first `model` and vendors the last; an escaped name was not
+    /// recognised at all. Now there is one reading: duplicates (after unescaping) are refused, an escaped name is the
+    /// name, also inside a gzip body.
+    @Test func duplicateOrEscapedModelNamesCannotBypassTheAllowList() async throws {
+        let fixture = try Self.fixture()
+        let duplicate = #"{"model":"gpt-4o-mini","model":"o1","messages":[]}"#
+        let (twice, _) = await Self.modelCheck(fixture, role: "analyst", body: Array(duplicate.utf8))
+        #expect(twice?.status == .badRequest)
+        #expect(twice?.message.contains("duplicate member name \"model\"") == true)
+        let escaped = #"{"model":"gpt-4o-mini","mod\u0065l":"o1","messages":[]}"#
+        let (escapedTwice, _) = await Self.modelCheck(fixture, role: "analyst", body: Array(escaped.utf8))
+        #expect(escapedTwice?.status == .badRequest)
+        let (gzipped, _) = await Self.modelCheck(
+            fixture, role: "analyst", body: Gzip.compress(Array(escaped.utf8)), encoding: "gzip"
+        )
+        #expect(gzipped?.status == .badRequest)
+        // An escaped name alone is read as the name it spells, and the role's glob applies to its value.
+        let (alone, context) = await Self.modelCheck(fixture, role: "analyst", body: Array(#"{"mod\u0065l":"o\u0031","messages":[]}"#.utf8))
+        #expect(alone?.status == .forbidden)
+        #expect(context.model == "o1")
     }
 
     @Test func roleCategoryOverrideChangesTheDecision() async throws {

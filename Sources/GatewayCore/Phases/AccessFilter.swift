@@ -12,7 +12,6 @@ struct AccessFilter: GatewayFilter {
     let policy: RolePolicy
     let mode: AuthenticationMode
     let limiter: RateLimiter
-    let bodyLimits: BodyLimits
 
     // MARK: - Phase 1: authenticate
 
@@ -105,28 +104,18 @@ struct AccessFilter: GatewayFilter {
         try self.applyRateLimit(context: context)
     }
 
-    // MARK: - Phase 3: the model named in the body
+    // MARK: - Phase 4: the model named in the body
 
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
+    /// After inspection, so the model is the one the body's single reading found (`ClassificationFilter` sets
+    /// `context.model` from the inspector's walk: escapes decoded, duplicate names refused), the same one the vendor
+    /// will read.
+    func upstreamRequest(_ head: inout HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
         let role = try self.role(of: context)
-        let hasBody = body.bytes.readableBytes > 0
-        if body.contentEncoding != nil {
-            // Compressed: the model can only be read from the decoded bytes.
-            guard
-                let decoded = try? BodyDecoding.decode(
-                    Array(body.bytes.readableBytesView), contentEncoding: body.contentEncoding, limits: self.bodyLimits
-                )
-            else { return }  // the classifier refuses what cannot be decoded
-            context.model = TopLevelJSONField.string(named: "model", in: decoded)
-        } else {
-            // The common case reads the buffer in place: no copy of the body on the hot path.
-            context.model = body.bytes.withUnsafeReadableBytes { TopLevelJSONField.string(named: "model", in: $0) }
-        }
         if let model = context.model {
             guard role.allows(model: model) else {
                 throw GatewayError(.forbidden, "Role \(role.name) may not use model \(model).")
             }
-        } else if hasBody && !role.allows(model: "*") {
+        } else if context.requestBytes > 0 && !role.allows(model: "*") {
             throw GatewayError(.forbidden, "Role \(role.name) is limited to some models; this request names none.")
         }
     }

@@ -24,6 +24,7 @@ struct ClassificationFilter: GatewayFilter {
             throw Self.gatewayError(for: error)
         }
         context.decision = decision
+        context.model = decision.fields["model"]
         switch decision.verdict {
         case .allow:
             break

@@ -70,7 +70,8 @@ public struct GatewayRuntime: Sendable {
                 limits: BodyLimits(
                     maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
                     maximumCompressionRatio: limits.maxDecompressionRatio
-                )
+                ),
+                fieldNames: ["model"]
             )
         } catch {
             problems.append("rules (\(configuration.rules.directory)): \(error)")
@@ -96,7 +97,7 @@ public struct GatewayRuntime: Sendable {
         let rolePolicies = configuration.rolePolicy.roles.mapValues { $0.categoryPolicy(base: .default) }
         let access = AccessFilter(
             keys: keys, policy: configuration.rolePolicy, mode: configuration.listen.authentication,
-            limiter: RateLimiter(), bodyLimits: inspector.limits
+            limiter: RateLimiter()
         )
         let classification = ClassificationFilter(
             inspector: inspector, deadlineMilliseconds: configuration.limits.inspectionDeadlineMilliseconds,

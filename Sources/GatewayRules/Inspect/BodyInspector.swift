@@ -16,14 +16,19 @@ import GatewayCrypto
 public struct BodyInspector: Sendable {
     public let rules: RuleSet
     public let limits: BodyLimits
+    /// Top-level string members of a JSON body that the decision reports (`Decision.fields`), read in the same walk
+    /// as inspection so that policy and inspection see one document.
+    public let fieldNames: [String]
     let fingerprintKey: [UInt8]
     /// The same key prepared once for OpenSSL's EVP_MAC (no per-finding algorithm fetch or key setup).
     let fingerprintMAC: HMACKey
 
     /// - Parameters:
     ///   - fingerprintKey: HMAC key for finding fingerprints (and keyed-hash redaction); keep it secret and stable.
-    public init(rules: RuleSet, fingerprintKey: [UInt8], limits: BodyLimits = .default) {
+    ///   - fieldNames: top-level string members to report in `Decision.fields` (e.g. `model`).
+    public init(rules: RuleSet, fingerprintKey: [UInt8], limits: BodyLimits = .default, fieldNames: [String] = []) {
         self.rules = rules
+        self.fieldNames = fieldNames
         self.fingerprintKey = fingerprintKey
         self.fingerprintMAC = HMACKey(fingerprintKey)
         self.limits = limits
@@ -45,9 +50,11 @@ public struct BodyInspector: Sendable {
             var request = RequestInspection(ruleSet: self.rules, policy: policy, fingerprintMAC: self.fingerprintMAC,
                                             session: session, deadline: deadline)
             var blockReasons: [String] = []
+            var fields: [String: String] = [:]
             let rewritten: [UInt8]?
-            if let media, media.isJSON {
-                rewritten = try self.inspectJSON(decoded, request: &request)
+            if let media, media.isJSON || (media.isTextLike && Self.looksLikeJSON(decoded)) {
+                // A JSON-shaped text body is read as the JSON a vendor will read, escapes decoded, strictly.
+                rewritten = try self.inspectJSON(decoded, request: &request, fields: &fields)
             } else if let media, media.isMultipart {
                 rewritten = try self.inspectMultipart(decoded, media: media, request: &request, policy: policy,
                                                       blockReasons: &blockReasons)
@@ -56,13 +63,17 @@ public struct BodyInspector: Sendable {
             } else if let media, media.isTextLike {
                 rewritten = try self.inspectText(decoded, location: "$", request: &request)
             } else if media == nil || media!.essence.isEmpty {
-                rewritten = try self.inspectSniffed(decoded, request: &request, policy: policy, blockReasons: &blockReasons)
+                rewritten = try self.inspectSniffed(
+                    decoded, request: &request, policy: policy, blockReasons: &blockReasons, fields: &fields
+                )
             } else if policy.allowBinaryUploads {
                 rewritten = nil  // the policy explicitly lets uninspectable binary content through
             } else {
                 throw .unsupportedMediaType(media!.essence)
             }
-            return Self.decide(request: request, rewritten: rewritten, wasEncoded: wasEncoded, extraBlocks: blockReasons)
+            return Self.decide(
+                request: request, rewritten: rewritten, wasEncoded: wasEncoded, extraBlocks: blockReasons, fields: fields
+            )
         }
     }
 
@@ -76,7 +87,10 @@ public struct BodyInspector: Sendable {
         try self.inspect(body: Array(text.utf8), contentType: "text/plain", contentEncoding: nil, policy: policy)
     }
 
-    static func decide(request: RequestInspection, rewritten: [UInt8]?, wasEncoded: Bool, extraBlocks: [String]) -> Decision {
+    static func decide(
+        request: RequestInspection, rewritten: [UInt8]?, wasEncoded: Bool, extraBlocks: [String],
+        fields: [String: String] = [:]
+    ) -> Decision {
         let findings = request.findings
         let blocked = findings.filter { $0.action == .block }
         if !blocked.isEmpty || !extraBlocks.isEmpty {
@@ -85,23 +99,43 @@ public struct BodyInspector: Sendable {
                 .map { "\($0.key) at \(Set($0.value.map(\.location)).sorted().joined(separator: ", "))" }.sorted()
             reasons += summary
             return Decision(verdict: .block(reason: "request blocked: " + reasons.joined(separator: "; ")),
-                            findings: findings, inspectedBytes: request.inspectedBytes)
+                            findings: findings, inspectedBytes: request.inspectedBytes, fields: fields)
         }
         if let rewritten {
             return Decision(verdict: .redact(body: rewritten, contentEncodingRemoved: wasEncoded), findings: findings,
-                            inspectedBytes: request.inspectedBytes)
+                            inspectedBytes: request.inspectedBytes, fields: fields)
         }
-        return Decision(verdict: .allow, findings: findings, inspectedBytes: request.inspectedBytes)
+        return Decision(verdict: .allow, findings: findings, inspectedBytes: request.inspectedBytes, fields: fields)
     }
 
     // MARK: Formats
 
-    /// Scans every string literal (keys too) of a JSON document; rewrites only literals that changed.
+    /// Scans every string literal (keys too) of a JSON document; rewrites only literals that changed. The top-level
+    /// string members named in `fieldNames` are copied into `fields` (decoded).
     func inspectJSON(_ body: [UInt8], request: inout RequestInspection) throws(InspectionError) -> [UInt8]? {
+        var ignored: [String: String] = [:]
+        return try self.inspectJSON(body, request: &request, fields: &ignored, capture: [])
+    }
+
+    func inspectJSON(_ body: [UInt8], request: inout RequestInspection, fields: inout [String: String])
+        throws(InspectionError) -> [UInt8]?
+    {
+        try self.inspectJSON(body, request: &request, fields: &fields, capture: self.fieldNames)
+    }
+
+    private func inspectJSON(
+        _ body: [UInt8], request: inout RequestInspection, fields: inout [String: String], capture: [String]
+    ) throws(InspectionError) -> [UInt8]? {
         try body.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [UInt8]? in
             var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
             var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
             try walker.walk { (literal, path) throws(InspectionError) in
+                if !capture.isEmpty, !literal.isKey, path.steps.count == 1, case .key(let name) = path.steps[0] {
+                    let key = String(decoding: JSONStringCodec.decode(buffer, literal: name), as: UTF8.self)
+                    if capture.contains(key) {
+                        fields[key] = String(decoding: JSONStringCodec.decode(buffer, literal: literal.range), as: UTF8.self)
+                    }
+                }
                 let redacted: [UInt8]?
                 let location = { path.render() + (literal.isKey ? " (key)" : "") }
                 if literal.hasEscapes {
@@ -165,19 +199,27 @@ public struct BodyInspector: Sendable {
         return nil
     }
 
+    /// A body without a content type: JSON when it is shaped like JSON (and then it must be valid, strict JSON),
+    /// else text when it is UTF-8, else binary.
     func inspectSniffed(_ body: [UInt8], request: inout RequestInspection, policy: CategoryPolicy,
-                        blockReasons: inout [String]) throws(InspectionError) -> [UInt8]?
+                        blockReasons: inout [String], fields: inout [String: String]) throws(InspectionError) -> [UInt8]?
     {
-        if (try? self.probeJSON(body)) == true { return try self.inspectJSON(body, request: &request) }
+        if Self.looksLikeJSON(body) { return try self.inspectJSON(body, request: &request, fields: &fields) }
         if String(validating: body, as: UTF8.self) != nil { return try self.inspectText(body, location: "$", request: &request) }
         if !policy.allowBinaryUploads { throw .unsupportedMediaType("binary body without a content type") }
         return nil
     }
 
+    /// Whether `body` starts (after whitespace) like a JSON object or array: a vendor given such a body reads it as
+    /// JSON, so the gateway must too, however it is labelled.
+    static func looksLikeJSON(_ body: [UInt8]) -> Bool {
+        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
     /// True when `body` is a valid JSON document.
     private func probeJSON(_ body: [UInt8]) throws(InspectionError) -> Bool {
-        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return false }
+        guard Self.looksLikeJSON(body) else { return false }
         return body.withUnsafeBufferPointer { buffer in
             var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
             do throws(InspectionError) { try walker.walk { _, _ in }; return true } catch { return false }

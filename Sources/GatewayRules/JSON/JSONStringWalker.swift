@@ -1,7 +1,13 @@
-/// A strict RFC 8259 parser over bytes that produces no tree: it validates the whole document and reports every
-/// string literal (object keys and values) with its byte range and JSON path. Because nothing is rebuilt, a caller
-/// that replaces some string literals and copies every other byte keeps the document's exact structure and
-/// formatting.
+/// A strict parser over bytes that produces no tree: it validates the whole document and reports every string
+/// literal (object keys and values) with its byte range and JSON path. Because nothing is rebuilt, a caller that
+/// replaces some string literals and copies every other byte keeps the document's exact structure and formatting.
+///
+/// It is the gateway's one JSON reader: policy fields (`model`) and inspection read the same walk, so the two can
+/// never disagree about what a document says. It accepts only I-JSON (RFC 7493), the subset every vendor's parser
+/// reads the same way:
+/// - no object holds the same member name twice, compared after unescaping (`"model"` and `"mod\u0065l"` are the
+///   same name), at any depth: parsers disagree on which of two duplicates wins;
+/// - every string is valid UTF-8 and no `\u` escape is a lone surrogate: parsers disagree on how to repair them.
 struct JSONStringWalker {
     /// A string literal in the document.
     struct StringLiteral {
@@ -39,6 +45,8 @@ struct JSONStringWalker {
     let maximumDepth: Int
     private var index = 0
     private var path: [Path.Step] = []
+    /// The member names of the objects being read, innermost last (see `MemberNames`).
+    private var memberNames = MemberNames()
 
     init(body: UnsafeBufferPointer<UInt8>, maximumDepth: Int = 512) {
         self.body = body
@@ -80,10 +88,17 @@ struct JSONStringWalker {
             self.index += 1
             self.skipWhitespace()
             if self.peek(UInt8(ascii: "}")) { self.index += 1; return }
+            self.memberNames.enterObject()
+            defer { self.memberNames.leaveObject() }
             while true {
                 self.skipWhitespace()
                 guard self.peek(UInt8(ascii: "\"")) else { throw self.error("expected a member name") }
+                let nameStart = self.index
                 let key = try self.string()
+                if !self.memberNames.insert(key.range, hasEscapes: key.hasEscapes, in: self.body) {
+                    self.index = nameStart
+                    throw self.error("duplicate member name \(Self.quoted(key.range, in: self.body))")
+                }
                 self.path.append(.key(key.range))
                 try visit(StringLiteral(range: key.range, hasEscapes: key.hasEscapes, isKey: true), self.currentPath)
                 self.skipWhitespace()
@@ -169,7 +184,8 @@ struct JSONStringWalker {
         return count
     }
 
-    /// Scans a string literal starting at the opening quote; validates escapes and rejects raw control characters.
+    /// Scans a string literal starting at the opening quote; validates escapes (a `\\u` surrogate only as half of a
+    /// pair) and UTF-8, and rejects raw control characters.
     private mutating func string() throws(InspectionError) -> (range: Range<Int>, hasEscapes: Bool) {
         let start = self.index
         self.index += 1
@@ -181,6 +197,12 @@ struct JSONStringWalker {
                 return (start..<self.index, hasEscapes)
             }
             if byte < 0x20 { throw self.error("control character in string") }
+            if byte >= 0x80 {
+                let length = UTF8Validation.sequenceLength(self.body, at: self.index)
+                guard length > 0 else { throw self.error("invalid UTF-8 in string") }
+                self.index += length
+                continue
+            }
             if byte == UInt8(ascii: "\\") {
                 hasEscapes = true
                 guard self.index + 1 < self.body.count else { break }
@@ -189,11 +211,17 @@ struct JSONStringWalker {
                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     self.index += 2
                 case UInt8(ascii: "u"):
-                    guard self.index + 6 <= self.body.count else { throw self.error("bad \\u escape") }
-                    for offset in 2..<6 where JSONStringCodec.hexValue(self.body[self.index + offset]) == nil {
-                        throw self.error("bad \\u escape")
-                    }
+                    let unit = try self.unicodeEscape(at: self.index)
                     self.index += 6
+                    if (0xDC00...0xDFFF).contains(unit) { throw self.error("lone low surrogate escape") }
+                    if (0xD800...0xDBFF).contains(unit) {
+                        // Only a low surrogate escape may follow; together they are one scalar.
+                        guard self.peek(UInt8(ascii: "\\")), self.index + 1 < self.body.count,
+                            self.body[self.index + 1] == UInt8(ascii: "u"),
+                            (0xDC00...0xDFFF).contains(try self.unicodeEscape(at: self.index))
+                        else { throw self.error("lone high surrogate escape") }
+                        self.index += 6
+                    }
                 default: throw self.error("bad escape")
                 }
                 continue
@@ -201,5 +229,25 @@ struct JSONStringWalker {
             self.index += 1
         }
         throw self.error("unterminated string")
+    }
+
+    /// The code unit of the `\\uXXXX` escape at `position` (the backslash).
+    private func unicodeEscape(at position: Int) throws(InspectionError) -> UInt32 {
+        guard position + 6 <= self.body.count else { throw self.error("bad \\u escape") }
+        var unit: UInt32 = 0
+        for offset in 2..<6 {
+            guard let digit = JSONStringCodec.hexValue(self.body[position + offset]) else {
+                throw self.error("bad \\u escape")
+            }
+            unit = unit << 4 | UInt32(digit)
+        }
+        return unit
+    }
+
+    /// A member name for an error message: decoded, at most 64 bytes (names are not sensitive values, but bounded).
+    private static func quoted(_ literal: Range<Int>, in body: UnsafeBufferPointer<UInt8>) -> String {
+        let name = JSONStringCodec.decode(body, literal: literal)
+        let shown = String(decoding: name.prefix(64), as: UTF8.self)
+        return "\"" + shown + (name.count > 64 ? "…" : "") + "\""
     }
 }

@@ -19,6 +19,16 @@ public struct Decision: Sendable {
     public let findings: [Finding]
     /// Bytes of decoded text that were scanned (for metrics).
     public let inspectedBytes: Int
+    /// The top-level string members of a JSON body the inspector was asked to report (`BodyInspector.fieldNames`),
+    /// decoded, from the same walk that inspected the body.
+    public let fields: [String: String]
+
+    public init(verdict: Verdict, findings: [Finding], inspectedBytes: Int, fields: [String: String] = [:]) {
+        self.verdict = verdict
+        self.findings = findings
+        self.inspectedBytes = inspectedBytes
+        self.fields = fields
+    }
 
     public var isBlocked: Bool {
         if case .block = self.verdict { return true }
