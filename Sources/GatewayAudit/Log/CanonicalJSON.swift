@@ -289,6 +289,7 @@ extension RequestOutcome {
     func writeMembers(to json: inout CanonicalJSON) {
         json.member("bytesOut", self.bytesOut)
         json.member("error", self.error?.rawValue)
+        json.member("errorDetail", self.errorDetail)
         json.member("id", self.id.rawValue)
         json.member("status", self.status)
         json.member("streamed", self.streamed)

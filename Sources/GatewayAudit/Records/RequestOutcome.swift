@@ -16,11 +16,14 @@ public struct RequestOutcome: Sendable, Hashable, Codable {
     public var totalMs: Double
     /// Nil on success; e.g. `upstream.timeout`, `client.disconnected`.
     public var error: ReasonCode?
+    /// What the operator needs to know of the failure and the caller was not told (e.g. the OpenSSL error of a
+    /// failed vendor handshake). Written by the gateway, never from request content; cut to 256 characters.
+    public var errorDetail: String?
 
     public init(
         id: RecordID, time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), upstreamStatus: Int?,
         status: Int?, bytesOut: Int, streamed: Bool = false, upstreamMs: Double?, totalMs: Double,
-        error: ReasonCode? = nil
+        error: ReasonCode? = nil, errorDetail: String? = nil
     ) {
         self.id = id
         self.time = time
@@ -31,6 +34,7 @@ public struct RequestOutcome: Sendable, Hashable, Codable {
         self.upstreamMs = upstreamMs
         self.totalMs = totalMs
         self.error = error
+        self.errorDetail = SafeLabel.clean(errorDetail, limit: 256)
     }
 }
 

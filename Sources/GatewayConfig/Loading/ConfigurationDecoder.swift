@@ -61,7 +61,24 @@ struct ConfigurationDecoder {
             maxDecompressedBytes: limits.int(
                 "max_decompressed_bytes", default: L.defaultMaxDecompressedBytes, in: 1...(1 << 36)),
             maxDecompressionRatio: limits.int(
-                "max_decompression_ratio", default: L.defaultMaxDecompressionRatio, in: 1...100_000))
+                "max_decompression_ratio", default: L.defaultMaxDecompressionRatio, in: 1...100_000),
+            connections: decodeConnectionLimits(limits))
+    }
+
+    private func decodeConnectionLimits(_ limits: YAMLMapping) -> ConnectionLimits {
+        typealias C = ConnectionLimits
+        return ConnectionLimits(
+            tlsHandshakeSeconds: limits.int(
+                "tls_handshake_timeout_seconds", default: C.defaultTLSHandshakeSeconds, in: 1...3_600),
+            requestHeadSeconds: limits.int(
+                "request_head_timeout_seconds", default: C.defaultRequestHeadSeconds, in: 1...3_600),
+            requestBodySeconds: limits.int(
+                "request_body_timeout_seconds", default: C.defaultRequestBodySeconds, in: 1...86_400),
+            keepAliveSeconds: limits.int("keep_alive_timeout_seconds", default: C.defaultKeepAliveSeconds, in: 1...86_400),
+            maxConnections: limits.optionalInt("max_connections", in: 1...10_000_000),
+            maxBufferedBodyBytes: limits.int(
+                "max_buffered_body_bytes", default: C.defaultMaxBufferedBodyBytes, in: 1...(1 << 40)),
+            inspectionThreads: limits.optionalInt("inspection_threads", in: 1...1_024))
     }
 
     private func decodeListener(_ listen: YAMLMapping) -> ListenerSettings {

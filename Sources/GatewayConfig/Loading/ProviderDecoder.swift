@@ -61,12 +61,13 @@ struct ProviderDecoder {
                 firstByteSeconds: timeouts.int("first_byte_seconds", default: limits.upstreamTimeoutSeconds, in: 1...86_400),
                 idleSeconds: timeouts.int("idle_seconds", default: UpstreamTimeouts.defaultIdleSeconds, in: 1...86_400))
         }
+        let forwardHeaders = decodeForwardHeaders(provider)
         var settings: ProviderSettings?
         if let name, let baseURL, let prefixes, let credential {
             settings = ProviderSettings(
                 name: name, baseURL: baseURL, pathPrefixes: prefixes, credential: credential, caFile: caFile,
                 apiShape: apiShape ?? .inferred(name: name, pathPrefixes: prefixes), pool: pool, timeouts: timeouts,
-                allowInsecureHTTP: allowInsecureHTTP)
+                allowInsecureHTTP: allowInsecureHTTP, forwardHeaders: forwardHeaders)
         }
         return Located(
             settings: settings, name: name, prefixes: acceptedPrefixes, path: element.path,
@@ -86,6 +87,22 @@ struct ProviderDecoder {
     }
 
     /// The prefixes (nil when any is invalid), the valid ones regardless, and each element's line.
+    /// `forward_headers`: nil (the API shape's defaults) when absent.
+    private func decodeForwardHeaders(_ provider: YAMLMapping) -> HeaderAllowList? {
+        guard let value = provider.value("forward_headers") else { return nil }
+        guard let elements = value.sequence() else { return nil }
+        var patterns: [String] = []
+        for element in elements {
+            guard let pattern = element.string() else { continue }
+            if let complaint = HeaderAllowList.complaint(about: pattern) {
+                element.problem("'\(pattern)' \(complaint)")
+            } else {
+                patterns.append(pattern)
+            }
+        }
+        return HeaderAllowList(patterns)
+    }
+
     private func decodePathPrefixes(_ provider: YAMLMapping) -> ([String]?, [(index: Int, prefix: String)], [Int?]) {
         guard let value = provider.value("paths") else {
             provider.missing("paths", "list the request path prefixes routed here, e.g. [/v1/chat/completions]")

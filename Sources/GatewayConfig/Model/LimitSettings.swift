@@ -12,6 +12,8 @@ public struct LimitSettings: Sendable, Hashable {
     public let maxDecompressedBytes: Int
     /// `max_decompression_ratio`, default `100`: decoded/encoded size beyond this is treated as a bomb → 413.
     public let maxDecompressionRatio: Int
+    /// Timeouts and bounds of caller connections.
+    public let connections: ConnectionLimits
 
     public static let defaultMaxBodyBytes = 8_388_608
     public static let defaultMaxHeaderBytes = 16_384
@@ -25,7 +27,7 @@ public struct LimitSettings: Sendable, Hashable {
         upstreamTimeoutSeconds: Int = Self.defaultUpstreamTimeoutSeconds,
         inspectionDeadlineMilliseconds: Int = Self.defaultInspectionDeadlineMilliseconds,
         maxDecompressedBytes: Int = Self.defaultMaxDecompressedBytes,
-        maxDecompressionRatio: Int = Self.defaultMaxDecompressionRatio
+        maxDecompressionRatio: Int = Self.defaultMaxDecompressionRatio, connections: ConnectionLimits = .init()
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderBytes = maxHeaderBytes
@@ -33,5 +35,6 @@ public struct LimitSettings: Sendable, Hashable {
         self.inspectionDeadlineMilliseconds = inspectionDeadlineMilliseconds
         self.maxDecompressedBytes = maxDecompressedBytes
         self.maxDecompressionRatio = maxDecompressionRatio
+        self.connections = connections
     }
 }

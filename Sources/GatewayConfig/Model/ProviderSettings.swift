@@ -20,6 +20,8 @@ public struct ProviderSettings: Sendable, Hashable {
     public var timeouts: UpstreamTimeouts { self.storage.timeouts }
     /// `allow_insecure_http`, default `false`: permits an `http` base URL, for tests against local fakes only.
     public var allowInsecureHTTP: Bool { self.storage.allowInsecureHTTP }
+    /// `forward_headers`, default `HeaderAllowList.defaults(for: apiShape)`: the caller's header fields forwarded.
+    public var forwardHeaders: HeaderAllowList { self.storage.forwardHeaders }
 
     /// The settings live in one immutable object: every request's context holds its provider, and copying a
     /// context then costs one reference count instead of one per string and array in here.
@@ -35,11 +37,12 @@ public struct ProviderSettings: Sendable, Hashable {
         let pool: ConnectionPoolSettings
         let timeouts: UpstreamTimeouts
         let allowInsecureHTTP: Bool
+        let forwardHeaders: HeaderAllowList
 
         init(
             name: String, baseURL: UpstreamURL, pathPrefixes: [String], credential: ProviderCredential,
             caFile: ConfiguredPath?, apiShape: ProviderAPIShape, pool: ConnectionPoolSettings,
-            timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool
+            timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool, forwardHeaders: HeaderAllowList
         ) {
             self.name = name
             self.baseURL = baseURL
@@ -50,6 +53,7 @@ public struct ProviderSettings: Sendable, Hashable {
             self.pool = pool
             self.timeouts = timeouts
             self.allowInsecureHTTP = allowInsecureHTTP
+            self.forwardHeaders = forwardHeaders
         }
 
         static func == (lhs: Storage, rhs: Storage) -> Bool {
@@ -57,7 +61,7 @@ public struct ProviderSettings: Sendable, Hashable {
                 || (lhs.name == rhs.name && lhs.baseURL == rhs.baseURL && lhs.pathPrefixes == rhs.pathPrefixes
                     && lhs.credential == rhs.credential && lhs.caFile == rhs.caFile && lhs.apiShape == rhs.apiShape
                     && lhs.pool == rhs.pool && lhs.timeouts == rhs.timeouts
-                    && lhs.allowInsecureHTTP == rhs.allowInsecureHTTP)
+                    && lhs.allowInsecureHTTP == rhs.allowInsecureHTTP && lhs.forwardHeaders == rhs.forwardHeaders)
         }
 
         func hash(into hasher: inout Hasher) {
@@ -70,11 +74,12 @@ public struct ProviderSettings: Sendable, Hashable {
     public init(
         name: String, baseURL: UpstreamURL, pathPrefixes: [String], credential: ProviderCredential,
         caFile: ConfiguredPath? = nil, apiShape: ProviderAPIShape, pool: ConnectionPoolSettings = .init(),
-        timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool = false
+        timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool = false, forwardHeaders: HeaderAllowList? = nil
     ) {
         self.storage = Storage(
             name: name, baseURL: baseURL, pathPrefixes: pathPrefixes, credential: credential, caFile: caFile,
-            apiShape: apiShape, pool: pool, timeouts: timeouts, allowInsecureHTTP: allowInsecureHTTP
+            apiShape: apiShape, pool: pool, timeouts: timeouts, allowInsecureHTTP: allowInsecureHTTP,
+            forwardHeaders: forwardHeaders ?? .defaults(for: apiShape)
         )
     }
 

@@ -15,6 +15,8 @@ public struct GatewayMetrics: Sendable {
     /// Metric handles by label values: made once per label combination rather than looked up in the registry (and
     /// allocated) on every request. Bounded like the labels themselves (providers × roles × statuses × decisions).
     private let handles = HandleCache()
+    /// Protective limits hit (timeouts, connection cap, body budget).
+    let limits: LimitCounters
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -25,6 +27,7 @@ public struct GatewayMetrics: Sendable {
             .seconds(10), .seconds(30), .seconds(60), .seconds(300),
         ]
         self.factory = factory
+        self.limits = LimitCounters(factory: factory)
         self.openConnections = Meter(label: "gateway_open_connections", dimensions: [], factory: factory)
         self.auditBatches = registry.makeCounter(
             descriptor: MetricNameDescriptor(
@@ -84,6 +87,12 @@ public struct GatewayMetrics: Sendable {
             label: "gateway_upstream_errors_total", dimensions: [("provider", provider), ("kind", kind)],
             factory: self.factory
         ).increment()
+    }
+
+    /// Counts caller header fields not forwarded because the provider's allow-list does not name them.
+    func headersDropped(provider: String, count: Int) {
+        Counter(label: "gateway_headers_dropped_total", dimensions: [("provider", provider)], factory: self.factory)
+            .increment(by: Int64(count))
     }
 
     func connectionOpened() { self.openConnections.increment() }

@@ -156,7 +156,7 @@ final class AuditTrail: Sendable {
         let outcome = RequestOutcome(
             id: id, upstreamStatus: context.upstreamStatus, status: context.responseStatus,
             bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
-            error: context.error.map { ReasonCode(Self.reason(for: $0)) }
+            error: context.error.map { ReasonCode(Self.reason(for: $0)) }, errorDetail: context.error?.detail
         )
         self.log.appendOutcome(outcome)
     }

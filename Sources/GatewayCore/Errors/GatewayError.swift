@@ -17,30 +17,34 @@ public enum ErrorSource: String, Sendable, Hashable {
 public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType
-        case headersTooLarge, rateLimited, blockedByPolicy
+        case headersTooLarge, rateLimited, blockedByPolicy, expectationFailed, notImplemented
         case upstreamUnavailable, upstreamTimeout, upstreamProtocol
-        case internalFailure, shuttingDown, auditUnavailable
+        case internalFailure, shuttingDown, auditUnavailable, overloaded
     }
 
     public let kind: Kind
     public let message: String
-    /// Seconds a rate-limited caller should wait (429 only).
+    /// Seconds the caller should wait before retrying (429, and 503 when the gateway is overloaded).
     public let retryAfterSeconds: Int?
+    /// What the operator needs and the caller must not see (an OpenSSL error string, a peer's address): kept in
+    /// logs and decision records, never in the answer.
+    public let detail: String?
 
-    public init(_ kind: Kind, _ message: String, retryAfterSeconds: Int? = nil) {
+    public init(_ kind: Kind, _ message: String, retryAfterSeconds: Int? = nil, detail: String? = nil) {
         self.kind = kind
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
+        self.detail = detail
     }
 
     public var source: ErrorSource {
         switch self.kind {
         case .badRequest, .unauthorized, .notFound, .methodNotAllowed, .payloadTooLarge, .unsupportedMediaType,
-            .headersTooLarge, .rateLimited:
+            .headersTooLarge, .rateLimited, .expectationFailed, .notImplemented:
             .client
         case .forbidden, .blockedByPolicy: .policy
         case .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .upstream
-        case .internalFailure, .shuttingDown, .auditUnavailable: .internal
+        case .internalFailure, .shuttingDown, .auditUnavailable, .overloaded: .internal
         }
     }
 
@@ -55,12 +59,16 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unsupportedMediaType: .unsupportedMediaType
         case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .rateLimited: .tooManyRequests
+        case .expectationFailed: .expectationFailed
+        case .notImplemented: .notImplemented
         case .upstreamUnavailable, .upstreamProtocol: .badGateway
         case .upstreamTimeout: .gatewayTimeout
         case .internalFailure: .internalServerError
-        case .shuttingDown, .auditUnavailable: .serviceUnavailable
+        case .shuttingDown, .auditUnavailable, .overloaded: .serviceUnavailable
         }
     }
 
-    public var description: String { "\(self.kind.rawValue) (\(self.source.rawValue)): \(self.message)" }
+    public var description: String {
+        "\(self.kind.rawValue) (\(self.source.rawValue)): \(self.message)" + (self.detail.map { " [\($0)]" } ?? "")
+    }
 }

@@ -27,7 +27,8 @@ enum VendorErrorBody {
         case .unauthorized: "authentication_error"
         case .forbidden, .blockedByPolicy: "permission_error"
         case .rateLimited: "rate_limit_error"
-        case .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol, .internalFailure, .shuttingDown, .auditUnavailable:
+        case .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol, .internalFailure, .shuttingDown, .auditUnavailable,
+            .overloaded:
             "api_error"
         default: "invalid_request_error"
         }
@@ -40,7 +41,7 @@ enum VendorErrorBody {
         case .notFound: "not_found_error"
         case .payloadTooLarge: "request_too_large"
         case .rateLimited: "rate_limit_error"
-        case .upstreamTimeout, .shuttingDown, .auditUnavailable: "overloaded_error"
+        case .upstreamTimeout, .shuttingDown, .auditUnavailable, .overloaded: "overloaded_error"
         case .upstreamUnavailable, .upstreamProtocol, .internalFailure: "api_error"
         default: "invalid_request_error"
         }

@@ -1,5 +1,6 @@
 import GatewayRules
 import NIOCore
+import NIOHTTP1
 
 /// The inspect-body phase: every request body is classified before anything is forwarded.
 ///
@@ -11,6 +12,38 @@ struct ClassificationFilter: GatewayFilter {
     let deadlineMilliseconds: Int
     /// The category treatment for a request; per-role overrides plug in here.
     let policyForRequest: @Sendable (RequestContext) -> CategoryPolicy
+
+    /// Phase 2: what of the head reaches the vendor, the query string and every header field the provider's
+    /// allow-list forwards, is scanned too. A header cannot be redacted, so any finding the role does not allow blocks.
+    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
+        guard let provider = context.provider else { return }
+        var texts: [(location: String, text: [UInt8])] = []
+        if let query = context.target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            let raw = Array(context.target.utf8[context.target.utf8.index(after: query)...])
+            if !raw.isEmpty { texts.append(("query", BodyInspector.formDecoded(raw))) }
+        }
+        for (name, value) in head.headers
+        where value.utf8.count >= 5 && !HeaderHygiene.isManagedByGateway(name) && provider.forwardHeaders.allows(name) {
+            texts.append(("header " + name.lowercased(), Array(value.utf8)))
+        }
+        guard !texts.isEmpty else { return }
+        let decision: Decision
+        do {
+            decision = try self.inspector.inspect(
+                unredactable: texts, policy: self.policyForRequest(context),
+                deadline: .after(milliseconds: self.deadlineMilliseconds)
+            )
+        } catch {
+            throw Self.gatewayError(for: error)
+        }
+        guard case .block(let reason) = decision.verdict else { return }
+        context.decision = decision
+        throw GatewayError(
+            .blockedByPolicy,
+            "Request blocked by the AI gateway's data policy: \(reason). Remove the sensitive data and retry "
+                + "(request id \(context.requestID))."
+        )
+    }
 
     func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
         let bytes = Array(body.bytes.readableBytesView)

@@ -63,15 +63,21 @@ enum HeaderHygiene {
         return String(Substring(value[first...last]))
     }
 
-    /// The head to send upstream: hop-by-hop and caller fields dropped, `Host` set to the vendor, the vendor key
-    /// set exactly once, and the body length given by `Content-Length`.
+    /// Whether the gateway sets or drops a field itself (hop-by-hop, caller credentials, `Host`, `Content-Length`,
+    /// `Expect`), apart from the provider's allow-list.
+    static func isManagedByGateway(_ name: String) -> Bool { Self.dropped(name) != nil }
+
+    /// The head to send upstream: only the fields on the provider's allow-list (`forward_headers`), `Host` set to
+    /// the vendor, the vendor key set exactly once, and the body length given by `Content-Length`. Fields dropped
+    /// because the allow-list does not name them are counted in `droppedFields`.
     static func upstreamHead(
         from head: HTTPRequestHead, provider: ProviderSettings, bodyLength: Int, dropContentEncoding: Bool,
-        clientAddress: String?, forwardClientAddress: Bool
+        clientAddress: String?, forwardClientAddress: Bool, droppedFields: inout Int
     ) -> HTTPRequestHead {
         // `Connection` rarely names more than `keep-alive` (dropped anyway) or `close`; only then are names lower-cased.
         let listed = connectionListed(head.headers)
         let credentialName = provider.credential.header
+        let allowed = provider.forwardHeaders
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 4)
         headers.add(name: "Host", value: provider.baseURL.hostHeader)
@@ -79,6 +85,10 @@ enum HeaderHygiene {
             if Self.dropped(name) != nil || name.caseInsensitiveEquals(credentialName) { continue }
             if !listed.isEmpty, listed.contains(name.lowercased()) { continue }
             if dropContentEncoding && name.caseInsensitiveEquals("content-encoding") { continue }
+            guard allowed.allows(name) else {
+                droppedFields += 1
+                continue
+            }
             headers.add(name: name, value: value)
         }
         headers.add(name: provider.credential.header, value: provider.credential.value)

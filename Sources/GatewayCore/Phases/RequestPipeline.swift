@@ -1,5 +1,6 @@
 import GatewayAudit
 import GatewayConfig
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -18,6 +19,8 @@ public struct RequestPipeline: Sendable {
     /// Where the decision log's completions come back to, one batch per event loop; at the end of each loop pass
     /// the lines it queued are written together.
     let mailboxes: LoopMailboxes
+    /// Failures of the vendor side are logged with their detail (which callers never see).
+    let logger = Logger(label: "gateway.requests")
 
     init(configuration: GatewayConfiguration, filters: [any GatewayFilter], metrics: GatewayMetrics, audit: AuditTrail?) {
         self.configuration = configuration
@@ -142,11 +145,14 @@ public struct RequestPipeline: Sendable {
         _ head: HTTPRequestHead, body: RequestBody, originalEncoding: String?, context: inout RequestContext
     ) throws(GatewayError) -> HTTPRequestHead {
         guard let provider = context.provider else { throw GatewayError(.internalFailure, "request has no route") }
+        var droppedFields = 0
         var upstream = HeaderHygiene.upstreamHead(
             from: head, provider: provider, bodyLength: body.bytes.readableBytes,
             dropContentEncoding: originalEncoding != nil && body.contentEncoding == nil,
-            clientAddress: context.clientAddress, forwardClientAddress: self.configuration.listen.forwardClientAddress
+            clientAddress: context.clientAddress, forwardClientAddress: self.configuration.listen.forwardClientAddress,
+            droppedFields: &droppedFields
         )
+        if droppedFields > 0 { self.metrics.headersDropped(provider: provider.name, count: droppedFields) }
         for filter in self.filters { try filter.upstreamRequest(&upstream, context: &context) }
         return upstream
     }
@@ -177,6 +183,13 @@ public struct RequestPipeline: Sendable {
         )
         if let error = context.error, error.source == .upstream {
             self.metrics.upstreamError(provider: context.provider?.name ?? "none", kind: error.kind.rawValue)
+            self.logger.warning(
+                "vendor request failed",
+                metadata: [
+                    "request": "\(context.requestID)", "provider": "\(context.provider?.name ?? "none")",
+                    "kind": "\(error.kind.rawValue)", "detail": "\(error.detail ?? error.message)",
+                ]
+            )
         }
         self.audit?.recordOutcome(context)
         for filter in self.filters { filter.complete(context: context) }

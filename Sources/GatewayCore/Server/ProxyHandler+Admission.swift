@@ -9,13 +9,15 @@ extension ProxyHandler {
     func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let flight = self.startRequest(head, method: head.method.rawValue, target: head.uri, context: context)
         do throws(GatewayError) {
+            try RequestHeadChecks.check(head)
             try self.pipeline.authenticate(head, context: &flight.context)
             self.verifiedKey = flight.context.verifiedKey  // only authentication changes it
             try self.pipeline.route(head, context: &flight.context)
             flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
             let declared = head.headers.first(name: "content-length").flatMap(Int.init)
             if let declared, declared > flight.limit { throw Self.tooLarge(flight.limit) }
-            if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1): it is sent only to HTTP/1.1 ones.
+            if head.version.minor >= 1, head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 context.writeAndFlush(
                     self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil
                 )

@@ -160,7 +160,10 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         self.fail(
-            GatewayError(.upstreamProtocol, "The connection to \(self.providerName) broke: \(UpstreamConnection.describe(error))"),
+            GatewayError(
+                .upstreamProtocol, "The connection to \(self.providerName) broke.",
+                detail: UpstreamConnection.describe(error)
+            ),
             context
         )
     }

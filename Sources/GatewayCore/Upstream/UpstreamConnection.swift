@@ -75,12 +75,19 @@ final class UpstreamConnection: Sendable {
             if let error = error as? ChannelError, case .connectTimeout = error {
                 throw GatewayError(.upstreamTimeout, "Connecting to \(provider.name) timed out")
             }
+            // The caller learns what failed, not OpenSSL's or the kernel's words for it (they name the gateway's
+            // internals); those go to the outcome record and the log as the error's detail.
             if error is TLSError {
                 throw GatewayError(
-                    .upstreamUnavailable, "TLS with \(provider.name) failed; nothing was sent: \(Self.describe(error))"
+                    .upstreamUnavailable,
+                    "The gateway could not establish a verified TLS connection to \(provider.name); nothing was sent.",
+                    detail: Self.describe(error)
                 )
             }
-            throw GatewayError(.upstreamUnavailable, "Cannot connect to \(provider.name): \(Self.describe(error))")
+            throw GatewayError(
+                .upstreamUnavailable, "The gateway cannot reach \(provider.name) right now; nothing was sent.",
+                detail: Self.describe(error)
+            )
         }.flatMapThrowing { channel, _ in
             let handler = try channel.pipeline.syncOperations.handler(type: UpstreamClientHandler.self)
             return UpstreamConnection(channel: channel, handler: handler)

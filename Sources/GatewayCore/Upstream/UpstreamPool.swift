@@ -90,7 +90,10 @@ final class UpstreamPool: Sendable {
                 deliver(.connection(connection))
             case .failure(let error):
                 self.slotFreed()
-                deliver(.failed(error as? GatewayError ?? GatewayError(.upstreamUnavailable, "\(error)")))
+                deliver(.failed(error as? GatewayError ?? GatewayError(
+                    .upstreamUnavailable, "The gateway cannot reach the vendor right now; nothing was sent.",
+                    detail: String(describing: error)
+                )))
             }
         }
     }

@@ -77,6 +77,41 @@ public struct BodyInspector: Sendable {
         }
     }
 
+    /// Inspects texts that cannot be rewritten (a request's query string, its header values): any finding the
+    /// policy does not allow blocks, since there is nothing to redact in place. `location` labels each text in
+    /// findings (e.g. `header user-agent`).
+    public func inspect(
+        unredactable texts: [(location: String, text: [UInt8])], policy: CategoryPolicy = .default,
+        deadline: InspectionDeadline = .none
+    ) throws(InspectionError) -> Decision {
+        try self.rules.withSession { (session) throws(InspectionError) -> Decision in
+            var request = RequestInspection(ruleSet: self.rules, policy: policy, fingerprintMAC: self.fingerprintMAC,
+                                            session: session, deadline: deadline)
+            for (location, text) in texts {
+                _ = try text.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [UInt8]? in
+                    try request.inspect(buffer, location: { location })
+                }
+            }
+            let refused = request.findings.filter { $0.action != .allow }
+            guard !refused.isEmpty else {
+                return Decision(verdict: .allow, findings: request.findings, inspectedBytes: request.inspectedBytes)
+            }
+            let places = Dictionary(grouping: refused, by: { "\($0.category)/\($0.type)" })
+                .map { "\($0.key) at \(Set($0.value.map(\.location)).sorted().joined(separator: ", "))" }.sorted()
+            return Decision(
+                verdict: .block(
+                    reason: "request blocked: " + places.joined(separator: "; ")
+                        + " (a query string or header cannot be redacted)"
+                ),
+                findings: request.findings, inspectedBytes: request.inspectedBytes
+            )
+        }
+    }
+
+    /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte (malformed escapes stay as they
+    /// are).
+    public static func formDecoded(_ bytes: [UInt8]) -> [UInt8] { Self.percentDecode(bytes) }
+
     /// The keyed fingerprint a finding of `value` would carry (HMAC-SHA256, 16 hex characters).
     public func fingerprint(of value: String) -> String {
         RequestInspection.fingerprint(value, mac: self.fingerprintMAC)

@@ -117,6 +117,8 @@ final class GatewayHarness: Sendable {
                 ca_file: vendor-ca.pem
                 pool: {max_connections: \(options.openAIPoolConnections)}
                 timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 10, idle_seconds: 10}
+                # The defaults, plus the fake vendor's controls and one end-to-end field the tests follow.
+                forward_headers: [accept, content-type, content-encoding, user-agent, openai-*, x-stainless-*, x-fake-*, x-kept]
               - name: anthropic
                 base_url: https://127.0.0.1:\(vendor.port)
                 paths: [/v1/messages]
@@ -159,6 +161,7 @@ final class GatewayHarness: Sendable {
                 credential: {header: Authorization, value: "\(VendorKeys.other)"}
                 ca_file: vendor-ca.pem
                 timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 1, idle_seconds: 1}
+                forward_headers: [content-type, x-fake-*]
               - name: slow-anthropic
                 base_url: https://127.0.0.1:\(vendor.port)/hang
                 paths: [/slow-anthropic]

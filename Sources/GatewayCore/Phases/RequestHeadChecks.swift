@@ -1,0 +1,179 @@
+import NIOHTTP1
+
+/// The checks every request head passes before any phase reads it: what the HTTP decoder accepts but a proxy in
+/// front of other parsers must not (RFC 9112 and nginx's defaults). Each refusal names its reason; the connection
+/// closes after it, since the body that may follow was never read.
+///
+/// - The target is a plain origin-form path: no `.` or `..` segment (raw or percent-encoded), no encoded `/` or `\`,
+///   no byte outside RFC 3986's set (a `"` or `\` included). Routing works on the path as written, and a vendor that
+///   normalised `/v1/chat/completions/../../admin` would serve a path no role was checked for.
+/// - Exactly one `Host` (at most one in HTTP/1.0).
+/// - `Transfer-Encoding` only as exactly `chunked`, and never in HTTP/1.0 (501 or 400): any other coding would be
+///   read differently by the next parser.
+/// - `Expect` only as `100-continue` (417).
+/// - No gateway key anywhere but the credential fields: a key in the query string or another header would be
+///   forwarded to the vendor with the request.
+public enum RequestHeadChecks {
+    /// The fields a caller's gateway key may travel in (never forwarded: `HeaderHygiene` drops them).
+    static let credentialFields = ["authorization", "x-api-key"]
+
+    public static func check(_ head: HTTPRequestHead) throws(GatewayError) {
+        try Self.checkTarget(head.uri)
+        try Self.checkFraming(head)
+        try Self.checkKeyPlacement(head)
+    }
+
+    // MARK: - The target
+
+    static func checkTarget(_ target: String) throws(GatewayError) {
+        let bytes = Array(target.utf8)
+        guard bytes.first == UInt8(ascii: "/") else {
+            throw Self.badTarget("the request target must be an absolute path (origin-form), such as /v1/chat/completions")
+        }
+        let queryStart = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+                else { throw Self.badTarget("the request target holds a malformed percent-encoding") }
+                let decoded = high << 4 | low
+                if index < queryStart, decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\") || decoded == 0 {
+                    throw Self.badTarget("the request path holds an encoded '/', '\\' or NUL")
+                }
+                index += 3
+                continue
+            }
+            guard Self.isTargetByte(byte, inQuery: index > queryStart) else {
+                throw Self.badTarget("the request target holds a character that must be percent-encoded")
+            }
+            index += 1
+        }
+        for segment in bytes[..<queryStart].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            let decoded = percentDecoded(segment)
+            if decoded == [UInt8(ascii: ".")] || decoded == [UInt8(ascii: "."), UInt8(ascii: ".")] {
+                throw Self.badTarget("the request path holds a '.' or '..' segment")
+            }
+        }
+    }
+
+    /// RFC 3986 `pchar`, `/` and `?`; in the query also `[` and `]`, which some clients leave unencoded there.
+    private static func isTargetByte(_ byte: UInt8, inQuery: Bool) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"),
+            UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="),
+            UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"):
+            return true
+        case UInt8(ascii: "["), UInt8(ascii: "]"): return inQuery
+        default: return false
+        }
+    }
+
+    private static func badTarget(_ why: String) -> GatewayError {
+        GatewayError(.badRequest, "Refused: \(why). Nothing was forwarded.")
+    }
+
+    // MARK: - Framing
+
+    static func checkFraming(_ head: HTTPRequestHead) throws(GatewayError) {
+        let isHTTP10 = head.version.major == 1 && head.version.minor == 0
+        let hosts = head.headers["host"].count
+        if hosts > 1 || (hosts == 0 && !isHTTP10) {
+            throw GatewayError(
+                .badRequest, "Refused: an HTTP/1.1 request needs exactly one Host header (it has \(hosts)). Nothing was forwarded."
+            )
+        }
+        let codings = head.headers["transfer-encoding"]
+        if !codings.isEmpty {
+            if isHTTP10 {
+                throw GatewayError(.badRequest, "Refused: Transfer-Encoding is not defined in HTTP/1.0. Nothing was forwarded.")
+            }
+            let tokens = codings.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+                .map { HeaderHygiene.trimmed($0.utf8) }
+            guard tokens.count == 1, tokens[0].lowercased() == "chunked" else {
+                throw GatewayError(
+                    .notImplemented,
+                    "Refused: the only transfer coding this gateway accepts is exactly 'chunked'. Nothing was forwarded."
+                )
+            }
+        }
+        for expectation in head.headers["expect"] where HeaderHygiene.trimmed(expectation.utf8[...]).lowercased() != "100-continue" {
+            throw GatewayError(.expectationFailed, "Refused: the only expectation this gateway meets is 100-continue.")
+        }
+    }
+
+    // MARK: - Gateway keys out of place
+
+    static func checkKeyPlacement(_ head: HTTPRequestHead) throws(GatewayError) {
+        if Self.holdsGatewayKey(percentDecoded(Array(head.uri.utf8)[...])) {
+            throw Self.keyOutOfPlace("the request target")
+        }
+        for (name, value) in head.headers
+        where !Self.credentialFields.contains(where: { name.utf8.count == $0.utf8.count && name.lowercased() == $0 }) {
+            if Self.holdsGatewayKey(Array(value.utf8)) { throw Self.keyOutOfPlace("the \(name.lowercased()) header") }
+        }
+    }
+
+    private static func keyOutOfPlace(_ place: String) -> GatewayError {
+        GatewayError(
+            .badRequest,
+            "Refused: a gateway key was found in \(place). Send it only as 'Authorization: Bearer …' or 'x-api-key'; "
+                + "nothing was forwarded. Rotate the key if it was logged elsewhere."
+        )
+    }
+
+    /// Whether `bytes` hold `gwk_` (any case) followed by at least eight letters or digits: the start of a key.
+    static func holdsGatewayKey(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 12 else { return false }
+        let prefix: [UInt8] = Array("gwk_".utf8)
+        var index = 0
+        while index + 12 <= bytes.count {
+            var matches = true
+            for offset in 0..<4 where HeaderHygiene.asciiLowercased(bytes[index + offset]) != prefix[offset] {
+                matches = false
+                break
+            }
+            if matches, bytes[(index + 4)..<(index + 12)].allSatisfy(Self.isAlphanumeric) { return true }
+            index += 1
+        }
+        return false
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        byte &- UInt8(ascii: "0") < 10 || (byte | 0x20) &- UInt8(ascii: "a") < 26
+    }
+
+    // MARK: - Percent-decoding
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// `%XX` decoded (malformed escapes kept as they are; `checkTarget` has refused those already).
+    static func percentDecoded(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
+                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+            {
+                out.append(high << 4 | low)
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return out
+    }
+}
