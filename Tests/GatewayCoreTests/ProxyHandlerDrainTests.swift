@@ -45,7 +45,8 @@ struct ProxyHandlerDrainTests {
             )
             let settings = ProxySettings(
                 pipeline: pipeline, pools: [:], maxBodyBytes: 1 << 20, registry: ConnectionRegistry(),
-                metrics: GatewayMetrics(), offLoopInspectionBytes: 1 << 20, inspectionPool: nil
+                metrics: GatewayMetrics(), offLoopInspectionBytes: 1 << 20, inspectionPool: nil,
+                bodyBudget: BodyBudget(limit: 1 << 30)
             )
             let loop = EmbeddedEventLoop()
             let channel = EmbeddedChannel(loop: loop)

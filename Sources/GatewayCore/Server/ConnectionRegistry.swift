@@ -13,6 +13,21 @@ final class ConnectionRegistry: Sendable {
     }
     private let state = Mutex(State())
     private let draining = Atomic<Bool>(false)
+    /// Connections accepted and not yet closed, counted at accept (before `opened`), for the connection cap.
+    private let admitted = Atomic<Int>(0)
+
+    /// Takes one of `cap` connection slots at accept; false when all are taken (the connection is then closed at
+    /// once). A slot taken is given back by `releaseSlot` when the connection closes.
+    func takeSlot(cap: Int) -> Bool {
+        let now = self.admitted.wrappingAdd(1, ordering: .relaxed).newValue
+        guard now <= cap else {
+            self.admitted.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func releaseSlot() { self.admitted.wrappingSubtract(1, ordering: .relaxed) }
 
     var isDraining: Bool { self.draining.load(ordering: .relaxed) }
     var count: Int { self.state.withLock { $0.channels.count } }

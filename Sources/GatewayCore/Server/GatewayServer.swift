@@ -21,6 +21,8 @@ public final class GatewayServer: Sendable {
     private let logger: Logger
     private let pools: [String: UpstreamPool]
     private let registry = ConnectionRegistry()
+    /// Threads that inspect large bodies (`limits.inspection_threads`), apart from NIO's shared pool.
+    private let inspectionPool: NIOThreadPool
     private let shutdownSignal = Mutex<(requested: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     public init(runtime: GatewayRuntime, group: any EventLoopGroup, logger: Logger) {
@@ -32,6 +34,23 @@ public final class GatewayServer: Sendable {
             pools[provider.name] = UpstreamPool(provider: provider, tls: runtime.upstreamTLS[provider.name])
         }
         self.pools = pools
+        self.inspectionPool = NIOThreadPool(
+            numberOfThreads: runtime.configuration.limits.connections.inspectionThreads
+                ?? Self.defaultInspectionThreads
+        )
+    }
+
+    /// Cores − 1, at least one: large-body inspection may never take every core from the event loops.
+    static var defaultInspectionThreads: Int { max(1, System.coreCount - 1) }
+
+    /// The connection cap when `limits.max_connections` is not set: the process's file-descriptor limit, less a
+    /// reserve for the upstream pools (one descriptor per vendor connection), the listeners, the decision log,
+    /// key and quarantine files, and headroom. Past it, accepting would fail with EMFILE for everyone.
+    static func defaultConnectionCap(providers: [ProviderSettings]) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 1 << 32 else { return 10_000 }
+        let reserve = providers.reduce(0) { $0 + $1.pool.maxConnections } + 128
+        return max(16, Int(limit.rlim_cur) - reserve)
     }
 
     /// Serves until `shutdown()`; `onBound` learns the bound ports (useful with port 0).
@@ -54,11 +73,14 @@ public final class GatewayServer: Sendable {
                 "admin": "\(configuration.admin.address):\(admin.localAddress?.port ?? 0)",
             ]
         )
+        self.inspectionPool.start()
         try await withThrowingDiscardingTaskGroup { group in
             let keyWatcher = Task { await self.watchKeys() }
+            let limitsReporter = Task { await self.reportLimitHits() }
             group.addTask {
                 await self.waitForShutdown()
                 keyWatcher.cancel()
+                limitsReporter.cancel()
                 self.logger.info("draining", metadata: ["connections": "\(self.registry.count)"])
                 try? await listener.close().get()
                 self.registry.drain()
@@ -72,6 +94,8 @@ public final class GatewayServer: Sendable {
             await self.registry.waitUntilEmpty()
         }
         try? await admin.close()
+        try? await self.inspectionPool.shutdownGracefully()
+        self.logLimitHits()
         await self.runtime.pipeline.audit?.close()  // the shutdown checkpoint seals the log
         self.logger.info("gateway stopped")
     }
@@ -95,6 +119,22 @@ public final class GatewayServer: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(250))
         }
+    }
+
+    /// Logs, once a minute, which protective limits callers ran into (one line, not one per connection).
+    private func reportLimitHits() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(60))
+            self.logLimitHits()
+        }
+    }
+
+    private func logLimitHits() {
+        let hits = self.runtime.metrics.limits.sinceLastReport()
+        guard !hits.isEmpty else { return }
+        var metadata: Logger.Metadata = [:]
+        for (limit, count) in hits { metadata[limit.rawValue] = "\(count)" }
+        self.logger.warning("protective limits hit since the last report", metadata: metadata)
     }
 
     /// Begins a graceful shutdown (SIGTERM). Safe to call from any thread, more than once.
@@ -124,26 +164,51 @@ public final class GatewayServer: Sendable {
         limits.maxHeaderListSize = configuration.limits.maxHeaderBytes
         limits.maxHeaderFieldSize = configuration.limits.maxHeaderBytes
         let decoderLimits = limits
+        let connections = configuration.limits.connections
         let settings = ProxySettings(
             pipeline: self.runtime.pipeline, pools: self.pools, maxBodyBytes: configuration.limits.maxBodyBytes,
             registry: self.registry, metrics: self.runtime.metrics, offLoopInspectionBytes: 128 * 1024,
-            inspectionPool: .singleton
+            inspectionPool: self.inspectionPool, bodyBudget: BodyBudget(limit: connections.maxBufferedBodyBytes)
+        )
+        let clockLimits = ConnectionClock.Limits(
+            handshake: .seconds(Int64(connections.tlsHandshakeSeconds)),
+            head: .seconds(Int64(connections.requestHeadSeconds)),
+            body: .seconds(Int64(connections.requestBodySeconds)),
+            keepAlive: .seconds(Int64(connections.keepAliveSeconds))
+        )
+        let cap = connections.maxConnections ?? Self.defaultConnectionCap(providers: configuration.providers)
+        let (registry, counters) = (self.registry, self.runtime.metrics.limits)
+        self.logger.info(
+            "connection limits",
+            metadata: [
+                "max_connections": "\(cap)", "max_buffered_body_bytes": "\(connections.maxBufferedBodyBytes)",
+                "inspection_threads": "\(connections.inspectionThreads ?? Self.defaultInspectionThreads)",
+            ]
         )
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Past the cap, a connection is closed as it is accepted: the ones already open are unaffected and
+                // the process never runs out of descriptors.
+                guard registry.takeSlot(cap: cap) else {
+                    counters.hit(.connectionCap)
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in registry.releaseSlot() }
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    let timeouts = ConnectionTimeoutHandler(limits: clockLimits, counters: counters)
                     try sync.addHandler(try TLSHandler(serverContext: tls))
+                    try sync.addHandler(timeouts)
                     try sync.addHandler(HTTPResponseEncoder())
                     try sync.addHandler(
                         ByteToMessageHandler(
                             HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)
                         )
                     )
-                    try sync.addHandler(ProxyHandler(settings: settings))
+                    try sync.addHandler(ProxyHandler(settings: settings, timeouts: timeouts))
                 }
             }
             .bind(host: configuration.listen.address, port: configuration.listen.port).get()

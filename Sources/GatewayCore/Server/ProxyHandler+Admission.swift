@@ -8,6 +8,7 @@ extension ProxyHandler {
     /// Phases 1 and 2 on the head, then the body is held.
     func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let flight = self.startRequest(head, method: head.method.rawValue, target: head.uri, context: context)
+        self.timeouts?.headReceived()
         do throws(GatewayError) {
             try RequestHeadChecks.check(head)
             try self.pipeline.authenticate(head, context: &flight.context)
@@ -16,6 +17,10 @@ extension ProxyHandler {
             flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
             let declared = head.headers.first(name: "content-length").flatMap(Int.init)
             if let declared, declared > flight.limit { throw Self.tooLarge(flight.limit) }
+            if let declared, declared > 0 {
+                guard self.settings.bodyBudget.reserve(declared) else { throw self.overBudget() }
+                flight.reservedBytes = declared
+            }
             // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1): it is sent only to HTTP/1.1 ones.
             if head.version.minor >= 1, head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 context.writeAndFlush(
@@ -41,7 +46,10 @@ extension ProxyHandler {
         )
         if flight.body.readableBytes >= self.settings.offLoopInspectionBytes, let pool = self.settings.inspectionPool {
             let (pipeline, head, requestContext) = (self.pipeline, flight.head, flight.context)
-            pool.runIfActive(eventLoop: loop) { pipeline.admit(head, body: body, context: requestContext) }
+            pool.runIfActive(eventLoop: loop) {
+                InspectionThreads.yieldToEventLoops()
+                return pipeline.admit(head, body: body, context: requestContext)
+            }
                 .assumeIsolated().whenComplete { result in
                     switch result {
                     case .success(let admission):

@@ -16,6 +16,8 @@ struct ProxySettings: Sendable {
     /// connection on its event loop.
     let offLoopInspectionBytes: Int
     let inspectionPool: NIOThreadPool?
+    /// Request bodies held in memory, all connections together (`limits.max_buffered_body_bytes`).
+    let bodyBudget: BodyBudget
 }
 
 /// One caller's connection, on its event loop: HTTP/1.1 requests served one after another through the phases.
@@ -60,8 +62,13 @@ final class ProxyHandler: ChannelInboundHandler {
     /// Answers go out with the other answers written in this pass (see `PassEndFlush`).
     let passEndFlush = PassEndFlush()
     let settings: ProxySettings
+    /// The connection's timeouts, told when a head has arrived, a body has ended and a response has ended.
+    let timeouts: ConnectionTimeoutHandler?
 
-    init(settings: ProxySettings) { self.settings = settings }
+    init(settings: ProxySettings, timeouts: ConnectionTimeoutHandler? = nil) {
+        self.settings = settings
+        self.timeouts = timeouts
+    }
 
     var pipeline: RequestPipeline { self.settings.pipeline }
 
@@ -84,6 +91,7 @@ final class ProxyHandler: ChannelInboundHandler {
             if case .relaying(let connection) = previous { connection.handler.abandon() }
             flight.context.error = flight.context.error ?? GatewayError(.badRequest, "The caller closed the connection")
             self.currentRequest = nil
+            self.releaseBody(of: flight)
             self.pipeline.complete(context: flight.context)
         }
         self.settings.registry.closed(context.channel)
@@ -119,8 +127,10 @@ final class ProxyHandler: ChannelInboundHandler {
             // connection closes after the answer. Closing here would drop the answer.
             return
         }
-        guard let parserError = error as? HTTPParserError else {
-            context.close(promise: nil)  // TLS failures and resets: nothing to say
+        guard let parserError = error as? HTTPParserError, context.channel.isActive else {
+            // TLS failures and resets: nothing to say. A request cut short by the connection closing (the caller
+            // left, or a timeout closed it) has nobody to answer and no record: `channelInactive` accounts for it.
+            context.close(promise: nil)
             return
         }
         let failure =
@@ -185,9 +195,19 @@ final class ProxyHandler: ChannelInboundHandler {
                 self.refuse(Self.tooLarge(flight.limit), flight: flight, quarantining: nil, bodyRead: false)
                 return
             }
+            if flight.body.readableBytes + chunk.readableBytes > flight.reservedBytes {
+                // A body without Content-Length reserves its memory as it grows.
+                let growth = flight.body.readableBytes + chunk.readableBytes - flight.reservedBytes
+                guard self.settings.bodyBudget.reserve(growth) else {
+                    self.refuse(self.overBudget(), flight: flight, quarantining: nil, bodyRead: false)
+                    return
+                }
+                flight.reservedBytes += growth
+            }
             flight.body.writeBuffer(&chunk)
         case .end:
             guard case .receiving = self.state, let flight = self.currentRequest else { return }
+            self.timeouts?.bodyReceived()
             self.admit(flight)
         }
     }
@@ -227,10 +247,12 @@ final class ProxyHandler: ChannelInboundHandler {
     func finish(_ flight: InFlightRequest, keepAlive: Bool, lastParts: [HTTPServerResponsePart]) {
         guard self.currentRequest === flight, let context = self.channelContext else { return }
         self.currentRequest = nil
+        self.releaseBody(of: flight)
         self.pipeline.complete(context: flight.context)
         // `isDraining` as well as the drain event: a connection registered just after the event went out.
         let close = !keepAlive || self.closeAfterResponse || self.settings.registry.isDraining
         self.state = close ? .closed : .idle
+        if !close { self.timeouts?.responseEnded() }
         if !close, !self.pipelined.isEmpty {
             // After this stack unwinds, so the next request starts on a clean state.
             context.eventLoop.assumeIsolated().execute { self.resumePipelined(context: context) }
@@ -251,6 +273,22 @@ final class ProxyHandler: ChannelInboundHandler {
         }
     }
 
+    /// Gives the request's share of the body budget back (its body is no longer held).
+    private func releaseBody(of flight: InFlightRequest) {
+        self.settings.bodyBudget.release(flight.reservedBytes)
+        flight.reservedBytes = 0
+    }
+
+    /// The refusal of a body that would take the gateway past its budget of held bodies; counted.
+    func overBudget() -> GatewayError {
+        self.settings.metrics.limits.hit(.bodyBudget)
+        return GatewayError(
+            .overloaded,
+            "The gateway is holding as many request bodies for inspection as it may; nothing was sent. Retry shortly.",
+            retryAfterSeconds: 2
+        )
+    }
+
     static func tooLarge(_ limit: Int) -> GatewayError {
         GatewayError(.payloadTooLarge, "The request body is larger than this gateway accepts (\(limit) bytes).")
     }
@@ -264,6 +302,8 @@ final class InFlightRequest {
     var context: RequestContext
     var body = ByteBuffer()
     var limit = 0
+    /// Bytes of the body budget this request holds (its declared length, or what a chunked body has grown to).
+    var reservedBytes = 0
     /// Whether the vendor's response has no `Content-Length` (a broken stream can then still be ended cleanly).
     var chunked = false
 

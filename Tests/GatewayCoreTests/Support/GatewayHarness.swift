@@ -37,6 +37,8 @@ final class GatewayHarness: Sendable {
         var anthropicPoolConnections = 64
         /// Makes the decision log's file operations fail on demand.
         var auditFaults: FaultInjector? = nil
+        /// More `limits:` keys, one `key: value` a line (connection timeouts, caps, budgets).
+        var extraLimits: [String] = []
     }
 
     let vendor: FakeVendor
@@ -173,6 +175,7 @@ final class GatewayHarness: Sendable {
               max_body_bytes: \(options.maxBodyBytes)
               max_header_bytes: \(options.maxHeaderBytes)
               inspection_deadline_ms: 20000
+            \(options.extraLimits.map { "  " + $0 }.joined(separator: "\n"))
             shutdown: {drain_seconds: \(options.drainSeconds)}
             rules: {directory: \(rules)}
             policy: {file: \(policy)}

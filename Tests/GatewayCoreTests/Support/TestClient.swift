@@ -221,6 +221,24 @@ struct TestClient: Sendable {
             .connect(host: "127.0.0.1", port: self.port).get()
     }
 
+    /// A connection the test writes to piece by piece (`tls: false`: plain TCP that never starts TLS), collecting
+    /// what the gateway sends until it closes.
+    func openRawConnection(tls: Bool = true) async throws -> RawConnection {
+        let context = self.tls
+        let collector = RawCollector()
+        let channel = try await ClientBootstrap(group: self.group)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if tls { try sync.addHandler(try Self.tlsHandler(context)) }
+                    try sync.addHandler(RawCollectorHandler(collector: collector))
+                }
+            }
+            .connect(host: "127.0.0.1", port: self.port).get()
+        return RawConnection(channel: channel, collector: collector, opened: .now)
+    }
+
     /// Whether a TCP connection to the listener is accepted at all.
     func canConnect() async -> Bool {
         do {
@@ -233,6 +251,35 @@ struct TestClient: Sendable {
             return false
         }
     }
+}
+
+/// A connection opened by `openRawConnection`.
+struct RawConnection: Sendable {
+    let channel: any Channel
+    fileprivate let collector: RawCollector
+    let opened: ContinuousClock.Instant
+
+    func write(_ text: String) async throws { try await self.channel.writeAndFlush(ByteBuffer(string: text)) }
+
+    /// How long after opening the gateway closed it, or nil when it was still open after `limit`.
+    func closedAfter(within limit: Duration) async -> Duration? {
+        let closed = Atomic<Bool>(false)
+        let watch = Task {
+            try? await self.channel.closeFuture.get()
+            closed.store(true, ordering: .releasing)
+        }
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline, !closed.load(ordering: .acquiring) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        watch.cancel()
+        guard closed.load(ordering: .acquiring) else { return nil }
+        return ContinuousClock.now - self.opened
+    }
+
+    var received: RawResponse { RawResponse(bytes: self.collector.bytes, timedOut: false) }
+
+    func close() async { try? await self.channel.close() }
 }
 
 /// Everything a raw request got back, parsed just enough for assertions.
