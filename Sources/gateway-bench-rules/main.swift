@@ -17,6 +17,8 @@ struct Arguments {
     var naive = true
     /// `--only a|b|c`: scan just that text for `seconds` and print its row (for profilers).
     var only: String?
+    /// `--hostile [MiB]`: only the worst-case texts (`HostileTexts.swift`), each of this size.
+    var hostileMiB: Int?
 
     init() {
         var iterator = CommandLine.arguments.dropFirst().makeIterator()
@@ -27,9 +29,10 @@ struct Arguments {
             case "--seconds": self.seconds = Double(iterator.next() ?? "") ?? self.seconds
             case "--no-naive": self.naive = false
             case "--only": self.only = iterator.next()
+            case "--hostile": self.hostileMiB = Int(iterator.next() ?? "") ?? 1
             default:
                 FileHandle.standardError.write(Data(
-                    "usage: gateway-bench-rules [--rules DIR] [--corpus DIR] [--seconds S] [--no-naive] [--only a|b|c]\n".utf8))
+                    "usage: gateway-bench-rules [--rules DIR] [--corpus DIR] [--seconds S] [--no-naive] [--only a|b|c] [--hostile MiB]\n".utf8))
                 exit(2)
             }
         }
@@ -210,7 +213,8 @@ if let profile = ProcessInfo.processInfo.environment["PROFILE_ONLY"] {
     let clock = ContinuousClock()
     let start = clock.now
     var rounds = 0
-    let text = ["a": texts[0].bytes, "b": texts[1].bytes, "c": texts[2].bytes][profile] ?? texts[2].bytes
+    let hostile = hostileTexts.first { $0.label == profile }?.bytes(1 << 20)
+    let text = hostile ?? ["a": texts[0].bytes, "b": texts[1].bytes, "c": texts[2].bytes][profile] ?? texts[2].bytes
     while seconds(clock.now - start) < arguments.seconds {
         if profile == "corpus" { for body in corpusBodies { inspectorScan(body, type: "application/json") } }
         else { inspectorScan(text, type: "text/plain") }
@@ -228,6 +232,27 @@ func row(_ label: String, _ bytes: Int, findings: Int, pack: Double, naive: Doub
     if let naive { line += String(format: " | one by one, no prefilter %4.0f MB/s (%.0fx)", naive / 1e6, pack / naive) }
     if goal { line += String(format: " | %.2fx of 1 GB/s goal", pack / 1e9) }
     print(line)
+}
+
+if let mebibytes = arguments.hostileMiB {
+    // Worst cases: each text as a text body and inside a JSON string, MB/s per CPU-second of one thread.
+    print("hostile texts, \(mebibytes) MiB each; floor 50 MB/s per core")
+    var slowest = Double.infinity
+    for hostile in hostileTexts {
+        let text = hostile.bytes(mebibytes << 20)
+        var outcome = "allowed"
+        do {
+            let decision = try inspector.inspect(body: text, contentType: "text/plain", contentEncoding: nil)
+            outcome = decision.isBlocked ? "blocked" : decision.findings.isEmpty ? "allowed" : "redacted"
+        } catch {
+            outcome = "refused (\(error))".prefix(60).description
+        }
+        let rate = throughput(bytes: text.count, minimum: arguments.seconds) { inspectorScan(text, type: "text/plain") }
+        slowest = min(slowest, rate)
+        print(String(format: "  %-28@ %8.0f MB/s  %@%@", hostile.label, rate / 1e6, outcome, rate < 50e6 ? "  BELOW FLOOR" : ""))
+    }
+    print(String(format: "slowest: %.0f MB/s (floor 50 MB/s: %@)", slowest / 1e6, slowest >= 50e6 ? "met" : "NOT met"))
+    exit(slowest >= 50e6 ? 0 : 1)
 }
 
 if let only = arguments.only {

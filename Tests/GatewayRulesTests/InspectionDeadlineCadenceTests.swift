@@ -31,3 +31,33 @@ struct InspectionDeadlineCadenceTests {
         #expect(self.checks(afterTextsOf: [step - 1, 5]) == 1)
     }
 }
+
+/// Issue 12, defect 3: a deadline that passed while the last (or only) text was scanned was not noticed, so a
+/// message of 7 MiB of `@` was allowed after two seconds. The decision is now taken only if the deadline still holds
+/// when inspection ends, and the scanner reads the clock inside its loops too.
+@Suite("Inspection deadline after the last text")
+struct InspectionDeadlineAfterLastTextTests {
+    static func hostileBody(_ unit: String) -> [UInt8] {
+        let text = String(repeating: unit, count: (7 << 20) / unit.utf8.count)
+        return Array(#"{"model":"m","messages":[{"role":"user","content":""#.utf8) + Array(text.utf8) + Array(#""}]}"#.utf8)
+    }
+
+    @Test("A deadline that passes during the only text blocks the request", arguments: ["@", "a@", "token="])
+    func deadlinePassingInTheLastTextBlocks(unit: String) {
+        // Scanning 7 MiB takes tens of milliseconds at the least; the deadline is 1 ms away.
+        let body = Self.hostileBody(unit)
+        #expect(throws: InspectionError.deadlineExceeded) {
+            _ = try TestSupport.inspector.inspect(
+                body: body, contentType: "application/json", contentEncoding: nil, deadline: .after(milliseconds: 1)
+            )
+        }
+    }
+
+    @Test("Head-side texts obey the deadline as well")
+    func unredactableTextsObeyTheDeadline() {
+        let text = [UInt8](repeating: UInt8(ascii: "@"), count: 7 << 20)
+        #expect(throws: InspectionError.deadlineExceeded) {
+            _ = try TestSupport.inspector.inspect(unredactable: [("query", text)], deadline: .after(milliseconds: 1))
+        }
+    }
+}

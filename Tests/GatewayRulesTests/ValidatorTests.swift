@@ -69,6 +69,10 @@ import Testing
         #expect(RuleValidator(ruleFileName: "entropy: 3.5") == .entropy(3.5))
         #expect(RuleValidator.entropy(3.0).accepts("yTBhyMn0ftiqpWMX"))
         #expect(!RuleValidator.entropy(3.0).accepts("passpass"))
+        #expect(RuleValidator(ruleFileName: "secret_value: 3.0") == .secretValue(3.0))
+        #expect(RuleValidator.secretValue(3.0).accepts("yTBhyMn0ftiqpWMX"))
+        #expect(!RuleValidator.secretValue(3.0).accepts("yTBhyMnQftiqpWMX"), "no digit")
+        #expect(!RuleValidator.secretValue(3.0).accepts("8317/2645-0912.73"), "no letter")
     }
 
     @Test func jwt() {

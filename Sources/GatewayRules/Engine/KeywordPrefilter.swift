@@ -362,7 +362,9 @@ struct TrigramFilter: Sendable {
             }
         }
         guard !found.isEmpty else { return [] }
-        if found.count > 1 { found.sort { $0.end < $1.end || ($0.end == $1.end && $0.entry < $1.entry) } }
+        // Found in position order, so nearly always sorted by end already; a keyword flood made the sort the cost.
+        let inOrder = { (a: (end: Int, entry: Int), b: (end: Int, entry: Int)) in a.end < b.end || (a.end == b.end && a.entry < b.entry) }
+        if found.count > 1, zip(found, found.dropFirst()).contains(where: { !inOrder($0, $1) }) { found.sort(by: inOrder) }
         var hits: [(rule: Int, end: Int)] = []
         hits.reserveCapacity(found.count)
         for (end, entry) in found {

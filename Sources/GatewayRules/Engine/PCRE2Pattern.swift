@@ -45,9 +45,8 @@ public final class PCRE2Pattern: @unchecked Sendable {
     {
         guard start <= subject.count else { return nil }
         // An empty buffer has no base address; PCRE2 accepts any non-null pointer with length 0.
-        let empty: [UInt8] = [0]
-        let result: Int32 = empty.withUnsafeBufferPointer { fallback in
-            let base = subject.baseAddress ?? fallback.baseAddress!
+        let result: Int32 = withUnsafePointer(to: UInt8(0)) { fallback in
+            let base = subject.baseAddress ?? fallback
             return self.isJITCompiled
                 ? pcre2_jit_match_8(self.code, base, subject.count, start, 0, session.matchData, session.context)
                 : pcre2_match_8(self.code, base, subject.count, start, 0, session.matchData, session.context)

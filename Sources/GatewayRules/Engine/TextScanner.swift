@@ -10,6 +10,8 @@ struct TextScanner {
     let deadline: InspectionDeadline
     /// False: ignore `digitShape` and `startRun` and scan whole windows (the reference path the tests compare with).
     var shortcuts = true
+    /// How far after its anchor byte a match of a byte-anchored rule may end (the windows' reach).
+    static let anchorReach = 288
 
     /// All accepted hits in `text`, in rule order then position. `only` restricts the scan to one rule (examples).
     /// Checks the deadline every 64 matches; whether it has passed before a text is the caller's check (a request's
@@ -28,23 +30,29 @@ struct TextScanner {
         let wantsKeywords = only.map { rules[$0].anchor == .keywords && !rules[$0].keywords.isEmpty }
             ?? !self.ruleSet.keywordRules.isEmpty
         if wantsKeywords {
-            var windowsByRule: [Int: [CandidateWindows.Window]] = [:]
+            // Indexed by rule: a keyword flood makes a hit every few bytes, and hashing per hit cost more than the scan.
+            var windowsByRule = [[CandidateWindows.Window]](repeating: [], count: rules.count)
+            var hitCount = 0
             for (rule, end) in self.ruleSet.prefilter.keywordHits(in: text) where only == nil || only == rule {
+                hitCount &+= 1
+                if hitCount & 0x3FFF == 0 { try self.deadline.check() }
                 let range = max(0, end - rules[rule].keywordWindowBefore)..<min(text.count, end + rules[rule].keywordWindow)
-                if let last = windowsByRule[rule]?.last, last.range.upperBound >= range.lowerBound {
-                    windowsByRule[rule]![windowsByRule[rule]!.count - 1].range = last.range.lowerBound..<max(last.range.upperBound, range.upperBound)
+                let count = windowsByRule[rule].count
+                if count > 0, windowsByRule[rule][count - 1].range.upperBound >= range.lowerBound {
+                    let lower = windowsByRule[rule][count - 1].range.lowerBound
+                    windowsByRule[rule][count - 1].range = lower..<max(windowsByRule[rule][count - 1].range.upperBound, range.upperBound)
                 } else {
-                    windowsByRule[rule, default: []].append(CandidateWindows.Window(range: range, digits: 0))
+                    windowsByRule[rule].append(CandidateWindows.Window(range: range, digits: 0))
                 }
             }
-            for index in windowsByRule.keys.sorted() {
-                try self.run(rule: index, in: text, windows: windowsByRule[index]!, into: &hits)
+            for index in windowsByRule.indices where !windowsByRule[index].isEmpty {
+                try self.run(rule: index, in: text, windows: windowsByRule[index], into: &hits)
             }
         }
         for (byte, anchored) in self.ruleSet.byteAnchored {
             let wanted = only.map { rule in anchored.filter { $0 == rule } } ?? anchored
             guard !wanted.isEmpty else { continue }
-            let windows = CandidateWindows.aroundByte(byte, in: text, before: 96, after: 288)
+            let windows = CandidateWindows.aroundByte(byte, in: text, before: 96, after: Self.anchorReach)
             guard !windows.isEmpty else { continue }
             for index in wanted {
                 let rule = rules[index]
@@ -78,7 +86,9 @@ struct TextScanner {
         var resume = 0
         var matchesSinceClockCheck = 0
         let required = rule.requiredBytes
-        for window in windows {
+        for (number, window) in windows.enumerated() {
+            // The deadline is checked inside the loop, not only between texts: one text can be the whole body.
+            if number & 0xFF == 0xFF { try self.deadline.check() }
             var start = max(window.range.lowerBound, resume)
             if Self.lacksRequiredByte(required, in: text, from: start, to: window.range.upperBound) { continue }
             let subject = UnsafeBufferPointer(rebasing: text[0..<window.range.upperBound])
@@ -140,7 +150,10 @@ struct TextScanner {
         let rule = self.ruleSet.rules[index]
         var resume = 0
         var matchesSinceClockCheck = 0
+        var candidates = 0
         let required = rule.requiredBytes
+        let singleRequired = required.count == 1 ? required[0] : nil
+        var nextRequired = -1
         for window in windows {
             var start = max(window.range.lowerBound, resume)
             let upper = window.range.upperBound
@@ -151,9 +164,21 @@ struct TextScanner {
                 guard let found = memchr(base + position, Int32(anchor), upper - position) else { break }
                 let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 position = at + 1
+                candidates &+= 1
+                if candidates & 0xFFF == 0 { try self.deadline.check() }
                 var candidate = at
                 while candidate > start && startRun.contains(base[candidate - 1]) { candidate -= 1 }
                 if candidate == start && start > 0 && startRun.contains(base[start - 1]) { continue }
+                if at - candidate < rule.minimumStartRun { continue }
+                if let only = singleRequired {
+                    // Every match holds the required byte, within the rule's reach after the anchor; one memchr
+                    // serves all candidates up to the byte it found.
+                    if nextRequired < candidate {
+                        nextRequired = memchr(base + candidate, Int32(only), upper - candidate)
+                            .map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? upper
+                    }
+                    if nextRequired >= min(upper, at + Self.anchorReach) { continue }
+                }
                 let groups: [Range<Int>?]?
                 do {
                     groups = try pattern.firstMatch(in: subject, from: candidate, session: self.session)

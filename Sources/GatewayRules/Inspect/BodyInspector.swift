@@ -32,6 +32,7 @@ public struct BodyInspector: Sendable {
         self.fingerprintKey = fingerprintKey
         self.fingerprintMAC = HMACKey(fingerprintKey)
         self.limits = limits
+        _ = BMPFolds.shared  // built now, at start-up, not by the first request with non-ASCII text
     }
 
     /// Inspects one request body.
@@ -71,6 +72,8 @@ public struct BodyInspector: Sendable {
             } else {
                 throw .unsupportedMediaType(media!.essence)
             }
+            // The deadline holds wherever it falls, after the last text too: a decision reached late is not used.
+            try deadline.check()
             return Self.decide(
                 request: request, rewritten: rewritten, wasEncoded: wasEncoded, extraBlocks: blockReasons, fields: fields
             )
@@ -92,6 +95,7 @@ public struct BodyInspector: Sendable {
                     try request.inspect(buffer, location: { location })
                 }
             }
+            try deadline.check()
             let refused = request.findings.filter { $0.action != .allow }
             guard !refused.isEmpty else {
                 return Decision(verdict: .allow, findings: request.findings, inspectedBytes: request.inspectedBytes)

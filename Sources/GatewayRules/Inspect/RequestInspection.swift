@@ -39,7 +39,15 @@ struct RequestInspection {
 
     /// Scans one text (a decoded JSON string, a text body, a form part) and records its findings. Returns the
     /// redacted text when the policy redacts something in it, nil when the text stays as it is.
+    /// Findings kept once the request is certain to be blocked: more would change nothing but the record's length
+    /// and the time a hostile body full of secrets takes to refuse.
+    static let findingsAfterBlock = 64
+
+    /// Whether the decision is settled (a block) and enough findings are kept to say why.
+    var isSettled: Bool { self.mostSevere == .block && self.findings.count >= Self.findingsAfterBlock }
+
     mutating func inspect(_ text: UnsafeBufferPointer<UInt8>, location: () -> String) throws(InspectionError) -> [UInt8]? {
+        if self.isSettled { return nil }
         self.inspectedBytes += text.count
         if (self.bytesSinceClockCheck ?? Self.clockCheckBytes) >= Self.clockCheckBytes {
             self.clockChecks += 1
@@ -62,6 +70,7 @@ struct RequestInspection {
         let place = location()
         var edits: [(range: Range<Int>, replacement: [UInt8])] = []
         for hit in hits.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+            if self.isSettled { break }
             let rule = self.ruleSet.rules[hit.ruleIndex]
             let valueBytes: [UInt8]
             let originalRange: Range<Int>

@@ -33,8 +33,9 @@ public struct RuleExamples: Sendable, Hashable {
     public var noMatch: [String]
 }
 
-/// One compiled rule. Immutable and shareable; built by `RuleLoader`.
-public struct Rule: Sendable {
+/// One compiled rule. Immutable and shareable; built by `RuleLoader`. A class: the scanner reads rules in its
+/// innermost loops, and copying a struct of two dozen references retained and released each of them per candidate.
+public final class Rule: Sendable {
     public let id: String
     public let description: String
     public let category: Category
@@ -63,6 +64,9 @@ public struct Rule: Sendable {
     let startRun: ByteSet?
     /// `pattern` compiled with PCRE2_ANCHORED (only with `startRun`).
     let anchoredPattern: PCRE2Pattern?
+    /// `min_start_run:` the fewest `startRun` bytes any match has before its anchor (an e-mail address has a local
+    /// part), so an anchor with a shorter run before it is no candidate and costs no PCRE2 call.
+    let minimumStartRun: Int
     public let validator: RuleValidator?
     public let context: RuleContext?
     /// Confidence before context adjustments, 0...1.
@@ -73,6 +77,34 @@ public struct Rule: Sendable {
     public let examples: RuleExamples
     /// The rule file the rule came from (for messages).
     public let file: String
+
+    init(
+        id: String, description: String, category: Category, type: String, pattern: PCRE2Pattern, group: Int?, keywords: [String], anchor: RuleAnchor, keywordWindow: Int, keywordWindowBefore: Int, requiredBytes: [UInt8], digitShape: DigitShape?, startRun: ByteSet?, anchoredPattern: PCRE2Pattern?, minimumStartRun: Int, validator: RuleValidator?, context: RuleContext?, confidence: Double, allowValues: Set<String>, allowPatterns: [PCRE2Pattern], redaction: RedactionStyle, examples: RuleExamples, file: String
+    ) {
+        self.id = id
+        self.description = description
+        self.category = category
+        self.type = type
+        self.pattern = pattern
+        self.group = group
+        self.keywords = keywords
+        self.anchor = anchor
+        self.keywordWindow = keywordWindow
+        self.keywordWindowBefore = keywordWindowBefore
+        self.requiredBytes = requiredBytes
+        self.digitShape = digitShape
+        self.startRun = startRun
+        self.anchoredPattern = anchoredPattern
+        self.minimumStartRun = minimumStartRun
+        self.validator = validator
+        self.context = context
+        self.confidence = confidence
+        self.allowValues = allowValues
+        self.allowPatterns = allowPatterns
+        self.redaction = redaction
+        self.examples = examples
+        self.file = file
+    }
 
     /// The label used in placeholders: the type upper-cased, e.g. `EMAIL`, `CREDIT_CARD`.
     public var placeholderLabel: String { self.type.uppercased() }

@@ -20,6 +20,7 @@ struct RuleDefinition: Decodable {
     var requires: String?
     var digit_shape: String?
     var start_run: String?
+    var min_start_run: Int?
     var validator: ValidatorField?
     var context: ContextDefinition?
     var confidence: Double?
@@ -29,7 +30,7 @@ struct RuleDefinition: Decodable {
     var enabled: Bool?
 }
 
-/// `validator: luhn` or `validator: {entropy: 3.5}` or `validator: "entropy: 3.5"`.
+/// `validator: luhn` or `validator: {entropy: 3.5}` or `validator: "entropy: 3.5"`, or `{secret_value: 3.0}`.
 struct ValidatorField: Decodable {
     var spelling: String
 
@@ -39,11 +40,15 @@ struct ValidatorField: Decodable {
             return
         }
         let keyed = try decoder.container(keyedBy: Keys.self)
+        if let bits = try keyed.decodeIfPresent(Double.self, forKey: .secret_value) {
+            self.spelling = "secret_value: \(bits)"
+            return
+        }
         let bits = try keyed.decode(Double.self, forKey: .entropy)
         self.spelling = "entropy: \(bits)"
     }
 
-    enum Keys: String, CodingKey { case entropy }
+    enum Keys: String, CodingKey { case entropy, secret_value }
 }
 
 struct ContextDefinition: Decodable {

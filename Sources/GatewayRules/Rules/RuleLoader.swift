@@ -186,6 +186,9 @@ public enum RuleLoader {
                 problem("start_run must be a character class body such as 'A-Za-z0-9._%+-', not \(spelling.debugDescription)")
             }
         }
+        if let minimum = definition.min_start_run, minimum < 0 || startRun == nil {
+            problem("min_start_run needs start_run and must not be negative")
+        }
         var validator: RuleValidator?
         if let field = definition.validator {
             validator = RuleValidator(ruleFileName: field.spelling)
@@ -227,6 +230,7 @@ public enum RuleLoader {
             anchor: anchor, keywordWindow: max(64, definition.window ?? RuleSet.defaultKeywordWindow),
             keywordWindowBefore: max(definition.keywords?.map(\.utf8.count).max() ?? 0, definition.window_before ?? RuleSet.keywordWindowBefore),
             requiredBytes: requiredBytes, digitShape: digitShape, startRun: startRun, anchoredPattern: anchoredPattern,
+            minimumStartRun: definition.min_start_run ?? 0,
             validator: validator, context: context, confidence: confidence,
             allowValues: Set(definition.allow?.values ?? []), allowPatterns: allowPatterns, redaction: redaction,
             examples: RuleExamples(match: matchExamples, noMatch: definition.examples?.no_match ?? []), file: file))

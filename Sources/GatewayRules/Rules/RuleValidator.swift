@@ -12,6 +12,10 @@ public enum RuleValidator: Sendable, Hashable {
     case phone
     /// Shannon entropy of the value must be at least this many bits per character.
     case entropy(Double)
+    /// A literal secret: at least one ASCII digit and one ASCII letter, and `entropy` of at least this many bits.
+    /// Checked here rather than by lookaheads in the pattern, which rescanned the value at every candidate start
+    /// (a flood of `token=` cost 380 steps per start; see bench/rules-bench --hostile).
+    case secretValue(Double)
 
     /// Parses `luhn`, `iban`, `us_ssn`, `ca_sin`, `aba_routing`, `jwt`, `payment_card`, `phone`, or `entropy: 3.5` / `entropy:3.5`.
     public init?(ruleFileName name: String) {
@@ -26,11 +30,14 @@ public enum RuleValidator: Sendable, Hashable {
         case "payment_card", "card": self = .paymentCard
         case "phone": self = .phone
         default:
-            guard trimmed.hasPrefix("entropy"),
-                let colon = trimmed.firstIndex(of: ":"),
+            guard let colon = trimmed.firstIndex(of: ":"),
                 let bits = Double(trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces))
             else { return nil }
-            self = .entropy(bits)
+            switch trimmed[..<colon].trimmingCharacters(in: .whitespaces) {
+            case "entropy": self = .entropy(bits)
+            case "secret_value": self = .secretValue(bits)
+            default: return nil
+            }
         }
     }
 
@@ -46,6 +53,10 @@ public enum RuleValidator: Sendable, Hashable {
         case .paymentCard: return Validators.paymentCard(value)
         case .phone: return Validators.phone(value)
         case .entropy(let bits): return Validators.shannonEntropy(value) >= bits
+        case .secretValue(let bits):
+            return value.utf8.contains { $0 &- UInt8(ascii: "0") < 10 }
+                && value.utf8.contains { ($0 | 0x20) &- UInt8(ascii: "a") < 26 }
+                && Validators.shannonEntropy(value) >= bits
         }
     }
 }

@@ -23,6 +23,28 @@ public enum Validators {
         return luhnDigits(digits)
     }
 
+    /// The digit count of `text` (separators ` -.` allowed) and whether it passes Luhn, in one pass over the bytes
+    /// from the end; nil when another byte occurs.
+    static func luhnScan(_ text: Substring) -> (count: Int, valid: Bool)? {
+        var sum = 0
+        var count = 0
+        for byte in text.utf8.reversed() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                var value = Int(byte &- 48)
+                if count & 1 == 1 {
+                    value *= 2
+                    if value > 9 { value -= 9 }
+                }
+                sum += value
+                count += 1
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."): continue
+            default: return nil
+            }
+        }
+        return (count, sum % 10 == 0)
+    }
+
     static func luhnDigits(_ digits: [UInt8]) -> Bool {
         var sum = 0
         for (position, digit) in digits.reversed().enumerated() {
@@ -40,7 +62,9 @@ public enum Validators {
     /// 2221-2720; Amex 34/37; Discover 6011/644-649/65; JCB 3528-3589; Diners 300-305/36/38/39; UnionPay 62;
     /// Maestro 50/56-69; Mir 2200-2204).
     public static func paymentCard(_ text: Substring) -> Bool {
-        guard let digits = digits(text), (13...19).contains(digits.count), luhnDigits(digits) else { return false }
+        // Length and Luhn first, without allocating: most candidates (any 16 digits in groups) fail here.
+        guard let (count, valid) = luhnScan(text), (13...19).contains(count), valid, let digits = digits(text)
+        else { return false }
         if Set(digits).count == 1 { return false }
         func prefix(_ count: Int) -> Int { digits.prefix(count).reduce(0) { $0 * 10 + Int($1) } }
         let length = digits.count
@@ -164,17 +188,40 @@ public enum Validators {
 
     /// JWT: three base64url parts separated by dots, the header decodes to a JSON object with an `alg` string.
     public static func jwt(_ text: Substring) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        // Bytes only, no Foundation: a body can hold thousands of candidates (bench/rules-bench --hostile).
+        let bytes = Array(text.utf8)
+        var dots: [Int] = []
+        for (index, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: ".") {
+                dots.append(index)
+                if dots.count > 2 { return false }
+            } else if !isBase64URL(byte) {
+                return false
+            }
+        }
         // The signature may be empty (alg "none"); header and payload may not.
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts.allSatisfy({ $0.utf8.allSatisfy(isBase64URL) })
-        else {
+        guard dots.count == 2, dots[0] > 0, dots[1] > dots[0] + 1,
+            let header = base64URLDecode(bytes[..<dots[0]])
+        else { return false }
+        return header.withUnsafeBufferPointer { Self.isJSONObjectWithStringMember("alg", $0) }
+    }
+
+    /// Whether `json` is a JSON object whose top-level member `name` is a string (read by the gateway's one JSON
+    /// reader, so a header the vendor could not parse is no JWT either).
+    static func isJSONObjectWithStringMember(_ name: String, _ json: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard json.first == UInt8(ascii: "{") else { return false }
+        let wanted = Array(name.utf8)
+        var walker = JSONStringWalker(body: json, maximumDepth: 32)
+        var found = false
+        do throws(InspectionError) {
+            try walker.walk { literal, path in
+                guard !literal.isKey, path.steps.count == 1, case .key(let key) = path.steps[0] else { return }
+                if JSONStringCodec.decode(json, literal: key) == wanted { found = true }
+            }
+        } catch {
             return false
         }
-        guard let header = base64URLDecode(parts[0]),
-            let object = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any],
-            object["alg"] is String
-        else { return false }
-        return true
+        return found
     }
 
     private static func isBase64URL(_ byte: UInt8) -> Bool {
@@ -186,12 +233,31 @@ public enum Validators {
         }
     }
 
-    /// Decodes base64url (or base64) without padding requirements.
-    static func base64URLDecode(_ text: Substring) -> [UInt8]? {
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        standard = standard.replacingOccurrences(of: "=", with: "")
-        while standard.utf8.count % 4 != 0 { standard += "=" }
-        guard let data = Data(base64Encoded: standard) else { return nil }
-        return [UInt8](data)
+    /// Decodes base64url (or base64) without padding requirements; nil on any other byte or an impossible length.
+    static func base64URLDecode(_ text: Substring) -> [UInt8]? { Self.base64URLDecode(Array(text.utf8)[...]) }
+
+    static func base64URLDecode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in text where byte != UInt8(ascii: "=") {
+            let value: UInt32
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "-"), UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "_"), UInt8(ascii: "/"): value = 63
+            default: return nil
+            }
+            accumulator = accumulator << 6 | value
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return bits >= 6 ? nil : out  // a lone trailing character carries no whole byte
     }
 }
