@@ -7,6 +7,12 @@ let package = Package(
     products: [
         .executable(name: "gatewayd", targets: ["gatewayd"]),
         .executable(name: "gatewayctl", targets: ["gatewayctl"]),
+        // The libraries, for the libFuzzer targets in fuzz/ (a package of its own that depends on this one).
+        .library(name: "GatewayRules", targets: ["GatewayRules"]),
+        .library(name: "GatewayAudit", targets: ["GatewayAudit"]),
+        .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "GatewayConfig", targets: ["GatewayConfig"]),
+        .library(name: "GatewayCrypto", targets: ["GatewayCrypto"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

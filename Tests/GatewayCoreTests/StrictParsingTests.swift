@@ -101,6 +101,7 @@ extension GatewayIntegration {
                 Case(name: "Transfer-Encoding in HTTP/1.0", raw: chunked("Transfer-Encoding: chunked", version: "1.0")),
                 Case(name: "no Host", raw: withHosts("")),
                 Case(name: "two Host fields", raw: withHosts("Host: gateway\r\nHost: other\r\n")),
+                Case(name: "a Host that is no host name", raw: withHosts("Host: a b\r\n")),
                 Case(
                     name: "Expect other than 100-continue", raw: target("/v1/chat/completions?m=MARKER", extra: "Expect: 200-ok\r\n"),
                     status: 417

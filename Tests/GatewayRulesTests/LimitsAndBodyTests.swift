@@ -124,6 +124,19 @@ import Testing
         #expect(decision.findings.first?.location == "multipart:file (notes.csv)")
     }
 
+    /// Found by `fuzz/run fuzz-multipart` (issue 12): a part without header fields trapped the process.
+    @Test func multipartPartWithoutHeadersIsInspectedNotATrap() throws {
+        let body = Array("--fuzzboundary\r\n\r\nmail jo@acme.com\r\n--fuzzboundary--\r\n".utf8)
+        let decision = try TestSupport.inspector.inspect(
+            body: body, contentType: "multipart/form-data; boundary=fuzzboundary", contentEncoding: nil
+        )
+        guard case .redact(let out, _) = decision.verdict else {
+            Issue.record("expected redact, got \(decision.verdict)")
+            return
+        }
+        #expect(String(decoding: out, as: UTF8.self) == "--fuzzboundary\r\n\r\nmail [EMAIL_1]\r\n--fuzzboundary--\r\n")
+    }
+
     @Test func multipartBinaryFilesAreBlockedUnlessAllowed() throws {
         let body = Self.multipart([
             ("Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png", "\u{89}PNG...."),

@@ -73,6 +73,17 @@ public enum RequestHeadChecks {
         }
     }
 
+    /// RFC 3986 `host [ ":" port ]`: reg-name, IPv4 and bracketed IPv6 characters.
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            return true
+        default: return false
+        }
+    }
+
     private static func badTarget(_ why: String) -> GatewayError {
         GatewayError(.badRequest, "Refused: \(why). Nothing was forwarded.")
     }
@@ -81,11 +92,15 @@ public enum RequestHeadChecks {
 
     static func checkFraming(_ head: HTTPRequestHead) throws(GatewayError) {
         let isHTTP10 = head.version.major == 1 && head.version.minor == 0
-        let hosts = head.headers["host"].count
-        if hosts > 1 || (hosts == 0 && !isHTTP10) {
+        let hosts = head.headers["host"]
+        if hosts.count > 1 || (hosts.isEmpty && !isHTTP10) {
             throw GatewayError(
-                .badRequest, "Refused: an HTTP/1.1 request needs exactly one Host header (it has \(hosts)). Nothing was forwarded."
+                .badRequest,
+                "Refused: an HTTP/1.1 request needs exactly one Host header (it has \(hosts.count)). Nothing was forwarded."
             )
+        }
+        if let host = hosts.first, !host.utf8.allSatisfy(Self.isHostByte) {
+            throw GatewayError(.badRequest, "Refused: the Host header is not a host name or address. Nothing was forwarded.")
         }
         let codings = head.headers["transfer-encoding"]
         if !codings.isEmpty {
@@ -109,12 +124,15 @@ public enum RequestHeadChecks {
     // MARK: - Gateway keys out of place
 
     static func checkKeyPlacement(_ head: HTTPRequestHead) throws(GatewayError) {
-        if Self.holdsGatewayKey(percentDecoded(Array(head.uri.utf8)[...])) {
-            throw Self.keyOutOfPlace("the request target")
-        }
+        var target = head.uri
+        let inTarget = target.utf8.contains(UInt8(ascii: "%"))
+            ? percentDecoded(Array(target.utf8)[...]).withUnsafeBufferPointer(Self.holdsGatewayKey)
+            : target.withUTF8(Self.holdsGatewayKey)
+        if inTarget { throw Self.keyOutOfPlace("the request target") }
         for (name, value) in head.headers
         where !Self.credentialFields.contains(where: { name.utf8.count == $0.utf8.count && name.lowercased() == $0 }) {
-            if Self.holdsGatewayKey(Array(value.utf8)) { throw Self.keyOutOfPlace("the \(name.lowercased()) header") }
+            var value = value
+            if value.withUTF8(Self.holdsGatewayKey) { throw Self.keyOutOfPlace("the \(name.lowercased()) header") }
         }
     }
 
@@ -127,17 +145,17 @@ public enum RequestHeadChecks {
     }
 
     /// Whether `bytes` hold `gwk_` (any case) followed by at least eight letters or digits: the start of a key.
-    static func holdsGatewayKey(_ bytes: [UInt8]) -> Bool {
+    static func holdsGatewayKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= 12 else { return false }
-        let prefix: [UInt8] = Array("gwk_".utf8)
         var index = 0
         while index + 12 <= bytes.count {
-            var matches = true
-            for offset in 0..<4 where HeaderHygiene.asciiLowercased(bytes[index + offset]) != prefix[offset] {
-                matches = false
-                break
+            // Every field of every request passes here: compare bytes, allocate nothing.
+            if bytes[index] | 0x20 == UInt8(ascii: "g"), bytes[index + 1] | 0x20 == UInt8(ascii: "w"),
+                bytes[index + 2] | 0x20 == UInt8(ascii: "k"), bytes[index + 3] == UInt8(ascii: "_"),
+                bytes[(index + 4)..<(index + 12)].allSatisfy(Self.isAlphanumeric)
+            {
+                return true
             }
-            if matches, bytes[(index + 4)..<(index + 12)].allSatisfy(Self.isAlphanumeric) { return true }
             index += 1
         }
         return false

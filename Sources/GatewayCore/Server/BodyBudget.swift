@@ -4,7 +4,12 @@ import Synchronization
 /// `limits.max_buffered_body_bytes`. A body reserves its declared length before a byte of it is buffered (a
 /// chunked one, each chunk as it arrives); a reservation that would pass the budget is refused, and the request
 /// gets 503 with `Retry-After` while every body already held finishes undisturbed.
+///
+/// Bodies up to `smallBodyBytes` (ordinary chat requests) are counted but never refused: slow uploads that declare
+/// large bodies must not starve normal traffic. Their memory is bounded anyway, by the connection cap times that size.
 final class BodyBudget: Sendable {
+    static let smallBodyBytes = 64 * 1024
+
     let limit: Int
     private let used = Atomic<Int>(0)
 
@@ -13,9 +18,14 @@ final class BodyBudget: Sendable {
     /// Bytes reserved now.
     var reserved: Int { self.used.load(ordering: .relaxed) }
 
-    /// Reserves `bytes`; false (and nothing reserved) when that would pass the limit.
-    func reserve(_ bytes: Int) -> Bool {
+    /// Reserves `bytes` for a body that will then hold `total` bytes; false (and nothing reserved) when that would
+    /// pass the limit and the body is not a small one.
+    func reserve(_ bytes: Int, bodyTotal total: Int) -> Bool {
         guard bytes > 0 else { return true }
+        if total <= Self.smallBodyBytes {
+            self.used.add(bytes, ordering: .relaxed)
+            return true
+        }
         var current = self.used.load(ordering: .relaxed)
         while true {
             guard current + bytes <= self.limit else { return false }

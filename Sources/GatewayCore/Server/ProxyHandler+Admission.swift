@@ -18,7 +18,7 @@ extension ProxyHandler {
             let declared = head.headers.first(name: "content-length").flatMap(Int.init)
             if let declared, declared > flight.limit { throw Self.tooLarge(flight.limit) }
             if let declared, declared > 0 {
-                guard self.settings.bodyBudget.reserve(declared) else { throw self.overBudget() }
+                guard self.settings.bodyBudget.reserve(declared, bodyTotal: declared) else { throw self.overBudget() }
                 flight.reservedBytes = declared
             }
             // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1): it is sent only to HTTP/1.1 ones.

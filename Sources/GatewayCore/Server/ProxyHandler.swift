@@ -198,7 +198,7 @@ final class ProxyHandler: ChannelInboundHandler {
             if flight.body.readableBytes + chunk.readableBytes > flight.reservedBytes {
                 // A body without Content-Length reserves its memory as it grows.
                 let growth = flight.body.readableBytes + chunk.readableBytes - flight.reservedBytes
-                guard self.settings.bodyBudget.reserve(growth) else {
+                guard self.settings.bodyBudget.reserve(growth, bodyTotal: flight.reservedBytes + growth) else {
                     self.refuse(self.overBudget(), flight: flight, quarantining: nil, bodyRead: false)
                     return
                 }

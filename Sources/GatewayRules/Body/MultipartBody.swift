@@ -37,7 +37,9 @@ struct MultipartBody {
             let contentStart = headerEnd + 4
             let contentEnd = positions[number + 1] - 2
             guard contentStart <= contentEnd else { throw .invalidBody("multipart part \(number) is malformed") }
-            let headerText = String(decoding: body[max(headerStart, 0)..<headerEnd], as: UTF8.self)
+            // A part may have no header fields at all (RFC 2046): its blank line is the one right after the
+            // boundary line, found before `headerStart`.
+            let headerText = headerEnd > headerStart ? String(decoding: body[headerStart..<headerEnd], as: UTF8.self) : ""
             var name: String?
             var filename: String?
             var contentType: String?
