@@ -11,7 +11,6 @@ public enum ProtectiveLimit: String, Sendable, CaseIterable {
     case keepAliveTimeout = "keep_alive_timeout"
     case connectionCap = "connection_cap"
     case bodyBudget = "body_budget"
-    case inspectionQueue = "inspection_queue"
 }
 
 /// Counts of limit hits, by limit. Hits are rare (an attack is a few thousand a second at most), so one lock serves.

@@ -185,18 +185,8 @@ struct TestClient: Sendable {
     /// Writes `bytes` as they are (for requests NIO's encoder would refuse to produce) and collects everything the
     /// gateway answers until it closes the connection or `timeout` passes.
     func sendRaw(_ bytes: [UInt8], timeout: TimeAmount = .seconds(10)) async throws -> RawResponse {
-        let tls = self.tls
-        let collector = RawCollector()
-        let channel = try await ClientBootstrap(group: self.group)
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(try Self.tlsHandler(tls))
-                    try sync.addHandler(RawCollectorHandler(collector: collector))
-                }
-            }
-            .connect(host: "127.0.0.1", port: self.port).get()
+        let connection = try await self.openRawConnection()
+        let (channel, collector) = (connection.channel, connection.collector)
         let timedOut = Atomic<Bool>(false)
         let deadline = channel.eventLoop.scheduleTask(in: timeout) {
             timedOut.store(true, ordering: .releasing)
