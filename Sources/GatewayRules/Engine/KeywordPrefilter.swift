@@ -323,7 +323,10 @@ struct TrigramFilter: Sendable {
     func keywordHits(in text: UnsafeBufferPointer<UInt8>) -> [(rule: Int, end: Int)] {
         guard let base = text.baseAddress, text.count >= 3 else { return [] }
         let count = text.count
-        var found: [(end: Int, entry: Int)] = []
+        // Hits go straight into the result, rule by rule, in position order; a keyword flood made an intermediate
+        // array and a sort the cost of the scan.
+        var hits: [(rule: Int, end: Int)] = []
+        var sorted = true
         let capacity = 512
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { positions in
             withUnsafePointer(to: self.tables) { tables in
@@ -352,7 +355,10 @@ struct TrigramFilter: Sendable {
                                             break
                                         }
                                     }
-                                    if equal { found.append((end, candidate)) }
+                                    if equal {
+                                        if let last = hits.last, last.end > end { sorted = false }
+                                        for rule in entry.rules { hits.append((rule, end)) }
+                                    }
                                 }
                             }
                             next = stop
@@ -361,15 +367,8 @@ struct TrigramFilter: Sendable {
                 }
             }
         }
-        guard !found.isEmpty else { return [] }
-        // Found in position order, so nearly always sorted by end already; a keyword flood made the sort the cost.
-        let inOrder = { (a: (end: Int, entry: Int), b: (end: Int, entry: Int)) in a.end < b.end || (a.end == b.end && a.entry < b.entry) }
-        if found.count > 1, zip(found, found.dropFirst()).contains(where: { !inOrder($0, $1) }) { found.sort(by: inOrder) }
-        var hits: [(rule: Int, end: Int)] = []
-        hits.reserveCapacity(found.count)
-        for (end, entry) in found {
-            for rule in self.entries[entry].rules { hits.append((rule, end)) }
-        }
+        // Found in position order, so sorted by end unless keywords of different lengths overlap.
+        if !sorted { hits.sort { $0.end < $1.end || ($0.end == $1.end && $0.rule < $1.rule) } }
         return hits
     }
 }

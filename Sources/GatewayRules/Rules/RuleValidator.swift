@@ -12,9 +12,9 @@ public enum RuleValidator: Sendable, Hashable {
     case phone
     /// Shannon entropy of the value must be at least this many bits per character.
     case entropy(Double)
-    /// A literal secret: at least one ASCII digit and one ASCII letter, and `entropy` of at least this many bits.
-    /// Checked here rather than by lookaheads in the pattern, which rescanned the value at every candidate start
-    /// (a flood of `token=` cost 380 steps per start; see bench/rules-bench --hostile).
+    /// A literal secret: 8 to 128 characters, at least one ASCII digit and one ASCII letter, and entropy of at least
+    /// this many bits. Checked here rather than in the pattern: lookaheads and a bounded repeat there re-read the
+    /// value from every keyword inside it (a flood of `token=` cost 21 steps per byte; bench/rules-bench --hostile).
     case secretValue(Double)
 
     /// Parses `luhn`, `iban`, `us_ssn`, `ca_sin`, `aba_routing`, `jwt`, `payment_card`, `phone`, or `entropy: 3.5` / `entropy:3.5`.
@@ -54,7 +54,8 @@ public enum RuleValidator: Sendable, Hashable {
         case .phone: return Validators.phone(value)
         case .entropy(let bits): return Validators.shannonEntropy(value) >= bits
         case .secretValue(let bits):
-            return value.utf8.contains { $0 &- UInt8(ascii: "0") < 10 }
+            return (8...128).contains(value.utf8.count)
+                && value.utf8.contains { $0 &- UInt8(ascii: "0") < 10 }
                 && value.utf8.contains { ($0 | 0x20) &- UInt8(ascii: "a") < 26 }
                 && Validators.shannonEntropy(value) >= bits
         }
