@@ -12,29 +12,39 @@ struct ClassificationFilter: GatewayFilter {
     let deadlineMilliseconds: Int
     /// The category treatment for a request; per-role overrides plug in here.
     let policyForRequest: @Sendable (RequestContext) -> CategoryPolicy
+    /// Header values scanned before and found clean (see `CleanFieldCache`).
+    let cleanFields = CleanFieldCache()
 
     /// Phase 2: what of the head reaches the vendor, the query string and every header field the provider's
     /// allow-list forwards, is scanned too. A header cannot be redacted, so any finding the role does not allow blocks.
     func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
         guard let provider = context.provider else { return }
+        let policy = self.policyForRequest(context)
         var texts: [(location: String, text: [UInt8])] = []
+        var scannedFields: [(name: String, value: String)] = []
         if let query = context.target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             let raw = Array(context.target.utf8[context.target.utf8.index(after: query)...])
             if !raw.isEmpty { texts.append(("query", BodyInspector.formDecoded(raw))) }
         }
         for (name, value) in head.headers
-        where value.utf8.count >= 5 && !HeaderHygiene.isManagedByGateway(name) && provider.forwardHeaders.allows(name) {
+        where value.utf8.count >= 5 && !HeaderHygiene.isManagedByGateway(name) && provider.forwardHeaders.allows(name)
+            && !self.cleanFields.isKnownClean(name, value, confidence: policy.minimumConfidence)
+        {
             texts.append(("header " + name.lowercased(), Array(value.utf8)))
+            scannedFields.append((name, value))
         }
         guard !texts.isEmpty else { return }
         let decision: Decision
         do {
             decision = try self.inspector.inspect(
-                unredactable: texts, policy: self.policyForRequest(context),
-                deadline: .after(milliseconds: self.deadlineMilliseconds)
+                unredactable: texts, policy: policy, deadline: .after(milliseconds: self.deadlineMilliseconds)
             )
         } catch {
             throw Self.gatewayError(for: error)
+        }
+        for (name, value) in scannedFields
+        where !decision.findings.contains(where: { $0.location == "header " + name.lowercased() }) {
+            self.cleanFields.remember(name, value, confidence: policy.minimumConfidence)
         }
         guard case .block(let reason) = decision.verdict else { return }
         context.decision = decision

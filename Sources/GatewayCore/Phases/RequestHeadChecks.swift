@@ -49,7 +49,14 @@ public enum RequestHeadChecks {
             }
             index += 1
         }
-        for segment in bytes[..<queryStart].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+        // Segments of one to six bytes are the only ones that can spell `.` or `..` (`%2e%2e` is six); only those are
+        // decoded, so an ordinary path allocates nothing here.
+        var segmentStart = 0
+        for index in 0...queryStart where index == queryStart || bytes[index] == UInt8(ascii: "/") {
+            let segment = bytes[segmentStart..<index]
+            segmentStart = index + 1
+            guard (1...6).contains(segment.count), segment.first == UInt8(ascii: ".") || segment.first == UInt8(ascii: "%")
+            else { continue }
             let decoded = percentDecoded(segment)
             if decoded == [UInt8(ascii: ".")] || decoded == [UInt8(ascii: "."), UInt8(ascii: ".")] {
                 throw Self.badTarget("the request path holds a '.' or '..' segment")
@@ -92,18 +99,32 @@ public enum RequestHeadChecks {
 
     static func checkFraming(_ head: HTTPRequestHead) throws(GatewayError) {
         let isHTTP10 = head.version.major == 1 && head.version.minor == 0
-        let hosts = head.headers["host"]
-        if hosts.count > 1 || (hosts.isEmpty && !isHTTP10) {
+        // One pass over the fields, allocating nothing for the usual head (one Host, no Transfer-Encoding or Expect).
+        var hosts = 0
+        var host: String?
+        var hasCoding = false
+        var hasExpectation = false
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 4 where name.lowercased() == "host":
+                hosts += 1
+                host = value
+            case 6 where name.lowercased() == "expect": hasExpectation = true
+            case 17 where name.lowercased() == "transfer-encoding": hasCoding = true
+            default: break
+            }
+        }
+        if hosts > 1 || (hosts == 0 && !isHTTP10) {
             throw GatewayError(
                 .badRequest,
-                "Refused: an HTTP/1.1 request needs exactly one Host header (it has \(hosts.count)). Nothing was forwarded."
+                "Refused: an HTTP/1.1 request needs exactly one Host header (it has \(hosts)). Nothing was forwarded."
             )
         }
-        if let host = hosts.first, !host.utf8.allSatisfy(Self.isHostByte) {
+        if let host, !host.utf8.allSatisfy(Self.isHostByte) {
             throw GatewayError(.badRequest, "Refused: the Host header is not a host name or address. Nothing was forwarded.")
         }
-        let codings = head.headers["transfer-encoding"]
-        if !codings.isEmpty {
+        if hasCoding {
+            let codings = head.headers["transfer-encoding"]
             if isHTTP10 {
                 throw GatewayError(.badRequest, "Refused: Transfer-Encoding is not defined in HTTP/1.0. Nothing was forwarded.")
             }
@@ -116,7 +137,8 @@ public enum RequestHeadChecks {
                 )
             }
         }
-        for expectation in head.headers["expect"] where HeaderHygiene.trimmed(expectation.utf8[...]).lowercased() != "100-continue" {
+        for expectation in hasExpectation ? head.headers["expect"] : []
+        where HeaderHygiene.trimmed(expectation.utf8[...]).lowercased() != "100-continue" {
             throw GatewayError(.expectationFailed, "Refused: the only expectation this gateway meets is 100-continue.")
         }
     }
