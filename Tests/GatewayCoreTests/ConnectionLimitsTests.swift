@@ -116,26 +116,34 @@ extension GatewayIntegration {
 
         @Test("Bodies past max_buffered_body_bytes get 503 with Retry-After; the bodies already held and small ones go on")
         func bodyBudget() async throws {
-            let big = #"{"model":"gpt-4o","messages":[{"role":"user","content":""# + String(repeating: "a", count: 80_000) + #""}]}"#
+            let big = #"{"model":"gpt-4o","messages":[{"role":"user","content":""# + String(repeating: "a", count: 100_000) + #""}]}"#
             try await GatewayHarness.run(Self.options(["max_buffered_body_bytes: 150000"])) { gateway in
-                let first = try await gateway.client.openRawConnection()
                 let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer \(gateway.gatewayKey)\r\n"
                     + "Content-Type: application/json\r\nConnection: close\r\nContent-Length: \(big.utf8.count)\r\n\r\n"
-                try await first.write(head + big.prefix(1000))
-                try await Task.sleep(for: .milliseconds(200))
+                // Heads alone hold nothing: ten of them declaring large bodies leave the budget free.
+                var heads: [RawConnection] = []
+                for _ in 0..<10 {
+                    let idle = try await gateway.client.openRawConnection()
+                    try await idle.write(head)
+                    heads.append(idle)
+                }
+                let first = try await gateway.client.openRawConnection()
+                try await first.write(head + big.prefix(90_000))
+                try await Task.sleep(for: .milliseconds(300))
                 let second = try await gateway.client.sendRaw(Array((head + big).utf8))
                 #expect(second.status == 503, "second: \(second.text.prefix(200))")
                 #expect(second.header("retry-after") == "2")
                 // Ordinary small requests are never starved by large uploads holding the budget.
                 let small = try await gateway.client.send(.json("/v1/chat/completions", Self.body))
                 #expect(small.status == .ok)
-                try await first.write(String(big.dropFirst(1000)))
+                try await first.write(String(big.dropFirst(90_000)))
                 _ = await first.closedAfter(within: .seconds(5))
                 #expect(first.received.status == 200)
                 #expect(try await Self.limitHits(gateway, "body_budget") == 1)
                 // Once the first body is gone, the budget is free again.
                 let third = try await gateway.client.sendRaw(Array((head + big).utf8))
                 #expect(third.status == 200)
+                for connection in heads { await connection.close() }
             }
         }
     }

@@ -103,6 +103,11 @@ extension GatewayIntegration {
                 Case(name: "two Host fields", raw: withHosts("Host: gateway\r\nHost: other\r\n")),
                 Case(name: "a Host that is no host name", raw: withHosts("Host: a b\r\n")),
                 Case(
+                    name: "Content-Encoding twice",
+                    raw: target("/v1/chat/completions?m=MARKER", extra: "Content-Encoding: identity\r\nContent-Encoding: gzip\r\n")
+                ),
+                Case(name: "Content-Type twice", raw: target("/v1/chat/completions?m=MARKER", extra: "Content-Type: text/plain\r\n")),
+                Case(
                     name: "Expect other than 100-continue", raw: target("/v1/chat/completions?m=MARKER", extra: "Expect: 200-ok\r\n"),
                     status: 417
                 ),

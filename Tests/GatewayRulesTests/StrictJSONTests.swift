@@ -63,6 +63,28 @@ import Testing
         #expect(decision?.isBlocked == true)
     }
 
+    @Test func bodiesThatHideJSONOrTextAreRefused() throws {
+        // A byte order mark before JSON: read as JSON (as Python's parser does), and the strict reader refuses it.
+        #expect(Self.refusal([0xEF, 0xBB, 0xBF] + Array(#"{"a":"b"}"#.utf8), contentType: "text/plain") != nil)
+        // UTF-16 JSON, or any text body with NUL bytes, cannot be inspected as text.
+        let utf16 = Array(#"{"t":"AKIAL2YY5HLGNUZLUMHX"}"#.utf8).flatMap { (byte: UInt8) -> [UInt8] in [0, byte] }
+        for type in ["text/plain", nil] as [String?] {
+            #expect(throws: InspectionError.self) {
+                _ = try TestSupport.inspector.inspect(body: utf16, contentType: type, contentEncoding: nil)
+            }
+        }
+        // JSON labelled as a form is read as JSON, escapes decoded.
+        let escaped = #"{"t":"AKIAL2YY5HLGNUZLUMHX"}"#
+        let decision = try TestSupport.inspector.inspect(
+            body: Array(escaped.utf8), contentType: "application/x-www-form-urlencoded", contentEncoding: nil
+        )
+        #expect(decision.isBlocked)
+        // A JSON part of a multipart body is read as strictly as a whole body.
+        let part = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.json\"\r\nContent-Type: application/json\r\n\r\n"
+            + #"{"a":0,"a":0,"t":"AKIAL2YY5HLGNUZLUMHX"}"# + "\r\n--b--\r\n"
+        #expect(Self.refusal(Array(part.utf8), contentType: "multipart/form-data; boundary=b")?.contains("duplicate") == true)
+    }
+
     @Test func requestedTopLevelFieldsComeFromTheSameWalk() throws {
         let inspector = BodyInspector(rules: TestSupport.inspector.rules, fingerprintKey: [1, 2, 3], fieldNames: ["model"])
         let body = #"{"messages":[{"model":"nested"}],"mod\u0065l":"gpt-\u0034o"}"#

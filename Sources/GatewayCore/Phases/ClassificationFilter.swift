@@ -26,11 +26,17 @@ struct ClassificationFilter: GatewayFilter {
             let raw = Array(context.target.utf8[context.target.utf8.index(after: query)...])
             if !raw.isEmpty { texts.append(("query", BodyInspector.formDecoded(raw))) }
         }
+        // The path (decoded) travels too, and so does a field's name: a prefix like `x-stainless-*` admits any name.
+        let path = context.path
+        if !self.cleanFields.isKnownClean(":path", path, confidence: policy.minimumConfidence) {
+            texts.append(("path", RequestHeadChecks.percentDecoded(Array(path.utf8)[...])))
+            scannedFields.append((":path", path))
+        }
         for (name, value) in head.headers
-        where value.utf8.count >= 5 && !HeaderHygiene.isManagedByGateway(name) && provider.forwardHeaders.allows(name)
+        where !HeaderHygiene.isManagedByGateway(name) && provider.forwardHeaders.allows(name)
             && !self.cleanFields.isKnownClean(name, value, confidence: policy.minimumConfidence)
         {
-            texts.append(("header " + name.lowercased(), Array(value.utf8)))
+            texts.append(("header " + name.lowercased(), Array((name + ": " + value).utf8)))
             scannedFields.append((name, value))
         }
         guard !texts.isEmpty else { return }
@@ -42,9 +48,13 @@ struct ClassificationFilter: GatewayFilter {
         } catch {
             throw Self.gatewayError(for: error)
         }
-        for (name, value) in scannedFields
-        where !decision.findings.contains(where: { $0.location == "header " + name.lowercased() }) {
-            self.cleanFields.remember(name, value, confidence: policy.minimumConfidence)
+        // Only a scan that ran to the end vouches for a value: once a request is certain to be blocked, the
+        // inspector stops scanning, and the fields it skipped must not be remembered as clean.
+        if !decision.isBlocked {
+            for (name, value) in scannedFields
+            where !decision.findings.contains(where: { $0.location == (name == ":path" ? "path" : "header " + name.lowercased()) }) {
+                self.cleanFields.remember(name, value, confidence: policy.minimumConfidence)
+            }
         }
         guard case .block(let reason) = decision.verdict else { return }
         context.decision = decision

@@ -104,6 +104,8 @@ public enum RequestHeadChecks {
         var host: String?
         var hasCoding = false
         var hasExpectation = false
+        var contentTypes = 0
+        var contentEncodings = 0
         for (name, value) in head.headers {
             switch name.utf8.count {
             case 4 where name.lowercased() == "host":
@@ -111,8 +113,16 @@ public enum RequestHeadChecks {
                 host = value
             case 6 where name.lowercased() == "expect": hasExpectation = true
             case 17 where name.lowercased() == "transfer-encoding": hasCoding = true
+            case 12 where name.lowercased() == "content-type": contentTypes += 1
+            case 16 where name.lowercased() == "content-encoding": contentEncodings += 1
             default: break
             }
+        }
+        // The body is inspected as the first of these says; a vendor that joins repeated lines would read it otherwise.
+        if contentTypes > 1 || contentEncodings > 1 {
+            throw GatewayError(
+                .badRequest, "Refused: Content-Type and Content-Encoding may each appear once. Nothing was forwarded."
+            )
         }
         if hosts > 1 || (hosts == 0 && !isHTTP10) {
             throw GatewayError(

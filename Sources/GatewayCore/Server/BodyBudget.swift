@@ -1,9 +1,9 @@
 import Synchronization
 
 /// The request bodies held in memory for inspection, all connections together, against
-/// `limits.max_buffered_body_bytes`. A body reserves its declared length before a byte of it is buffered (a
-/// chunked one, each chunk as it arrives); a reservation that would pass the budget is refused, and the request
-/// gets 503 with `Retry-After` while every body already held finishes undisturbed.
+/// `limits.max_buffered_body_bytes`. A body reserves its bytes as they arrive (heads that declare large bodies and
+/// send none hold nothing); a reservation that would pass the budget is refused, and that request gets 503 with
+/// `Retry-After` while the bodies already held finish undisturbed.
 ///
 /// Bodies up to `smallBodyBytes` (ordinary chat requests) are counted but never refused: slow uploads that declare
 /// large bodies must not starve normal traffic. Their memory is bounded anyway, by the connection cap times that size.

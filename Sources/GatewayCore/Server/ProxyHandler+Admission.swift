@@ -17,17 +17,17 @@ extension ProxyHandler {
             flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
             let declared = head.headers.first(name: "content-length").flatMap(Int.init)
             if let declared, declared > flight.limit { throw Self.tooLarge(flight.limit) }
-            if let declared, declared > 0 {
-                guard self.settings.bodyBudget.reserve(declared, bodyTotal: declared) else { throw self.overBudget() }
-                flight.reservedBytes = declared
-            }
+            // The budget is taken as bytes arrive (see `channelRead`), not for the declared length: heads alone,
+            // declaring large bodies that never come, must not hold it. For the same reason the buffer is only
+            // pre-sized up to 1 MiB.
+            flight.declaredBytes = declared ?? 0
             // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1): it is sent only to HTTP/1.1 ones.
             if head.version.minor >= 1, head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 context.writeAndFlush(
                     self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil
                 )
             }
-            flight.body = context.channel.allocator.buffer(capacity: max(0, declared ?? 0))
+            flight.body = context.channel.allocator.buffer(capacity: min(max(0, declared ?? 0), 1 << 20))
             self.state = .receiving
         } catch {
             self.refuse(error, flight: flight, quarantining: nil, bodyRead: false)

@@ -196,9 +196,11 @@ final class ProxyHandler: ChannelInboundHandler {
                 return
             }
             if flight.body.readableBytes + chunk.readableBytes > flight.reservedBytes {
-                // A body without Content-Length reserves its memory as it grows.
+                // A body reserves its memory as it arrives; a small one (by its declared length, or so far) is never
+                // refused (`BodyBudget.smallBodyBytes`).
                 let growth = flight.body.readableBytes + chunk.readableBytes - flight.reservedBytes
-                guard self.settings.bodyBudget.reserve(growth, bodyTotal: flight.reservedBytes + growth) else {
+                let total = max(flight.declaredBytes, flight.reservedBytes + growth)
+                guard self.settings.bodyBudget.reserve(growth, bodyTotal: total) else {
                     self.refuse(self.overBudget(), flight: flight, quarantining: nil, bodyRead: false)
                     return
                 }
@@ -302,8 +304,10 @@ final class InFlightRequest {
     var context: RequestContext
     var body = ByteBuffer()
     var limit = 0
-    /// Bytes of the body budget this request holds (its declared length, or what a chunked body has grown to).
+    /// Bytes of the body budget this request holds: what its body has grown to.
     var reservedBytes = 0
+    /// The body's declared `Content-Length` (0 without one).
+    var declaredBytes = 0
     /// Whether the vendor's response has no `Content-Length` (a broken stream can then still be ended cleanly).
     var chunked = false
 

@@ -59,9 +59,12 @@ public struct BodyInspector: Sendable {
             } else if let media, media.isMultipart {
                 rewritten = try self.inspectMultipart(decoded, media: media, request: &request, policy: policy,
                                                       blockReasons: &blockReasons)
+            } else if let media, media.isFormURLEncoded, Self.looksLikeJSON(decoded) {
+                rewritten = try self.inspectJSON(decoded, request: &request, fields: &fields)
             } else if let media, media.isFormURLEncoded {
                 rewritten = try self.inspectForm(decoded, request: &request, blockReasons: &blockReasons)
             } else if let media, media.isTextLike {
+                try Self.refuseNUL(decoded)
                 rewritten = try self.inspectText(decoded, location: "$", request: &request)
             } else if media == nil || media!.essence.isEmpty {
                 rewritten = try self.inspectSniffed(
@@ -210,7 +213,9 @@ public struct BodyInspector: Sendable {
             if Self.isTextPart(part, content: content) {
                 let partMedia = part.contentType.map(MediaType.init)
                 let redacted: [UInt8]?
-                if let partMedia, partMedia.isJSON, (try? self.probeJSON(content)) == true {
+                if let partMedia, partMedia.isJSON {
+                    // Strictly, as for a whole body: a part the reader refuses is refused, not read as plain text
+                    // (whose escapes would hide what a lenient parser decodes).
                     redacted = try self.inspectJSON(content, request: &request)
                 } else {
                     redacted = try self.inspectText(content, location: label, request: &request)
@@ -244,6 +249,7 @@ public struct BodyInspector: Sendable {
                         blockReasons: inout [String], fields: inout [String: String]) throws(InspectionError) -> [UInt8]?
     {
         if Self.looksLikeJSON(body) { return try self.inspectJSON(body, request: &request, fields: &fields) }
+        if body.contains(0) { throw .unsupportedMediaType("a body without a content type holding NUL bytes (UTF-16?)") }
         if String(validating: body, as: UTF8.self) != nil { return try self.inspectText(body, location: "$", request: &request) }
         if !policy.allowBinaryUploads { throw .unsupportedMediaType("binary body without a content type") }
         return nil
@@ -252,8 +258,17 @@ public struct BodyInspector: Sendable {
     /// Whether `body` starts (after whitespace) like a JSON object or array: a vendor given such a body reads it as
     /// JSON, so the gateway must too, however it is labelled.
     static func looksLikeJSON(_ body: [UInt8]) -> Bool {
-        let first = body.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        // A UTF-8 byte order mark is skipped here (parsers such as Python's accept it); the strict reader then
+        // refuses the document, so such a body is refused rather than read as text.
+        let start = body.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let first = body[start...].first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
+    /// A text body with NUL bytes is not UTF-8 text a model reads (UTF-16 JSON, say, would pass every pattern with a
+    /// NUL between its characters): refused as uninspectable.
+    static func refuseNUL(_ body: [UInt8]) throws(InspectionError) {
+        if body.contains(0) { throw .unsupportedMediaType("a text body holding NUL bytes (UTF-16 or binary?)") }
     }
 
     /// True when `body` is a valid JSON document.
