@@ -171,19 +171,22 @@ public enum Validators {
 
     /// Shannon entropy of the bytes of `text`, in bits per character.
     public static func shannonEntropy(_ text: Substring) -> Double {
-        var counts = [Int](repeating: 0, count: 256)
-        var total = 0
-        for byte in text.utf8 {
-            counts[Int(byte)] += 1
-            total += 1
+        // Counts on the stack: a flood of candidates ran one 2 KiB heap array per candidate.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 256) { counts in
+            counts.initialize(repeating: 0)
+            var total = 0
+            for byte in text.utf8 {
+                counts[Int(byte)] += 1
+                total += 1
+            }
+            guard total > 0 else { return 0 }
+            var entropy = 0.0
+            for count in counts where count > 0 {
+                let p = Double(count) / Double(total)
+                entropy -= p * log2(p)
+            }
+            return entropy
         }
-        guard total > 0 else { return 0 }
-        var entropy = 0.0
-        for count in counts where count > 0 {
-            let p = Double(count) / Double(total)
-            entropy -= p * log2(p)
-        }
-        return entropy
     }
 
     /// JWT: three base64url parts separated by dots, the header decodes to a JSON object with an `alg` string.
