@@ -21,23 +21,25 @@ struct ClassificationFilter: GatewayFilter {
         guard let provider = context.provider else { return }
         let policy = self.policyForRequest(context)
         var texts: [(location: String, text: [UInt8])] = []
-        var scannedFields: [(name: String, value: String)] = []
+        /// The fields scanned now (not known clean), with the location their findings carry.
+        var scannedFields: [(name: String, value: String, location: String)] = []
         if let query = context.target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             let raw = Array(context.target.utf8[context.target.utf8.index(after: query)...])
-            if !raw.isEmpty { texts.append(("query", BodyInspector.formDecoded(raw))) }
+            if !raw.isEmpty { texts.append(("query", PercentEncoding.decode(raw, plusIsSpace: true))) }
         }
         // The path (decoded) travels too, and so does a field's name: a prefix like `x-stainless-*` admits any name.
         let path = context.path
         if !self.cleanFields.isKnownClean(":path", path, confidence: policy.minimumConfidence) {
-            texts.append(("path", RequestHeadChecks.percentDecoded(Array(path.utf8)[...])))
-            scannedFields.append((":path", path))
+            texts.append(("path", PercentEncoding.decode(Array(path.utf8), plusIsSpace: false)))
+            scannedFields.append((":path", path, "path"))
         }
         for (name, value) in head.headers
         where !HeaderHygiene.isManagedByGateway(name) && provider.forwardHeaders.allows(name)
             && !self.cleanFields.isKnownClean(name, value, confidence: policy.minimumConfidence)
         {
-            texts.append(("header " + name.lowercased(), Array((name + ": " + value).utf8)))
-            scannedFields.append((name, value))
+            let location = "header " + name.lowercased()
+            texts.append((location, Array((name + ": " + value).utf8)))
+            scannedFields.append((name, value, location))
         }
         guard !texts.isEmpty else { return }
         let decision: Decision
@@ -51,8 +53,7 @@ struct ClassificationFilter: GatewayFilter {
         // Only a scan that ran to the end vouches for a value: once a request is certain to be blocked, the
         // inspector stops scanning, and the fields it skipped must not be remembered as clean.
         if !decision.isBlocked {
-            for (name, value) in scannedFields
-            where !decision.findings.contains(where: { $0.location == (name == ":path" ? "path" : "header " + name.lowercased()) }) {
+            for (name, value, location) in scannedFields where !decision.findings.contains(where: { $0.location == location }) {
                 self.cleanFields.remember(name, value, confidence: policy.minimumConfidence)
             }
         }

@@ -1,3 +1,4 @@
+import GatewayRules
 import NIOHTTP1
 
 /// The checks every request head passes before any phase reads it: what the HTTP decoder accepts but a proxy in
@@ -35,7 +36,8 @@ public enum RequestHeadChecks {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+                guard index + 2 < bytes.count, let high = PercentEncoding.hexDigitValue(bytes[index + 1]),
+                    let low = PercentEncoding.hexDigitValue(bytes[index + 2])
                 else { throw Self.badTarget("the request target holds a malformed percent-encoding") }
                 let decoded = high << 4 | low
                 if index < queryStart, decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\") || decoded == 0 {
@@ -57,7 +59,7 @@ public enum RequestHeadChecks {
             segmentStart = index + 1
             guard (1...6).contains(segment.count), segment.first == UInt8(ascii: ".") || segment.first == UInt8(ascii: "%")
             else { continue }
-            let decoded = percentDecoded(segment)
+            let decoded = PercentEncoding.decode(segment, plusIsSpace: false)
             if decoded == [UInt8(ascii: ".")] || decoded == [UInt8(ascii: "."), UInt8(ascii: ".")] {
                 throw Self.badTarget("the request path holds a '.' or '..' segment")
             }
@@ -158,7 +160,7 @@ public enum RequestHeadChecks {
     static func checkKeyPlacement(_ head: HTTPRequestHead) throws(GatewayError) {
         var target = head.uri
         let inTarget = target.utf8.contains(UInt8(ascii: "%"))
-            ? percentDecoded(Array(target.utf8)[...]).withUnsafeBufferPointer(Self.holdsGatewayKey)
+            ? PercentEncoding.decode(Array(target.utf8), plusIsSpace: false).withUnsafeBufferPointer(Self.holdsGatewayKey)
             : target.withUTF8(Self.holdsGatewayKey)
         if inTarget { throw Self.keyOutOfPlace("the request target") }
         for (name, value) in head.headers
@@ -195,35 +197,5 @@ public enum RequestHeadChecks {
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         byte &- UInt8(ascii: "0") < 10 || (byte | 0x20) &- UInt8(ascii: "a") < 26
-    }
-
-    // MARK: - Percent-decoding
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
-    /// `%XX` decoded (malformed escapes kept as they are; `checkTarget` has refused those already).
-    static func percentDecoded(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
-                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
-            {
-                out.append(high << 4 | low)
-                index += 3
-            } else {
-                out.append(bytes[index])
-                index += 1
-            }
-        }
-        return out
     }
 }

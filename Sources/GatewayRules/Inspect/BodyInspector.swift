@@ -115,10 +115,6 @@ public struct BodyInspector: Sendable {
         }
     }
 
-    /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte (malformed escapes stay as they
-    /// are).
-    public static func formDecoded(_ bytes: [UInt8]) -> [UInt8] { Self.percentDecode(bytes) }
-
     /// The keyed fingerprint a finding of `value` would carry (HMAC-SHA256, 16 hex characters).
     public func fingerprint(of value: String) -> String {
         RequestInspection.fingerprint(value, mac: self.fingerprintMAC)
@@ -236,7 +232,7 @@ public struct BodyInspector: Sendable {
     {
         var changed = false
         for field in body.split(separator: UInt8(ascii: "&")) {
-            let decoded = Self.percentDecode(Array(field))
+            let decoded = PercentEncoding.decode(field, plusIsSpace: true)
             if try self.inspectText(decoded, location: "form", request: &request) != nil { changed = true }
         }
         if changed { blockReasons.append("form-encoded body would need redaction") }
@@ -291,26 +287,6 @@ public struct BodyInspector: Sendable {
         // A field without a file name but with an unusual type: text if it is valid UTF-8 without NULs.
         if part.filename == nil, !content.contains(0), String(validating: content, as: UTF8.self) != nil { return true }
         return false
-    }
-
-    static func percentDecode(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "+") {
-                out.append(0x20)
-            } else if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
-                let high = JSONStringCodec.hexValue(bytes[index + 1]), let low = JSONStringCodec.hexValue(bytes[index + 2])
-            {
-                out.append(high << 4 | low)
-                index += 2
-            } else {
-                out.append(byte)
-            }
-            index += 1
-        }
-        return out
     }
 
     /// Copies `body`, replacing each (sorted, non-overlapping) range by its bytes.

@@ -46,17 +46,8 @@ enum JSONStringCodec {
 
     static func hex4(_ body: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32 {
         var value: UInt32 = 0
-        for offset in 0..<4 { value = value << 4 | UInt32(hexValue(body[index + offset]) ?? 0) }
+        for offset in 0..<4 { value = value << 4 | UInt32(PercentEncoding.hexDigitValue(body[index + offset]) ?? 0) }
         return value
-    }
-
-    static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - 48
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - 87
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - 55
-        default: return nil
-        }
     }
 
     static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {

@@ -236,7 +236,7 @@ struct JSONStringWalker {
         guard position + 6 <= self.body.count else { throw self.error("bad \\u escape") }
         var unit: UInt32 = 0
         for offset in 2..<6 {
-            guard let digit = JSONStringCodec.hexValue(self.body[position + offset]) else {
+            guard let digit = PercentEncoding.hexDigitValue(self.body[position + offset]) else {
                 throw self.error("bad \\u escape")
             }
             unit = unit << 4 | UInt32(digit)
