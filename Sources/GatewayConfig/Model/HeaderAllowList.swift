@@ -15,9 +15,6 @@ public struct HeaderAllowList: Sendable, Hashable {
         self.prefixes = patterns.filter { $0.hasSuffix("*") }.map { String($0.dropLast()).lowercased() }
     }
 
-    /// The patterns as configured (lower-cased): names, then prefixes with their `*`.
-    public var patterns: [String] { self.names + self.prefixes.map { $0 + "*" } }
-
     /// What the official SDKs send and the vendors read, per API shape. Content negotiation, the body's type and
     /// coding, the SDKs' telemetry (`x-stainless-*`), retries' idempotency keys, and the vendor's own option headers.
     public static func defaults(for shape: ProviderAPIShape) -> HeaderAllowList {

@@ -33,8 +33,6 @@ final class LimitCounters: Sendable {
         self.counters[limit]!.increment()
     }
 
-    func total(_ limit: ProtectiveLimit) -> Int { self.counts.withLock { $0.totals[limit, default: 0] } }
-
     /// The hits since the previous call, by limit (only those that changed), for the server's summary log line.
     func sinceLastReport() -> [ProtectiveLimit: Int] {
         self.counts.withLock { counts in

@@ -15,9 +15,6 @@ final class BodyBudget: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    /// Bytes reserved now.
-    var reserved: Int { self.used.load(ordering: .relaxed) }
-
     /// Reserves `bytes` for a body that will then hold `total` bytes; false (and nothing reserved) when that would
     /// pass the limit and the body is not a small one.
     func reserve(_ bytes: Int, bodyTotal total: Int) -> Bool {

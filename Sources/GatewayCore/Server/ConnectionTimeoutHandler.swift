@@ -26,8 +26,6 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler, RemovableChannelHan
         self.checkInterval = min(limits.handshake, limits.head, limits.body, limits.keepAlive)
     }
 
-    var state: ConnectionClock.State { self.clock.state }
-
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if context.channel.isActive { self.apply(self.clock.accepted()) }

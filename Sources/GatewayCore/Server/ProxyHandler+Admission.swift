@@ -21,8 +21,9 @@ extension ProxyHandler {
             // declaring large bodies that never come, must not hold it. For the same reason the buffer is only
             // pre-sized up to 1 MiB.
             flight.declaredBytes = declared ?? 0
-            // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1): it is sent only to HTTP/1.1 ones.
-            if head.version.minor >= 1, head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // `RequestHeadChecks` let only `100-continue` through. HTTP/1.0 clients do not know 100 Continue (RFC 9110
+            // §10.1.1): it is sent only to HTTP/1.1 ones.
+            if head.version.minor >= 1, head.headers.contains(name: "expect") {
                 context.writeAndFlush(
                     self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil
                 )
