@@ -14,8 +14,8 @@ struct TextScanner {
     static let anchorReach = 288
 
     /// All accepted hits in `text`, in rule order then position. `only` restricts the scan to one rule (examples).
-    /// Checks the deadline every 64 matches; whether it has passed before a text is the caller's check (a request's
-    /// inspection checks once per 16 KiB of text, not per text).
+    /// Checks the deadline as it works (`ClockCadence`); whether it has passed before a text is the caller's check (a
+    /// request's inspection checks once per 16 KiB of text, not per text).
     func scan(_ text: UnsafeBufferPointer<UInt8>, only: Int? = nil) throws(InspectionError) -> [ScanHit] {
         let rules = self.ruleSet.rules
         var hits: [ScanHit] = []
@@ -32,10 +32,9 @@ struct TextScanner {
         if wantsKeywords {
             // Indexed by rule: a keyword flood makes a hit every few bytes, and hashing per hit cost more than the scan.
             var windowsByRule = [[CandidateWindows.Window]](repeating: [], count: rules.count)
-            var hitCount = 0
+            var cadence = ClockCadence()
             for (rule, end) in self.ruleSet.prefilter.keywordHits(in: text) where only == nil || only == rule {
-                hitCount &+= 1
-                if hitCount & 0x3FFF == 0 { try self.deadline.check() }
+                try cadence.add(ClockCadence.step, against: self.deadline)
                 let range = max(0, end - rules[rule].keywordWindowBefore)..<min(text.count, end + rules[rule].keywordWindow)
                 let count = windowsByRule[rule].count
                 if count > 0, windowsByRule[rule][count - 1].range.upperBound >= range.lowerBound {
@@ -84,11 +83,11 @@ struct TextScanner {
     {
         let rule = self.ruleSet.rules[index]
         var resume = 0
-        var matchesSinceClockCheck = 0
+        var cadence = ClockCadence()
         let required = rule.requiredBytes
-        for (number, window) in windows.enumerated() {
+        for window in windows {
             // The deadline is checked inside the loop, not only between texts: one text can be the whole body.
-            if number & 0xFF == 0xFF { try self.deadline.check() }
+            try cadence.add(ClockCadence.window, against: self.deadline)
             var start = max(window.range.lowerBound, resume)
             if Self.lacksRequiredByte(required, in: text, from: start, to: window.range.upperBound) { continue }
             let subject = UnsafeBufferPointer(rebasing: text[0..<window.range.upperBound])
@@ -102,11 +101,7 @@ struct TextScanner {
                 guard let groups, let whole = groups[0] else { break }
                 start = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
                 resume = start
-                matchesSinceClockCheck += 1
-                if matchesSinceClockCheck >= 64 {
-                    matchesSinceClockCheck = 0
-                    try self.deadline.check()
-                }
+                try cadence.add(ClockCadence.match, against: self.deadline)
                 try self.record(groups, whole: whole, rule: index, in: text, into: &hits)
             }
         }
@@ -149,8 +144,7 @@ struct TextScanner {
         guard let base = text.baseAddress else { return }
         let rule = self.ruleSet.rules[index]
         var resume = 0
-        var matchesSinceClockCheck = 0
-        var candidates = 0
+        var cadence = ClockCadence()
         let required = rule.requiredBytes
         let singleRequired = required.count == 1 ? required[0] : nil
         var nextRequired = -1
@@ -164,8 +158,7 @@ struct TextScanner {
                 guard let found = memchr(base + position, Int32(anchor), upper - position) else { break }
                 let at = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 position = at + 1
-                candidates &+= 1
-                if candidates & 0xFFF == 0 { try self.deadline.check() }
+                try cadence.add(ClockCadence.step, against: self.deadline)
                 var candidate = at
                 while candidate > start && startRun.contains(base[candidate - 1]) { candidate -= 1 }
                 if candidate == start && start > 0 && startRun.contains(base[start - 1]) { continue }
@@ -189,11 +182,7 @@ struct TextScanner {
                 start = whole.isEmpty ? whole.upperBound + 1 : whole.upperBound
                 resume = start
                 position = max(position, start)
-                matchesSinceClockCheck += 1
-                if matchesSinceClockCheck >= 64 {
-                    matchesSinceClockCheck = 0
-                    try self.deadline.check()
-                }
+                try cadence.add(ClockCadence.match, against: self.deadline)
                 try self.record(groups, whole: whole, rule: index, in: text, into: &hits)
             }
         }
@@ -264,5 +253,25 @@ struct TextScanner {
         let around = String(decoding: before, as: UTF8.self).lowercased() + " "
             + String(decoding: after, as: UTF8.self).lowercased()
         return (context.raise.contains(where: { around.contains($0) }), context.lower.contains(where: { around.contains($0) }))
+    }
+}
+
+/// When the scanner reads the clock: after a given amount of work, not at every step (reading it costs about 0.1 µs).
+/// Out of a budget of 4096 units, a match (validators, allow lists, context) weighs 64, a window 16, an anchor
+/// candidate or keyword hit 1: the clock is read every 64 matches, 256 windows or 4096 candidates, so a text of any
+/// shape is checked within a few milliseconds of scanning.
+struct ClockCadence {
+    static let budget = 4096
+    static let step = 1
+    static let window = 16
+    static let match = 64
+
+    private var work = 0
+
+    mutating func add(_ units: Int, against deadline: InspectionDeadline) throws(InspectionError) {
+        self.work += units
+        guard self.work >= Self.budget else { return }
+        self.work = 0
+        try deadline.check()
     }
 }

@@ -37,8 +37,6 @@ struct RequestInspection {
                                    deadline: deadline)
     }
 
-    /// Scans one text (a decoded JSON string, a text body, a form part) and records its findings. Returns the
-    /// redacted text when the policy redacts something in it, nil when the text stays as it is.
     /// Findings kept once the request is certain to be blocked: more would change nothing but the record's length
     /// and the time a hostile body full of secrets takes to refuse.
     static let findingsAfterBlock = 64
@@ -46,6 +44,9 @@ struct RequestInspection {
     /// Whether the decision is settled (a block) and enough findings are kept to say why.
     var isSettled: Bool { self.mostSevere == .block && self.findings.count >= Self.findingsAfterBlock }
 
+    /// Scans one text (a decoded JSON string, a text body, a form part) and records its findings. Returns the
+    /// redacted text when the policy redacts something in it, nil when the text stays as it is, or when the
+    /// decision is already settled (`isSettled`).
     mutating func inspect(_ text: UnsafeBufferPointer<UInt8>, location: () -> String) throws(InspectionError) -> [UInt8]? {
         if self.isSettled { return nil }
         self.inspectedBytes += text.count
