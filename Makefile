@@ -1,6 +1,6 @@
 # Two commands on a fresh machine: `make run` starts the gateway on its defaults, `make test` runs the tests.
 # Both install the system libraries first when they are missing (Debian/Ubuntu).
-SYSTEM_PACKAGES := libssl-dev libpcre2-dev zlib1g-dev
+SYSTEM_PACKAGES := libssl-dev libpcre2-dev zlib1g-dev libpoppler-glib-dev libtesseract-dev tesseract-ocr-eng
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFIG ?= gateway.yaml
 

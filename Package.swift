@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "gatewayctl", targets: ["gatewayctl"]),
         // The libraries, for the libFuzzer targets in fuzz/ (a package of its own that depends on this one).
         .library(name: "GatewayRules", targets: ["GatewayRules"]),
+        .library(name: "GatewayDocuments", targets: ["GatewayDocuments"]),
         .library(name: "GatewayAudit", targets: ["GatewayAudit"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
         .library(name: "GatewayConfig", targets: ["GatewayConfig"]),
@@ -27,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
+        .systemLibrary(name: "CTesseract", pkgConfig: "tesseract", providers: [.apt(["libtesseract-dev"])]),
 
         // MARK: Libraries, dependencies pointing downward
         /// Hashes, HMAC, AES-GCM, random bytes and constant-time compare, all through the system OpenSSL.
@@ -40,10 +43,13 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
+        /// Text out of uploaded documents: PDF (poppler), Office Open XML, ZIP, e-mail, HTML, RTF, images (Tesseract
+        /// OCR), under limits. Knows nothing of rules or HTTP.
+        .target(name: "GatewayDocuments", dependencies: ["CPoppler", "CTesseract", "CZlib"]),
         /// Classification: PCRE2 rule packs, validators, normalisation, JSON walking, redaction. Knows nothing of HTTP.
         .target(
             name: "GatewayRules",
-            dependencies: ["CPCRE2", "CZlib", "GatewayCrypto", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CPCRE2", "CZlib", "GatewayCrypto", "GatewayDocuments", .product(name: "Yams", package: "Yams")]
         ),
         /// Gateway keys (format, keys file, lookup), and rate limiting. Knows nothing of HTTP.
         .target(name: "GatewayAccess", dependencies: ["GatewayCrypto", "CZlib"]),
@@ -55,7 +61,8 @@ let package = Package(
         .target(
             name: "GatewayCore",
             dependencies: [
-                "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto", "GatewayAccess", "GatewayAudit",
+                "GatewayTLS", "GatewayRules", "GatewayDocuments", "GatewayConfig", "GatewayCrypto", "GatewayAccess",
+                "GatewayAudit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -113,7 +120,10 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "GatewayRulesTests", dependencies: ["GatewayRules"]),
+        /// Small writers of PDF, Office, ZIP and e-mail files, so tests generate their documents at test time.
+        .target(name: "DocumentFixtures", dependencies: ["CZlib"], path: "Tests/DocumentFixtures"),
+        .testTarget(name: "GatewayDocumentsTests", dependencies: ["GatewayDocuments", "DocumentFixtures"]),
+        .testTarget(name: "GatewayRulesTests", dependencies: ["GatewayRules", "GatewayDocuments", "DocumentFixtures"]),
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "GatewayAccessTests", dependencies: ["GatewayAccess"]),
         .testTarget(name: "GatewayAuditTests", dependencies: ["GatewayAudit", "GatewayCrypto"]),

@@ -138,23 +138,27 @@ import Testing
     }
 
     @Test func multipartBinaryFilesAreBlockedUnlessAllowed() throws {
-        let body = Self.multipart([
-            ("Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png", "\u{89}PNG...."),
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
+        let body = DocumentInspectionTests.multipart([
+            ("Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png", png),
         ])
         let blocked = try TestSupport.inspector.inspect(body: body, contentType: "multipart/form-data; boundary=XyZ",
                                                         contentEncoding: nil)
         #expect(blocked.isBlocked)
         var policy = CategoryPolicy.default
-        policy.allowBinaryUploads = true
-        let allowed = try TestSupport.inspector.inspect(body: body, contentType: "multipart/form-data; boundary=\"XyZ\"",
+        policy.allowUninspected = true
+        let allowed = try TestSupport.inspector.inspect(body: body, contentType: "multipart/form-data; boundary=XyZ",
                                                         contentEncoding: nil, policy: policy)
         #expect(!allowed.isBlocked)
+        #expect(allowed.forwardsUninspected)
     }
 
-    @Test func binaryBodiesAreRefusedAndUnknownTypesSniffed() throws {
-        #expect(throws: InspectionError.unsupportedMediaType("application/octet-stream")) {
-            try TestSupport.inspector.inspect(body: [0, 1, 2, 0xff], contentType: "application/octet-stream", contentEncoding: nil)
-        }
+    @Test func binaryBodiesAreBlockedAndUnknownTypesSniffed() throws {
+        // Bytes of no known format cannot be inspected: blocked, and the decision says which document and why.
+        let binary = try TestSupport.inspector.inspect(body: [0, 1, 2, 0xff], contentType: "application/octet-stream",
+                                                       contentEncoding: nil)
+        #expect(binary.isBlocked)
+        #expect(binary.documents.map(\.outcome) == [.refused])
         let sniffed = try TestSupport.inspector.inspect(body: Array(#"{"a":"ghp_eyjJEJwHbT4sLvKiNIRYeiPLJXRXz5u9Q9PH"}"#.utf8),
                                                         contentType: nil, contentEncoding: nil)
         #expect(sniffed.isBlocked)

@@ -46,6 +46,9 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
     public var quarantined: Bool
     /// For `decision == .released`: the release that let this body through.
     public var release: ReleaseReference?
+    /// The documents the body carried (uploads, data URLs, files a vendor fetches): type, size, pages, findings and
+    /// outcome each, never text. Absent when there were none.
+    public var documents: [DocumentEntry]?
 
     public init(
         id: RecordID = .generate(), time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()),
@@ -79,6 +82,35 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
     }
 }
 
+/// One document of a request, as its decision record lists it.
+public struct DocumentEntry: Sendable, Hashable, Codable {
+    /// Where it was in the request (a JSON path or multipart part).
+    public var location: String
+    /// `pdf`, `docx`, `xlsx`, `pptx`, `zip`, `email`, `html`, `rtf`, `json`, `jsonl`, `text`, an image format,
+    /// `binary`, or `remote` (a URL the vendor fetches).
+    public var format: String
+    public var bytes: Int
+    public var pages: Int?
+    public var findings: Int
+    /// `inspected`, `rewritten` (a text document redacted), `refused` (unreadable or unredactable: the request is
+    /// blocked), or `uninspected` (unreadable, forwarded because the role allows it).
+    public var outcome: String
+    /// Why it, or parts of it, could not be read (`page 3: it is encrypted`); the gateway's own words, no contents.
+    public var unreadable: [String]?
+
+    public init(location: String, format: String, bytes: Int, pages: Int?, findings: Int, outcome: String,
+                unreadable: [String]?)
+    {
+        self.location = SafeLabel.clean(location, limit: 256)
+        self.format = SafeLabel.clean(format, limit: 16)
+        self.bytes = bytes
+        self.pages = pages
+        self.findings = findings
+        self.outcome = SafeLabel.clean(outcome, limit: 16)
+        self.unreadable = unreadable.map { Array($0.prefix(16)).map { SafeLabel.clean($0, limit: 256) } }
+    }
+}
+
 /// What the gateway decided for a request.
 public enum Decision: String, Sendable, Hashable, Codable, CaseIterable {
     /// Forwarded unchanged.
@@ -93,6 +125,9 @@ public enum Decision: String, Sendable, Hashable, Codable, CaseIterable {
     case error
     /// A previously blocked body forwarded once under a reviewer's release token.
     case released
+    /// Forwarded although some of its content could not be inspected (an encrypted document, an image without OCR,
+    /// a file the vendor fetches): the role allows uninspected uploads.
+    case uninspected
 }
 
 /// Who made the request. Never a key or a certificate, only their ids.

@@ -47,7 +47,8 @@ public enum ConfigLoader {
         return GatewayConfiguration(
             file: file, listen: sections.listen, admin: sections.admin, providers: providers, limits: sections.limits,
             shutdown: sections.shutdown, rules: sections.rules, policy: sections.policy, rolePolicy: rolePolicy,
-            keys: sections.keys, audit: sections.audit, warnings: diagnostics.warnings)
+            keys: sections.keys, audit: sections.audit, documents: sections.documents,
+            warnings: diagnostics.warnings)
     }
 
     static func readFile(_ path: String) throws(ConfigError) -> String {

@@ -17,6 +17,7 @@ struct ConfigurationDecoder {
         let policy: PolicySettings
         let keys: KeyStoreSettings
         let audit: AuditSettings
+        let documents: DocumentSettings
     }
 
     func decode() -> Sections? {
@@ -43,10 +44,29 @@ struct ConfigurationDecoder {
                 enabled: $0.bool("enabled", default: true)
             )
         }
+        let documents = root.section("documents") { decodeDocuments($0) }
         root.finish()
         return Sections(
             listen: listen, admin: admin, providers: providers, limits: limits, shutdown: shutdown, rules: rules,
-            policy: policy, keys: keys, audit: audit)
+            policy: policy, keys: keys, audit: audit, documents: documents)
+    }
+
+    private func decodeDocuments(_ section: YAMLMapping) -> DocumentSettings {
+        let defaults = DocumentSettings()
+        return DocumentSettings(
+            maxPages: section.int("max_pages", default: defaults.maxPages, in: 1...100_000),
+            maxDecompressedBytes: section.int(
+                "max_decompressed_bytes", default: defaults.maxDecompressedBytes, in: 1024...(1 << 34)),
+            maxCompressionRatio: section.int("max_compression_ratio", default: defaults.maxCompressionRatio, in: 2...100_000),
+            maxArchiveMembers: section.int("max_archive_members", default: defaults.maxArchiveMembers, in: 1...1_000_000),
+            maxNestingDepth: section.int("max_nesting_depth", default: defaults.maxNestingDepth, in: 1...32),
+            maxTextBytes: section.int("max_text_bytes", default: defaults.maxTextBytes, in: 1024...(1 << 32)),
+            maxImagePixels: section.int("max_image_pixels", default: defaults.maxImagePixels, in: 1...1_000_000_000),
+            inspectionDeadlineMilliseconds: section.int(
+                "inspection_deadline_ms", default: defaults.inspectionDeadlineMilliseconds, in: 1...600_000),
+            ocrDataDirectory: path(section, "ocr_data", default: defaults.ocrDataDirectory, mustExist: .directoryIfPresent)
+                .absolute,
+            ocrLanguage: section.string("ocr_language", default: defaults.ocrLanguage))
     }
 
     private func decodeLimits(_ limits: YAMLMapping) -> LimitSettings {

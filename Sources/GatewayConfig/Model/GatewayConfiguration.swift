@@ -24,6 +24,8 @@ public struct GatewayConfiguration: Sendable {
     public let keys: KeyStoreSettings
     /// `audit:` — where audit records go.
     public let audit: AuditSettings
+    /// `documents:` — how uploaded documents are read, and their limits.
+    public let documents: DocumentSettings
     /// Things that work but look unintended (e.g. an empty vendor credential); `gatewayd` logs them at start-up.
     /// Includes the policy file's warnings.
     public let warnings: [ConfigWarning]
@@ -31,8 +33,10 @@ public struct GatewayConfiguration: Sendable {
     public init(
         file: ConfiguredPath, listen: ListenerSettings, admin: AdminSettings, providers: [ProviderSettings],
         limits: LimitSettings, shutdown: ShutdownSettings, rules: RulesSettings, policy: PolicySettings,
-        rolePolicy: RolePolicy, keys: KeyStoreSettings, audit: AuditSettings, warnings: [ConfigWarning]
+        rolePolicy: RolePolicy, keys: KeyStoreSettings, audit: AuditSettings, documents: DocumentSettings = .init(),
+        warnings: [ConfigWarning]
     ) {
+        self.documents = documents
         self.file = file
         self.listen = listen
         self.admin = admin

@@ -44,7 +44,10 @@ struct PolicyDecoder {
         let paths = decodeGlobs(role, "paths", required: false, mustBePaths: true)
         let models = decodeGlobs(role, "models", required: true, mustBePaths: false)
         let categories = role.section("categories") { decodeCategories($0) }
-        let binaryUploads = role.bool("binary_uploads", default: false)
+        // `binary_uploads` is the name this setting had before documents were read; both are accepted.
+        let binaryUploads = role.value("uninspected_uploads") != nil
+            ? role.bool("uninspected_uploads", default: false) : role.bool("binary_uploads", default: false)
+        let readImages = role.bool("ocr", default: false)
         let maxBodyBytes = role.optionalInt("max_body_bytes", in: 1...Int.max)
         if let maxBodyBytes, maxBodyBytes > globalMaxBodyBytes {
             role.value("max_body_bytes")?.warning(
@@ -64,7 +67,7 @@ struct PolicyDecoder {
         guard let providers, let paths, let models else { return nil }
         return RoleDefinition(
             name: name, providers: providers, paths: paths, models: models, categoryActions: categories,
-            binaryUploads: binaryUploads, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit)
+            binaryUploads: binaryUploads, maxBodyBytes: maxBodyBytes, rateLimit: rateLimit, readImages: readImages)
     }
 
     private func decodeProviders(_ role: YAMLMapping) -> ProviderSelection? {

@@ -12,8 +12,13 @@ public struct RoleDefinition: Sendable, Hashable {
     /// `categories`, default none: per-category actions overriding the rule pack's default policy. Only the
     /// categories written in the file are here; see `action(forCategory:defaultAction:)`.
     public let categoryActions: [String: RoleCategoryAction]
-    /// `binary_uploads`, default `false`: whether binary multipart files (which cannot be inspected) may pass.
+    /// `uninspected_uploads` (formerly `binary_uploads`), default `false`: whether content the gateway cannot
+    /// read (an unknown binary, an encrypted or damaged document, an image without OCR, a file the vendor fetches
+    /// from a URL, a document past a limit) may pass unread. Its records then say `uninspected`.
     public let binaryUploads: Bool
+    /// `ocr`, default `false`: whether images (uploads, image parts, images inside documents) are read with OCR.
+    /// Without it, an image is uninspectable.
+    public let readImages: Bool
     /// `max_body_bytes`, default none: a tighter body limit for this role; `limits.max_body_bytes` always applies.
     public let maxBodyBytes: Int?
     /// `rate_limit`, default none (unlimited): the token bucket each of this role's keys gets.
@@ -25,8 +30,9 @@ public struct RoleDefinition: Sendable, Hashable {
     public init(
         name: String, providers: ProviderSelection, paths: [GlobPattern], models: [GlobPattern],
         categoryActions: [String: RoleCategoryAction] = [:], binaryUploads: Bool = false, maxBodyBytes: Int? = nil,
-        rateLimit: RateLimit? = nil
+        rateLimit: RateLimit? = nil, readImages: Bool = false
     ) {
+        self.readImages = readImages
         self.name = name
         self.providers = providers
         self.paths = paths

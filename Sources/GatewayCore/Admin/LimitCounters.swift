@@ -11,6 +11,17 @@ public enum ProtectiveLimit: String, Sendable, CaseIterable {
     case keepAliveTimeout = "keep_alive_timeout"
     case connectionCap = "connection_cap"
     case bodyBudget = "body_budget"
+    /// `documents:` limits (a document past one is uninspectable), named after `DocumentError.limitExceeded`.
+    case documentPages = "document_pages"
+    case documentDecompressedBytes = "document_decompressed_bytes"
+    case documentCompressionRatio = "document_compression_ratio"
+    case documentArchiveMembers = "document_archive_members"
+    case documentNestingDepth = "document_nesting_depth"
+    case documentTextBytes = "document_text_bytes"
+    case documentImagePixels = "document_image_pixels"
+
+    /// The counter for a document limit by its `DocumentError` name (`pages`, `decompressed_bytes`, …).
+    init?(documentLimit name: String) { self.init(rawValue: "document_" + name) }
 }
 
 /// Counts of limit hits, by limit. Hits are rare (an attack is a few thousand a second at most), so one lock serves.

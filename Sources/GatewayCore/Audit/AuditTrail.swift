@@ -76,6 +76,7 @@ final class AuditTrail: Sendable {
         let decision: GatewayAudit.Decision =
             if context.release != nil { .released } else {
                 switch context.decision?.verdict {
+                case _ where context.decision?.forwardsUninspected == true: .uninspected
                 case .redact: .redact
                 default: .allow
                 }
@@ -83,6 +84,7 @@ final class AuditTrail: Sendable {
         let reason: ReasonCode =
             switch decision {
             case .released: "review.released"
+            case .uninspected: "document.uninspected"
             case .redact: "rule_match.redacted"
             default: context.decision?.findings.isEmpty == false ? "rule_match.allowed" : "clean"
             }
@@ -172,7 +174,12 @@ final class AuditTrail: Sendable {
                 preview: finding.preview, action: finding.action.rawValue
             )
         }
-        return DecisionRecord(
+        let documents = (context.decision?.documents ?? []).map {
+            DocumentEntry(location: $0.location, format: $0.format, bytes: $0.bytes, pages: $0.pages,
+                          findings: $0.findings, outcome: $0.outcome.rawValue,
+                          unreadable: $0.unreadable.isEmpty ? nil : $0.unreadable)
+        }
+        var record = DecisionRecord(
             id: id, time: time, requestID: context.requestID, instance: self.instance, clientAddress: context.clientAddress,
             identity: context.identity.map {
                 Identity(user: $0.user, role: $0.role, keyID: $0.keyID, certificateFingerprint: $0.certificateFingerprint)
@@ -182,6 +189,8 @@ final class AuditTrail: Sendable {
             bytesIn: context.requestBytes, inspectMs: context.inspectDuration.map(Self.milliseconds),
             ruleSetHash: self.ruleSetHash, policyHash: self.policyHash
         )
+        record.documents = documents.isEmpty ? nil : documents
+        return record
     }
 
     // MARK: - Release

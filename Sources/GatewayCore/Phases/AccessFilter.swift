@@ -147,7 +147,8 @@ extension RoleDefinition {
             overrides[category] = CategoryTreatment(mapped, style: mapped == .redact ? (baseTreatment.style ?? .placeholder) : nil)
         }
         var policy = base.overriding(overrides)
-        policy.allowBinaryUploads = self.binaryUploads
+        policy.allowUninspected = self.binaryUploads
+        policy.readImages = self.readImages
         return policy
     }
 }

@@ -10,6 +10,9 @@ import NIOHTTP1
 struct ClassificationFilter: GatewayFilter {
     let inspector: BodyInspector
     let deadlineMilliseconds: Int
+    /// The deadline of a body that may carry documents (`documents.inspection_deadline_ms`): extracting a PDF or a
+    /// workbook takes longer than scanning a chat message.
+    var documentDeadlineMilliseconds: Int = 10_000
     /// The category treatment for a request; per-role overrides plug in here.
     let policyForRequest: @Sendable (RequestContext) -> CategoryPolicy
     /// Header values scanned before and found clean (see `CleanFieldCache`).
@@ -69,10 +72,11 @@ struct ClassificationFilter: GatewayFilter {
     func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
         let bytes = Array(body.bytes.readableBytesView)
         let decision: Decision
+        let milliseconds = Self.mayCarryDocuments(body) ? self.documentDeadlineMilliseconds : self.deadlineMilliseconds
         do {
             decision = try self.inspector.inspect(
                 body: bytes, contentType: body.contentType, contentEncoding: body.contentEncoding,
-                policy: self.policyForRequest(context), deadline: .after(milliseconds: self.deadlineMilliseconds)
+                policy: self.policyForRequest(context), deadline: .after(milliseconds: milliseconds)
             )
         } catch {
             throw Self.gatewayError(for: error)
@@ -92,6 +96,16 @@ struct ClassificationFilter: GatewayFilter {
                     + "(request id \(context.requestID))."
             )
         }
+    }
+
+    /// Whether a body may carry documents, judged before reading it: multipart, a type other than JSON or text, or
+    /// a body past 256 KiB (a JSON body holding a base64 PDF). Smaller JSON bodies keep the short deadline; a
+    /// document in one that takes longer than that to read is refused (fail closed), not waited for.
+    static func mayCarryDocuments(_ body: RequestBody) -> Bool {
+        if body.bytes.readableBytes > 256 * 1024 { return true }
+        let type = (body.contentType ?? "").lowercased()
+        if type.hasPrefix("multipart/") { return true }
+        return !(type.isEmpty || type.contains("json") || type.hasPrefix("text/plain"))
     }
 
     static func gatewayError(for error: InspectionError) -> GatewayError {

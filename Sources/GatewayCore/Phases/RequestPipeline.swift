@@ -172,10 +172,13 @@ public struct RequestPipeline: Sendable {
         let decision: String =
             switch context.decision?.verdict {
             case .none: context.error?.kind == .blockedByPolicy ? "block" : "none"
-            case .allow: "allow"
-            case .redact: "redact"
+            case .allow: context.decision?.forwardsUninspected == true ? "uninspected" : "allow"
+            case .redact: context.decision?.forwardsUninspected == true ? "uninspected" : "redact"
             case .block: "block"
             }
+        for document in context.decision?.documents ?? [] {
+            for limit in document.limitsHit { ProtectiveLimit(documentLimit: limit).map(self.metrics.limits.hit) }
+        }
         self.metrics.requestCompleted(
             provider: context.provider?.name ?? "none", role: context.identity?.role ?? "none",
             status: context.responseStatus ?? 0,

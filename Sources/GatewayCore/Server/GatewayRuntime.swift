@@ -3,6 +3,7 @@ import GatewayAccess
 import GatewayAudit
 import GatewayConfig
 import GatewayCrypto
+import GatewayDocuments
 import GatewayRules
 import GatewayTLS
 import NIOCore
@@ -71,7 +72,9 @@ public struct GatewayRuntime: Sendable {
                     maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
                     maximumCompressionRatio: limits.maxDecompressionRatio
                 ),
-                fieldNames: ["model"]
+                fieldNames: ["model"],
+                documentLimits: Self.documentLimits(configuration.documents),
+                imageReader: Self.imageReader(configuration.documents)
             )
         } catch {
             problems.append("rules (\(configuration.rules.directory)): \(error)")
@@ -101,6 +104,7 @@ public struct GatewayRuntime: Sendable {
         )
         let classification = ClassificationFilter(
             inspector: inspector, deadlineMilliseconds: configuration.limits.inspectionDeadlineMilliseconds,
+            documentDeadlineMilliseconds: configuration.documents.inspectionDeadlineMilliseconds,
             policyForRequest: { context in
                 // Deny by default: without a known role the strictest treatment applies.
                 context.identity.flatMap { rolePolicies[$0.role] } ?? .default
@@ -114,5 +118,21 @@ public struct GatewayRuntime: Sendable {
             configuration: configuration, serverTLS: serverTLS, upstreamTLS: upstreamTLS, pipeline: pipeline,
             metrics: metrics, keys: keys
         )
+    }
+
+    /// The `documents:` settings as the extractor's limits.
+    static func documentLimits(_ settings: DocumentSettings) -> DocumentLimits {
+        DocumentLimits(
+            maximumPages: settings.maxPages, maximumDecompressedBytes: settings.maxDecompressedBytes,
+            maximumCompressionRatio: settings.maxCompressionRatio, maximumArchiveMembers: settings.maxArchiveMembers,
+            maximumNestingDepth: settings.maxNestingDepth, maximumTextBytes: settings.maxTextBytes,
+            maximumImagePixels: settings.maxImagePixels)
+    }
+
+    /// Tesseract with the configured language data, or nil when the data is not installed (then every image is
+    /// uninspectable, whatever a role's `ocr` says).
+    static func imageReader(_ settings: DocumentSettings) -> (any ImageTextReader)? {
+        let reader = TesseractReader(dataPath: settings.ocrDataDirectory, language: settings.ocrLanguage)
+        return reader.isAvailable ? reader : nil
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCrypto
+import GatewayDocuments
 
 /// The entry point for the HTTP layer: decodes, parses and scans a request body under a policy and returns a
 /// `Decision`. Immutable and `Sendable`: build one at start-up and call it from every event loop.
@@ -22,12 +23,23 @@ public struct BodyInspector: Sendable {
     let fingerprintKey: [UInt8]
     /// The same key prepared once for OpenSSL's EVP_MAC (no per-finding algorithm fetch or key setup).
     let fingerprintMAC: HMACKey
+    /// Bounds on reading the documents a body carries.
+    public let documentLimits: DocumentLimits
+    /// Reads documents, with OCR when the gateway has a reader (used for roles whose policy reads images).
+    let documents: DocumentExtractor
+    let documentsWithoutOCR: DocumentExtractor
 
     /// - Parameters:
     ///   - fingerprintKey: HMAC key for finding fingerprints (and keyed-hash redaction); keep it secret and stable.
     ///   - fieldNames: top-level string members to report in `Decision.fields` (e.g. `model`).
-    public init(rules: RuleSet, fingerprintKey: [UInt8], limits: BodyLimits = .default, fieldNames: [String] = []) {
+    ///   - imageReader: OCR for images in documents, used where the policy says `readImages`.
+    public init(rules: RuleSet, fingerprintKey: [UInt8], limits: BodyLimits = .default, fieldNames: [String] = [],
+                documentLimits: DocumentLimits = .default, imageReader: (any ImageTextReader)? = nil)
+    {
         self.rules = rules
+        self.documentLimits = documentLimits
+        self.documents = DocumentExtractor(imageReader: imageReader)
+        self.documentsWithoutOCR = DocumentExtractor()
         self.fieldNames = fieldNames
         self.fingerprintKey = fingerprintKey
         self.fingerprintMAC = HMACKey(fingerprintKey)
@@ -49,7 +61,7 @@ public struct BodyInspector: Sendable {
         let media = contentType.map(MediaType.init)
         return try self.rules.withSession { (session) throws(InspectionError) -> Decision in
             var request = RequestInspection(ruleSet: self.rules, policy: policy, fingerprintMAC: self.fingerprintMAC,
-                                            session: session, deadline: deadline)
+                                            session: session, deadline: deadline, documentLimits: self.documentLimits)
             var blockReasons: [String] = []
             var fields: [String: String] = [:]
             let rewritten: [UInt8]?
@@ -63,22 +75,21 @@ public struct BodyInspector: Sendable {
                 rewritten = try self.inspectJSON(decoded, request: &request, fields: &fields)
             } else if let media, media.isFormURLEncoded {
                 rewritten = try self.inspectForm(decoded, request: &request, blockReasons: &blockReasons)
-            } else if let media, media.isTextLike {
+            } else if let media, media.isTextLike, !FormatSniffer.isDocument(decoded) {
                 try Self.refuseNUL(decoded)
                 rewritten = try self.inspectText(decoded, location: "$", request: &request)
-            } else if media == nil || media!.essence.isEmpty {
-                rewritten = try self.inspectSniffed(
-                    decoded, request: &request, policy: policy, blockReasons: &blockReasons, fields: &fields
-                )
-            } else if policy.allowBinaryUploads {
-                rewritten = nil  // the policy explicitly lets uninspectable binary content through
+            } else if (media == nil || media!.essence.isEmpty) && !FormatSniffer.isDocument(decoded) {
+                rewritten = try self.inspectSniffed(decoded, request: &request, fields: &fields)
             } else {
-                throw .unsupportedMediaType(media!.essence)
+                // A document sent as the body itself (or text labelled with a binary type): read by its bytes.
+                rewritten = try self.inspectDocument(decoded, declaredType: media?.essence, filename: nil,
+                                                     location: "body", request: &request)
             }
             // The deadline holds wherever it falls, after the last text too: a decision reached late is not used.
             try deadline.check()
             return Self.decide(
-                request: request, rewritten: rewritten, wasEncoded: wasEncoded, extraBlocks: blockReasons, fields: fields
+                request: request, rewritten: rewritten, wasEncoded: wasEncoded,
+                extraBlocks: blockReasons + request.documentBlocks, fields: fields
             )
         }
     }
@@ -137,32 +148,37 @@ public struct BodyInspector: Sendable {
                 .map { "\($0.key) at \(Set($0.value.map(\.location)).sorted().joined(separator: ", "))" }.sorted()
             reasons += summary
             return Decision(verdict: .block(reason: "request blocked: " + reasons.joined(separator: "; ")),
-                            findings: findings, inspectedBytes: request.inspectedBytes, fields: fields)
+                            findings: findings, inspectedBytes: request.inspectedBytes, fields: fields,
+                            documents: request.documents)
         }
         if let rewritten {
             return Decision(verdict: .redact(body: rewritten, contentEncodingRemoved: wasEncoded), findings: findings,
-                            inspectedBytes: request.inspectedBytes, fields: fields)
+                            inspectedBytes: request.inspectedBytes, fields: fields, documents: request.documents)
         }
-        return Decision(verdict: .allow, findings: findings, inspectedBytes: request.inspectedBytes, fields: fields)
+        return Decision(verdict: .allow, findings: findings, inspectedBytes: request.inspectedBytes, fields: fields,
+                        documents: request.documents)
     }
 
     // MARK: Formats
 
     /// Scans every string literal (keys too) of a JSON document; rewrites only literals that changed. The top-level
     /// string members named in `fieldNames` are copied into `fields` (decoded).
-    func inspectJSON(_ body: [UInt8], request: inout RequestInspection) throws(InspectionError) -> [UInt8]? {
+    func inspectJSON(_ body: [UInt8], request: inout RequestInspection, location: String? = nil)
+        throws(InspectionError) -> [UInt8]?
+    {
         var ignored: [String: String] = [:]
-        return try self.inspectJSON(body, request: &request, fields: &ignored, capture: [])
+        return try self.inspectJSON(body, request: &request, fields: &ignored, capture: [], prefix: location)
     }
 
     func inspectJSON(_ body: [UInt8], request: inout RequestInspection, fields: inout [String: String])
         throws(InspectionError) -> [UInt8]?
     {
-        try self.inspectJSON(body, request: &request, fields: &fields, capture: self.fieldNames)
+        try self.inspectJSON(body, request: &request, fields: &fields, capture: self.fieldNames, prefix: nil)
     }
 
     private func inspectJSON(
-        _ body: [UInt8], request: inout RequestInspection, fields: inout [String: String], capture: [String]
+        _ body: [UInt8], request: inout RequestInspection, fields: inout [String: String], capture: [String],
+        prefix: String?
     ) throws(InspectionError) -> [UInt8]? {
         try body.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [UInt8]? in
             var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
@@ -175,7 +191,13 @@ public struct BodyInspector: Sendable {
                     }
                 }
                 let redacted: [UInt8]?
-                let location = { path.render() + (literal.isKey ? " (key)" : "") }
+                let location = { (prefix.map { $0 + " › " } ?? "") + path.render() + (literal.isKey ? " (key)" : "") }
+                if !literal.isKey, let replacement = try self.inspectCarrier(
+                    buffer, literal: literal, path: path, location: location, request: &request)
+                {
+                    if let rewritten = replacement { replacements.append((literal.range, rewritten)) }
+                    return
+                }
                 if literal.hasEscapes {
                     let text = JSONStringCodec.decode(buffer, literal: literal.range)
                     redacted = try text.withUnsafeBufferPointer { (decoded) throws(InspectionError) -> [UInt8]? in
@@ -206,7 +228,14 @@ public struct BodyInspector: Sendable {
         for (number, part) in multipart.parts.enumerated() {
             let label = "multipart:" + (part.name ?? "#\(number)") + (part.filename.map { " (\($0))" } ?? "")
             let content = Array(body[part.content])
-            if Self.isTextPart(part, content: content) {
+            if part.filename != nil || FormatSniffer.isDocument(content) {
+                // A file is read by what its bytes are, whatever its name or declared type says.
+                if let rewritten = try self.inspectDocument(content, declaredType: part.contentType,
+                                                            filename: part.filename, location: label, request: &request)
+                {
+                    replacements.append((part.content, rewritten))
+                }
+            } else if Self.isTextPart(part, content: content) {
                 let partMedia = part.contentType.map(MediaType.init)
                 let redacted: [UInt8]?
                 if let partMedia, partMedia.isJSON {
@@ -217,8 +246,10 @@ public struct BodyInspector: Sendable {
                     redacted = try self.inspectText(content, location: label, request: &request)
                 }
                 if let redacted { replacements.append((part.content, redacted)) }
-            } else if !policy.allowBinaryUploads {
-                blockReasons.append("binary upload \(label) cannot be inspected")
+            } else if let rewritten = try self.inspectDocument(content, declaredType: part.contentType, filename: nil,
+                                                               location: label, request: &request)
+            {
+                replacements.append((part.content, rewritten))
             }
         }
         guard !replacements.isEmpty else { return nil }
@@ -241,14 +272,13 @@ public struct BodyInspector: Sendable {
 
     /// A body without a content type: JSON when it is shaped like JSON (and then it must be valid, strict JSON),
     /// else text when it is UTF-8, else binary.
-    func inspectSniffed(_ body: [UInt8], request: inout RequestInspection, policy: CategoryPolicy,
-                        blockReasons: inout [String], fields: inout [String: String]) throws(InspectionError) -> [UInt8]?
+    func inspectSniffed(_ body: [UInt8], request: inout RequestInspection, fields: inout [String: String])
+        throws(InspectionError) -> [UInt8]?
     {
         if Self.looksLikeJSON(body) { return try self.inspectJSON(body, request: &request, fields: &fields) }
         if body.contains(0) { throw .unsupportedMediaType("a body without a content type holding NUL bytes (UTF-16?)") }
         if String(validating: body, as: UTF8.self) != nil { return try self.inspectText(body, location: "$", request: &request) }
-        if !policy.allowBinaryUploads { throw .unsupportedMediaType("binary body without a content type") }
-        return nil
+        return try self.inspectDocument(body, declaredType: nil, filename: nil, location: "body", request: &request)
     }
 
     /// Whether `body` starts (after whitespace) like a JSON object or array: a vendor given such a body reads it as
@@ -265,15 +295,6 @@ public struct BodyInspector: Sendable {
     /// NUL between its characters): refused as uninspectable.
     static func refuseNUL(_ body: [UInt8]) throws(InspectionError) {
         if body.contains(0) { throw .unsupportedMediaType("a text body holding NUL bytes (UTF-16 or binary?)") }
-    }
-
-    /// True when `body` is a valid JSON document.
-    private func probeJSON(_ body: [UInt8]) throws(InspectionError) -> Bool {
-        guard Self.looksLikeJSON(body) else { return false }
-        return body.withUnsafeBufferPointer { buffer in
-            var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
-            do throws(InspectionError) { try walker.walk { _, _ in }; return true } catch { return false }
-        }
     }
 
     static func isTextPart(_ part: MultipartBody.Part, content: [UInt8]) -> Bool {

@@ -1,4 +1,5 @@
 import GatewayCrypto
+import GatewayDocuments
 
 /// The per-request state of an inspection: findings so far, placeholder numbering (same value -> same placeholder
 /// within the request), the most severe action, and the scanner. Not shared between requests or threads.
@@ -16,6 +17,11 @@ struct RequestInspection {
     private var bytesSinceClockCheck: Int?
     /// How often the deadline was checked between texts (the cadence `clockCheckBytes` sets; tests hold it).
     private(set) var clockChecks = 0
+    /// The documents found so far, and why any of them blocks the request (see `BodyInspector+Documents`).
+    var documents: [DocumentSummary] = []
+    var documentBlocks: [String] = []
+    /// What this request's documents may still decompress and keep, shared by all of them.
+    let documentBudget: ExtractionBudget
 
     /// The deadline is checked before the first text and then once per this many bytes of text (the scanner also
     /// checks every 64 matches), not before every text: a chat body is a dozen short texts, and reading the clock
@@ -28,8 +34,9 @@ struct RequestInspection {
     static let shortestInterestingText = 5
 
     init(ruleSet: RuleSet, policy: CategoryPolicy, fingerprintMAC: HMACKey, session: MatchSession,
-         deadline: InspectionDeadline)
+         deadline: InspectionDeadline, documentLimits: DocumentLimits = .default)
     {
+        self.documentBudget = ExtractionBudget(limits: documentLimits, expired: { deadline.hasPassed })
         self.ruleSet = ruleSet
         self.policy = policy
         self.fingerprintMAC = fingerprintMAC

@@ -36,16 +36,21 @@ public struct CategoryPolicy: Sendable, Hashable {
     public var fallback: CategoryTreatment
     /// Findings below this confidence are ignored.
     public var minimumConfidence: Double
-    /// Multipart file parts that are not text-like are blocked unless this is true.
-    public var allowBinaryUploads: Bool
+    /// Content that cannot be inspected (an unknown binary, an encrypted PDF, an image without OCR, a file the
+    /// vendor fetches from a URL, a document past a limit) blocks the request unless this is true; then it is
+    /// forwarded unread and the decision says `uninspected`.
+    public var allowUninspected: Bool
+    /// Whether images are read by OCR (when the gateway has an OCR reader); otherwise an image is uninspectable.
+    public var readImages: Bool
 
     public init(treatments: [Category: CategoryTreatment], fallback: CategoryTreatment = CategoryTreatment(.block),
-                minimumConfidence: Double = 0.5, allowBinaryUploads: Bool = false)
+                minimumConfidence: Double = 0.5, allowUninspected: Bool = false, readImages: Bool = false)
     {
         self.treatments = treatments
         self.fallback = fallback
         self.minimumConfidence = minimumConfidence
-        self.allowBinaryUploads = allowBinaryUploads
+        self.allowUninspected = allowUninspected
+        self.readImages = readImages
     }
 
     /// secret -> block; pci -> redact masking all but the last 4; pii -> redact with typed placeholders;

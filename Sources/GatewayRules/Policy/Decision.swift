@@ -22,12 +22,22 @@ public struct Decision: Sendable {
     /// The top-level string members of a JSON body the inspector was asked to report (`BodyInspector.fieldNames`),
     /// decoded, from the same walk that inspected the body.
     public let fields: [String: String]
+    /// The documents the body carried (uploads, data URLs, base64 fields, remote files), in body order.
+    public let documents: [DocumentSummary]
 
-    public init(verdict: Verdict, findings: [Finding], inspectedBytes: Int, fields: [String: String] = [:]) {
+    public init(verdict: Verdict, findings: [Finding], inspectedBytes: Int, fields: [String: String] = [:],
+                documents: [DocumentSummary] = [])
+    {
         self.verdict = verdict
         self.findings = findings
         self.inspectedBytes = inspectedBytes
         self.fields = fields
+        self.documents = documents
+    }
+
+    /// Whether something is forwarded unread because the role allows uninspectable content.
+    public var forwardsUninspected: Bool {
+        !self.isBlocked && self.documents.contains { $0.outcome == .uninspected }
     }
 
     public var isBlocked: Bool {

@@ -1,0 +1,41 @@
+#ifndef GATEWAY_CTESSERACT_SHIM_H
+#define GATEWAY_CTESSERACT_SHIM_H
+/* Tesseract's C API (Apache-2.0) and Leptonica's image decoding, for OCR of uploaded images. */
+#include <tesseract/capi.h>
+#include <leptonica/allheaders.h>
+#include <stdlib.h>
+
+/* Reads an image's size from its header without decoding it: 0 on success. */
+static inline int gw_image_size(const unsigned char *bytes, size_t count, int *width, int *height) {
+    l_int32 w = 0, h = 0, bps = 0, spp = 0, format = 0, iscmap = 0;
+    if (pixReadHeaderMem(bytes, count, &format, &w, &h, &bps, &spp, &iscmap) != 0) return 1;
+    *width = w; *height = h;
+    return 0;
+}
+
+/* Recognises the text of an image (PNG, JPEG, GIF, TIFF, WebP, BMP) with the language data at `datapath`.
+   Returns malloc'd UTF-8 (release with gw_ocr_free) or NULL: *failure is 1 when the image does not decode,
+   2 when Tesseract cannot start (no language data). */
+static inline char *gw_ocr(const unsigned char *bytes, size_t count, const char *datapath, const char *language,
+                           int *failure) {
+    *failure = 0;
+    PIX *image = pixReadMem(bytes, count);
+    if (image == NULL) { *failure = 1; return NULL; }
+    TessBaseAPI *api = TessBaseAPICreate();
+    if (TessBaseAPIInit3(api, datapath, language) != 0) {
+        TessBaseAPIDelete(api); pixDestroy(&image); *failure = 2; return NULL;
+    }
+    TessBaseAPISetImage2(api, image);
+    char *text = TessBaseAPIGetUTF8Text(api);
+    TessBaseAPIEnd(api);
+    TessBaseAPIDelete(api);
+    pixDestroy(&image);
+    return text;
+}
+
+static inline void gw_ocr_free(char *text) { TessDeleteText(text); }
+
+/* Leptonica writes every decoding problem to stderr; the gateway reports them itself. */
+static inline void gw_image_quiet(void) { setMsgSeverity(L_SEVERITY_NONE); }
+
+#endif

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTesseract
+
+/// Reads the text of an image (OCR). Implementations must bound their own work by `limits.maximumImagePixels`.
+public protocol ImageTextReader: Sendable {
+    func recognize(_ image: UnsafeBufferPointer<UInt8>, limits: DocumentLimits) throws(DocumentError) -> [UInt8]
+}
+
+/// OCR with Tesseract (its C API) and Leptonica's image decoders. The image's size is read from its header
+/// before it is decoded, so a decompression bomb of an image is refused without being expanded.
+public struct TesseractReader: ImageTextReader {
+    /// Directory holding `<language>.traineddata` (Debian: /usr/share/tesseract-ocr/5/tessdata).
+    public let dataPath: String
+    public let language: String
+
+    public init(dataPath: String = "/usr/share/tesseract-ocr/5/tessdata", language: String = "eng") {
+        self.dataPath = dataPath
+        self.language = language
+        gw_image_quiet()
+    }
+
+    /// Whether Tesseract can start with this language data (for `config check` and start-up).
+    public var isAvailable: Bool {
+        FileManagerProbe.exists(self.dataPath + "/" + self.language + ".traineddata")
+    }
+
+    public func recognize(_ image: UnsafeBufferPointer<UInt8>, limits: DocumentLimits) throws(DocumentError) -> [UInt8] {
+        var width: Int32 = 0
+        var height: Int32 = 0
+        guard gw_image_size(image.baseAddress, image.count, &width, &height) == 0 else {
+            throw .damaged("the image header does not decode")
+        }
+        guard Int(width) * Int(height) <= limits.maximumImagePixels else {
+            throw .limitExceeded(limit: "image_pixels",
+                                 detail: "\(width)×\(height) pixels, more than \(limits.maximumImagePixels)")
+        }
+        var failure: Int32 = 0
+        guard let text = gw_ocr(image.baseAddress, image.count, self.dataPath, self.language, &failure) else {
+            if failure == 2 { throw .unreadable("an image (OCR language data missing at \(self.dataPath))") }
+            throw .damaged("the image does not decode")
+        }
+        defer { gw_ocr_free(text) }
+        return Array(UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self),
+                                         count: strlen(text)))
+    }
+}
+
+enum FileManagerProbe {
+    static func exists(_ path: String) -> Bool { access(path, R_OK) == 0 }
+}
+
+/// Image dimensions from the header (Leptonica reads it without decoding the pixels).
+enum ImageSize {
+    /// Images narrower than 64 or lower than 8 pixels (icons, rules, bullets) cannot hold a legible line of text.
+    static func isTooSmallForText(_ image: UnsafeBufferPointer<UInt8>) -> Bool {
+        var width: Int32 = 0
+        var height: Int32 = 0
+        guard gw_image_size(image.baseAddress, image.count, &width, &height) == 0 else { return false }
+        return width < 64 || height < 8
+    }
+}

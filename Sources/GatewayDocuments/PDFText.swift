@@ -1,0 +1,154 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPoppler
+
+/// PDF text through poppler (its GLib interface): each page's text, then its annotations' contents and form
+/// fields' values, then the document's metadata (info dictionary and XMP).
+///
+/// Before poppler sees the file, `PDFStreamScan` inflates every compressed non-image stream under the budget, so a
+/// stream bomb is refused before poppler would expand it. (Text extraction does not decode images.)
+enum PDFText {
+    /// Images drawn smaller than this (in points: an inch by a line) cannot hold a legible line of text.
+    static let smallestTextImage = (width: 72.0, height: 12.0)
+    /// Pages are rendered for OCR at this resolution.
+    static let ocrDPI = 150.0
+
+    /// - Parameter imageReader: OCR for pages that draw images; nil: such a page is an unreadable part.
+    static func extract(_ bytes: UnsafeBufferPointer<UInt8>, into document: inout ExtractedDocument,
+                        imageReader: (any ImageTextReader)?, budget: ExtractionBudget) throws(DocumentError)
+    {
+        try PDFStreamScan.measure(bytes, budget: budget)
+        var failure: Int32 = 0
+        guard let pdf = gw_pdf_open(bytes.baseAddress, bytes.count, &failure) else {
+            if failure == 1 { throw .encrypted }
+            throw .damaged("poppler cannot open it as a PDF")
+        }
+        defer { gw_pdf_close(pdf) }
+        let pages = Int(gw_pdf_page_count(pdf))
+        guard pages <= budget.limits.maximumPages else {
+            throw .limitExceeded(limit: "pages", detail: "\(pages) pages, more than \(budget.limits.maximumPages)")
+        }
+        document.pages = pages
+        for index in 0..<pages {
+            try budget.checkDeadline()
+            if let text = self.take(gw_pdf_page_text(pdf, Int32(index))) {
+                try self.keep(text, at: "page \(index + 1)", in: &document, budget: budget)
+            }
+            if let extras = self.take(gw_pdf_page_annotations_and_fields(pdf, Int32(index))) {
+                try self.keep(extras, at: "page \(index + 1) annotations and form fields", in: &document, budget: budget)
+            }
+            let images = gw_pdf_page_image_count(pdf, Int32(index), self.smallestTextImage.width,
+                                                 self.smallestTextImage.height)
+            if images > 0 {
+                try self.readImages(of: pdf, page: index, reader: imageReader, into: &document, budget: budget)
+            }
+        }
+        if let metadata = self.take(gw_pdf_metadata(pdf)) {
+            try self.keep(metadata, at: "metadata", in: &document, budget: budget)
+        }
+    }
+
+    /// A page that draws images: rendered and read by OCR, or, without OCR, an unreadable part (text in a picture
+    /// is text a model reads).
+    private static func readImages(of pdf: OpaquePointer, page index: Int, reader: (any ImageTextReader)?,
+                                   into document: inout ExtractedDocument, budget: ExtractionBudget) throws(DocumentError)
+    {
+        let location = "page \(index + 1) images"
+        guard let reader else {
+            document.unreadable.append(UnreadablePart(location: location, reason: .unreadable("an image (OCR is off)")))
+            return
+        }
+        try budget.checkDeadline()
+        var count = 0
+        guard let png = gw_pdf_page_png(pdf, Int32(index), self.ocrDPI, budget.limits.maximumImagePixels, &count) else {
+            document.unreadable.append(UnreadablePart(
+                location: location, reason: .limitExceeded(limit: "image_pixels", detail: "the page is too large to render")))
+            return
+        }
+        defer { gw_free(png) }
+        let text = try reader.recognize(UnsafeBufferPointer(start: png, count: count), limits: budget.limits)
+        try self.keep(text, at: location + " (OCR)", in: &document, budget: budget)
+    }
+
+    /// Page `index` of a PDF rendered to PNG at `dpi` (tests and tools: text as a picture).
+    static func renderPage(_ bytes: [UInt8], index: Int, dpi: Double = 150) -> [UInt8]? {
+        bytes.withUnsafeBufferPointer { buffer -> [UInt8]? in
+            var failure: Int32 = 0
+            guard let pdf = gw_pdf_open(buffer.baseAddress, buffer.count, &failure) else { return nil }
+            defer { gw_pdf_close(pdf) }
+            var count = 0
+            guard let png = gw_pdf_page_png(pdf, Int32(index), dpi, 100_000_000, &count) else { return nil }
+            defer { gw_free(png) }
+            return Array(UnsafeBufferPointer(start: png, count: count))
+        }
+    }
+
+    private static func keep(_ text: [UInt8], at location: String, in document: inout ExtractedDocument,
+                             budget: ExtractionBudget) throws(DocumentError)
+    {
+        guard !text.isEmpty else { return }
+        try budget.spendText(text.count)
+        document.texts.append(DocumentText(location: location, text: text))
+    }
+
+    /// Copies and frees a string poppler allocated.
+    private static func take(_ pointer: UnsafeMutablePointer<CChar>?) -> [UInt8]? {
+        guard let pointer else { return nil }
+        defer { gw_free(pointer) }
+        let count = strlen(pointer)
+        return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: count))
+    }
+}
+
+/// Finds the PDF's compressed streams by their keywords and inflates each non-image one under the budget,
+/// counting, not keeping, the output. Not a PDF parser: a stream this scan misses is still read by poppler, and
+/// the page count, text and deadline limits still bound what poppler produces from it.
+enum PDFStreamScan {
+    static func measure(_ bytes: UnsafeBufferPointer<UInt8>, budget: ExtractionBudget) throws(DocumentError) {
+        let keyword = Array("stream".utf8)
+        let end = Array("endstream".utf8)
+        var index = 0
+        while let found = self.find(keyword, in: bytes, from: index) {
+            index = found + keyword.count
+            // "endstream" contains "stream"; only a keyword followed by an end of line opens a stream.
+            if found >= 3 && bytes[found - 3] == UInt8(ascii: "e") { continue }
+            var start = index
+            if start < bytes.count && bytes[start] == 0x0D { start += 1 }
+            guard start < bytes.count, bytes[start] == 0x0A else { continue }
+            start += 1
+            let dictionary = String(decoding: bytes[max(0, found - 2048)..<found], as: UTF8.self)
+            let ownDictionary = dictionary.range(of: "obj", options: .backwards).map { dictionary[$0.upperBound...] }
+                ?? Substring(dictionary)
+            guard ownDictionary.contains("FlateDecode") || ownDictionary.contains("/Fl ") || ownDictionary.contains("/Fl/")
+            else { continue }
+            let stop = self.find(end, in: bytes, from: start) ?? bytes.count
+            if ownDictionary.contains("/Image") { index = stop; continue }
+            try budget.checkDeadline()
+            _ = try Inflater.inflate(UnsafeBufferPointer(rebasing: bytes[start..<stop]), wrapping: .zlib, budget: budget,
+                                     tolerateTruncation: true, keep: false)
+            index = stop
+        }
+    }
+
+    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+        var index = start
+        while index + needle.count <= bytes.count {
+            guard let hit = memchr(base + index, Int32(needle[0]), bytes.count - index) else { return nil }
+            let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if position + needle.count > bytes.count { return nil }
+            if memcmp(base + position, needle, needle.count) == 0 { return position }
+            index = position + 1
+        }
+        return nil
+    }
+}
+
+/// Renders PDF pages to PNG (tests and tools that need text as a picture).
+public enum DocumentRendering {
+    public static func png(ofPage index: Int, in pdf: [UInt8], dpi: Double = 150) -> [UInt8]? {
+        PDFText.renderPage(pdf, index: index, dpi: dpi)
+    }
+}

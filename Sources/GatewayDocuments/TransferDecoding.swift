@@ -1,0 +1,99 @@
+/// The decodings documents are wrapped in: base64 (lenient about line breaks and white space, as mail readers are)
+/// and quoted-printable.
+public enum TransferDecoding {
+    private static let base64Values: [Int8] = {
+        var table = [Int8](repeating: -1, count: 256)
+        for (value, character) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(character)] = Int8(value)
+        }
+        // The URL-safe alphabet decodes too: a reader that accepts it must not hide a document from the gateway.
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        return table
+    }()
+
+    /// Decodes base64, skipping white space; nil when another byte appears or the length is impossible.
+    public static func base64(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 4 * 3)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        var padding = 0
+        for byte in text {
+            if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { continue }
+            if byte == UInt8(ascii: "=") { padding += 1; continue }
+            let value = self.base64Values[Int(byte)]
+            guard value >= 0, padding == 0 else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        guard padding <= 2, bits < 6 else { return nil }
+        return out
+    }
+
+    public static func base64(_ text: [UInt8]) -> [UInt8]? { text.withUnsafeBufferPointer { self.base64($0) } }
+
+    /// Whether `text` is only base64 characters (and line breaks), at least `minimum` of them.
+    public static func isBase64(_ text: UnsafeBufferPointer<UInt8>, minimum: Int) -> Bool {
+        var count = 0
+        for byte in text {
+            if byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: "=") { continue }
+            if self.base64Values[Int(byte)] < 0 { return false }
+            count += 1
+        }
+        return count >= minimum
+    }
+
+    /// Encodes base64 (standard alphabet, padded, one line).
+    public static func encodeBase64(_ bytes: [UInt8]) -> [UInt8] {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let chunk = (UInt32(bytes[index]) << 16) | (index + 1 < bytes.count ? UInt32(bytes[index + 1]) << 8 : 0)
+                | (index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0)
+            out.append(alphabet[Int(chunk >> 18 & 63)])
+            out.append(alphabet[Int(chunk >> 12 & 63)])
+            out.append(index + 1 < bytes.count ? alphabet[Int(chunk >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(index + 2 < bytes.count ? alphabet[Int(chunk & 63)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return out
+    }
+
+    /// Decodes quoted-printable (soft line breaks removed, `=XX` decoded; a stray `=` kept).
+    public static func quotedPrintable(_ text: UnsafeBufferPointer<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var index = 0
+        while index < text.count {
+            let byte = text[index]
+            if byte == UInt8(ascii: "=") {
+                if index + 1 < text.count && text[index + 1] == 0x0A { index += 2; continue }
+                if index + 2 < text.count && text[index + 1] == 0x0D && text[index + 2] == 0x0A { index += 3; continue }
+                if index + 2 < text.count, let high = self.hex(text[index + 1]), let low = self.hex(text[index + 2]) {
+                    out.append(high << 4 | low)
+                    index += 3
+                    continue
+                }
+            }
+            out.append(underscoreIsSpace && byte == UInt8(ascii: "_") ? 0x20 : byte)
+            index += 1
+        }
+        return out
+    }
+
+    static func hex(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+}
