@@ -40,6 +40,8 @@ public struct DocumentExtractor: Sendable {
         case .docx, .xlsx, .pptx, .zip:
             try self.extractArchive(bytes, into: &document, depth: depth, budget: budget)
         case .email:
+            // The message as written (a model given the file reads it so), then every part decoded.
+            try self.keep(Array(bytes), at: "text", in: &document, budget: budget, verbatim: true)
             try self.extractMail(MailEntity(bytes), location: nil, into: &document, depth: depth, budget: budget)
         case .html, .rtf:
             // The markup as written (a model given the file reads it so) and the text it decodes to.

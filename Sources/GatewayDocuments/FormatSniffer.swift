@@ -90,7 +90,7 @@ public enum FormatSniffer {
     }
 
     /// The first line is `Name: value`, with a header field name.
-    static func hasHeaderLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func hasHeaderLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var index = 0
         while index < bytes.count && index < 80 {
             let byte = bytes[index]

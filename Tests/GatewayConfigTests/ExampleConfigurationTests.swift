@@ -118,6 +118,9 @@ import Testing
         #expect(engineer.allows(provider: "openai") && engineer.allows(provider: "anthropic"))
         #expect(engineer.action(forCategory: "secret", defaultAction: .redact) == .block)
         #expect(engineer.action(forCategory: "pii", defaultAction: .redact) == .redact)
+        // Uninspectable uploads are refused by default; the engineer role reads images with OCR.
+        #expect(engineer.readImages && !engineer.binaryUploads)
+        #expect(configuration.documents == DocumentSettings())
         let analyst = try #require(configuration.rolePolicy.role(named: "analyst"))
         #expect(!analyst.allows(provider: "anthropic"))
         let restricted = try #require(configuration.rolePolicy.role(named: "restricted"))

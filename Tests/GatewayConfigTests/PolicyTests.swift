@@ -29,7 +29,10 @@ import Testing
                 max_body_bytes: 1048576
                 rate_limit: {requests_per_minute: 60, burst: 10}
               everything: {providers: "*", models: "*"}
+              scanner: {providers: "*", models: "*", uninspected_uploads: true, ocr: true}
             """)
+        let scanner = try #require(policy.role(named: "scanner"))
+        #expect(scanner.binaryUploads && scanner.readImages)
         let analyst = try #require(policy.role(named: "analyst"))
         #expect(analyst.providers == .named(["openai"]))
         #expect(analyst.allows(provider: "openai") && !analyst.allows(provider: "anthropic"))
@@ -47,7 +50,7 @@ import Testing
         #expect(everything.providers == .all)
         #expect(everything.allows(provider: "anthropic"))
         #expect(everything.allows(path: "/anything") && everything.allows(model: "anything"))
-        #expect(!everything.binaryUploads)
+        #expect(!everything.binaryUploads && !everything.readImages)
         #expect(everything.maxBodyBytes == nil && everything.rateLimit == nil)
         #expect(policy.role(named: "nobody") == nil)
     }

@@ -15,6 +15,9 @@ extension BodyInspector {
         case base64(decoded: [UInt8])
         /// A URL the vendor will fetch and show the model (`file_url`, `image_url`, a `url` source).
         case remote
+        /// Text that is itself a document whose markup hides text from a plain scan: HTML (entities), RTF
+        /// (escapes), an e-mail message (encoded parts).
+        case markup
     }
 
     /// Recognises a document in the string value `text` at `path` (nil: it is ordinary text).
@@ -33,6 +36,12 @@ extension BodyInspector {
             let fetched = lastKey == "file_url" || lastKey == "image_url"
                 || (lastKey == "url" && (parentKey == "image_url" || parentKey == "source"))
             return fetched ? .remote : nil
+        }
+        if let first = text.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+           first == UInt8(ascii: "<") || first == UInt8(ascii: "{") || FormatSniffer.hasHeaderLine(text),
+           [.html, .rtf, .email].contains(FormatSniffer.detect(text))
+        {
+            return .markup
         }
         guard text.count >= Self.shortestBase64Document, TransferDecoding.isBase64(text, minimum: Self.shortestBase64Document),
               let decoded = TransferDecoding.base64(text)
@@ -72,6 +81,9 @@ extension BodyInspector {
         }
         var rewritten: [UInt8]?
         var unredactable: [String] = []
+        // Values the rewrite of the verbatim text replaces: the same value in a decoded text (an e-mail's
+        // unfolded header, HTML without markup) is covered by that rewrite.
+        var rewrittenValues: Set<String> = []
         for text in document.texts {
             let before = request.findings.count
             // A text document as uploaded is the upload itself: its findings are located at the upload.
@@ -80,10 +92,12 @@ extension BodyInspector {
                 try request.inspect(buffer, location: { place })
             }
             guard let redacted else { continue }
+            let redactions = request.findings[before...].filter { $0.action == .redact }
             if text.verbatim {
                 rewritten = redacted
-            } else {
-                let kinds = Set(request.findings[before...].filter { $0.action == .redact }.map { "\($0.category)/\($0.type)" })
+                rewrittenValues.formUnion(redactions.map(\.fingerprint))
+            } else if redactions.contains(where: { !rewrittenValues.contains($0.fingerprint) }) {
+                let kinds = Set(redactions.map { "\($0.category)/\($0.type)" })
                 unredactable.append("\(kinds.sorted().joined(separator: ", ")) at \(place)")
             }
         }
@@ -191,6 +205,11 @@ extension BodyInspector {
             else { return .some(nil) }
             let url = Array("data:\(mediaType);base64,".utf8) + TransferDecoding.encodeBase64(rewritten)
             return .some(JSONStringCodec.encode(url))
+        case .markup:
+            guard let rewritten = try self.inspectDocument(decoded, declaredType: nil, filename: nil, location: place,
+                                                           request: &request)
+            else { return .some(nil) }
+            return .some(JSONStringCodec.encode(rewritten))
         case .base64(let payload):
             guard let rewritten = try self.inspectDocument(payload, declaredType: nil, filename: nil, location: place,
                                                            request: &request)
