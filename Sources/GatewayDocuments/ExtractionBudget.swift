@@ -3,7 +3,8 @@
 /// Not thread-safe: one budget belongs to one inspection.
 public final class ExtractionBudget {
     public let limits: DocumentLimits
-    private let expired: () -> Bool
+    /// Replaced when the request's deadline moves (see `RequestInspection.enterDocument`).
+    public var expired: () -> Bool
     public private(set) var decompressedBytes = 0
     public private(set) var textBytes = 0
 

@@ -203,6 +203,8 @@ def paths_for(document):
         paths += ["anthropic document block (text source)"]
     if name.endswith(".csv") and document["kind"] == "planted":
         paths += ["openai files.create (batch JSONL)"]
+    if document["kind"] == "planted" and D.AWS_KEY.encode() in document["data"]:
+        paths += ["openai uploads (two parts, split inside the key)"]
     return paths
 
 
@@ -217,6 +219,12 @@ def send(path, document, oa, an):
         upload = oa.uploads.create(bytes=len(data), filename=name, mime_type=mime, purpose="assistants")
         part = oa.uploads.parts.create(upload_id=upload.id, data=data)
         return oa.uploads.complete(upload_id=upload.id, part_ids=[part.id])
+    if path == "openai uploads (two parts, split inside the key)":
+        cut = data.index(D.AWS_KEY.encode()) + 8
+        upload = oa.uploads.create(bytes=len(data), filename=name, mime_type=mime, purpose="assistants")
+        first = oa.uploads.parts.create(upload_id=upload.id, data=data[:cut])
+        second = oa.uploads.parts.create(upload_id=upload.id, data=data[cut:])
+        return oa.uploads.complete(upload_id=upload.id, part_ids=[first.id, second.id])
     if path == "anthropic files.upload":
         return an.beta.files.upload(file=(name, data, mime))
     if path == "openai chat file part":

@@ -10,8 +10,9 @@ import NIOHTTP1
 struct ClassificationFilter: GatewayFilter {
     let inspector: BodyInspector
     let deadlineMilliseconds: Int
-    /// The deadline of a body that may carry documents (`documents.inspection_deadline_ms`): extracting a PDF or a
-    /// workbook takes longer than scanning a chat message.
+    /// The deadline of a body that carries documents (`documents.inspection_deadline_ms`): extracting a PDF or a
+    /// workbook takes longer than scanning a chat message. It holds from the start for a body that may carry one
+    /// (`mayCarryDocuments`), and from the moment inspection finds one for any other body.
     var documentDeadlineMilliseconds: Int = 10_000
     /// The category treatment for a request; per-role overrides plug in here.
     let policyForRequest: @Sendable (RequestContext) -> CategoryPolicy
@@ -76,14 +77,18 @@ struct ClassificationFilter: GatewayFilter {
         do {
             decision = try self.inspector.inspect(
                 body: bytes, contentType: body.contentType, contentEncoding: body.contentEncoding,
-                policy: self.policyForRequest(context), deadline: .after(milliseconds: milliseconds)
+                policy: self.policyForRequest(context),
+                deadline: .after(milliseconds: milliseconds, documents: self.documentDeadlineMilliseconds)
             )
         } catch {
             throw Self.gatewayError(for: error)
         }
         context.decision = decision
         context.model = decision.fields["model"]
-        switch decision.verdict {
+        if let refusal = SplitUploads.refusal(path: context.path, decision: decision) {
+            context.decision = refusal
+        }
+        switch context.decision!.verdict {
         case .allow:
             break
         case .redact(let rewritten, let encodingRemoved):
@@ -99,8 +104,7 @@ struct ClassificationFilter: GatewayFilter {
     }
 
     /// Whether a body may carry documents, judged before reading it: multipart, a type other than JSON or text, or
-    /// a body past 256 KiB (a JSON body holding a base64 PDF). Smaller JSON bodies keep the short deadline; a
-    /// document in one that takes longer than that to read is refused (fail closed), not waited for.
+    /// a body past 256 KiB (a JSON body holding a base64 PDF).
     static func mayCarryDocuments(_ body: RequestBody) -> Bool {
         if body.bytes.readableBytes > 256 * 1024 { return true }
         let type = (body.contentType ?? "").lowercased()

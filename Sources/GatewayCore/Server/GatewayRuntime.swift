@@ -72,7 +72,7 @@ public struct GatewayRuntime: Sendable {
                     maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
                     maximumCompressionRatio: limits.maxDecompressionRatio
                 ),
-                fieldNames: ["model"],
+                fieldNames: ["model", "part_ids"],
                 documentLimits: Self.documentLimits(configuration.documents),
                 imageReader: Self.imageReader(configuration.documents)
             )

@@ -45,7 +45,11 @@ extension ProxyHandler {
             contentEncoding: flight.head.headers.first(name: "content-encoding"),
             releaseToken: flight.head.headers.first(name: "x-gateway-release")
         )
-        if flight.body.readableBytes >= self.settings.offLoopInspectionBytes, let pool = self.settings.inspectionPool {
+        // Large bodies, and bodies that may carry documents (whose extraction may take longer than a body of their
+        // size suggests), are inspected off the event loop.
+        if flight.body.readableBytes >= self.settings.offLoopInspectionBytes || Self.mayCarryDocuments(body),
+           let pool = self.settings.inspectionPool
+        {
             let (pipeline, head, requestContext) = (self.pipeline, flight.head, flight.context)
             pool.runIfActive(eventLoop: loop) {
                 InspectionThreads.yieldToEventLoops()
@@ -68,6 +72,14 @@ extension ProxyHandler {
         } else {
             self.admitted(self.pipeline.admit(flight.head, body: body, context: &flight.context), flight: flight)
         }
+    }
+
+    /// A body whose type may carry a document, or a JSON body holding base64 content (a data URL, a base64 source).
+    static func mayCarryDocuments(_ body: RequestBody) -> Bool {
+        if ClassificationFilter.mayCarryDocuments(body) { return true }
+        return body.bytes.readableBytesView.withContiguousStorageIfAvailable { bytes in
+            bytes.firstRange(of: Array("base64".utf8)) != nil
+        } ?? false
     }
 
     /// The outcome of phases 3 and 4; `flight.context` already holds what they decided.

@@ -7,7 +7,7 @@ struct TextScanner {
     let ruleSet: RuleSet
     let session: MatchSession
     let minimumConfidence: Double
-    let deadline: InspectionDeadline
+    var deadline: InspectionDeadline
     /// False: ignore `digitShape` and `startRun` and scan whole windows (the reference path the tests compare with).
     var shortcuts = true
     /// How far after its anchor byte a match of a byte-anchored rule may end (the windows' reach).

@@ -58,6 +58,7 @@ extension BodyInspector {
                          request: inout RequestInspection) throws(InspectionError) -> [UInt8]?
     {
         let policy = request.policy
+        request.enterDocument()
         let format = FormatSniffer.detect(bytes, declaredType: declaredType, filename: filename)
         let findingsBefore = request.findings.count
         if format == .json || format == .jsonl {

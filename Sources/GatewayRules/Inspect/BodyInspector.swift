@@ -18,7 +18,8 @@ public struct BodyInspector: Sendable {
     public let rules: RuleSet
     public let limits: BodyLimits
     /// Top-level string members of a JSON body that the decision reports (`Decision.fields`), read in the same walk
-    /// as inspection so that policy and inspection see one document.
+    /// as inspection so that policy and inspection see one document. For a top-level array of strings, `name[]`
+    /// holds how many there are (the parts an upload is completed from).
     public let fieldNames: [String]
     let fingerprintKey: [UInt8]
     /// The same key prepared once for OpenSSL's EVP_MAC (no per-finding algorithm fetch or key setup).
@@ -86,7 +87,7 @@ public struct BodyInspector: Sendable {
                                                      location: "body", request: &request)
             }
             // The deadline holds wherever it falls, after the last text too: a decision reached late is not used.
-            try deadline.check()
+            try request.scanner.deadline.check()
             return Self.decide(
                 request: request, rewritten: rewritten, wasEncoded: wasEncoded,
                 extraBlocks: blockReasons + request.documentBlocks, fields: fields
@@ -184,10 +185,14 @@ public struct BodyInspector: Sendable {
             var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
             var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
             try walker.walk { (literal, path) throws(InspectionError) in
-                if !capture.isEmpty, !literal.isKey, path.steps.count == 1, case .key(let name) = path.steps[0] {
+                if !capture.isEmpty, !literal.isKey, path.steps.count <= 2, case .key(let name) = path.steps[0] {
                     let key = String(decoding: JSONStringCodec.decode(buffer, literal: name), as: UTF8.self)
                     if capture.contains(key) {
-                        fields[key] = String(decoding: JSONStringCodec.decode(buffer, literal: literal.range), as: UTF8.self)
+                        if path.steps.count == 1 {
+                            fields[key] = String(decoding: JSONStringCodec.decode(buffer, literal: literal.range), as: UTF8.self)
+                        } else if case .index = path.steps[1] {
+                            fields[key + "[]"] = String((fields[key + "[]"].flatMap { Int($0) } ?? 0) + 1)
+                        }
                     }
                 }
                 let redacted: [UInt8]?

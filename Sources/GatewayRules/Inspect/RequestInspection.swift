@@ -7,7 +7,7 @@ struct RequestInspection {
     let ruleSet: RuleSet
     let policy: CategoryPolicy
     let fingerprintMAC: HMACKey
-    let scanner: TextScanner
+    private(set) var scanner: TextScanner
 
     private(set) var findings: [Finding] = []
     private(set) var mostSevere: CategoryAction = .allow
@@ -42,6 +42,14 @@ struct RequestInspection {
         self.fingerprintMAC = fingerprintMAC
         self.scanner = TextScanner(ruleSet: ruleSet, session: session, minimumConfidence: policy.minimumConfidence,
                                    deadline: deadline)
+    }
+
+    /// The body carries a document: the deadline becomes the document deadline (`InspectionDeadline.forDocuments`),
+    /// for the scanner and for extraction alike.
+    mutating func enterDocument() {
+        let deadline = self.scanner.deadline.forDocuments
+        self.scanner.deadline = deadline
+        self.documentBudget.expired = { deadline.hasPassed }
     }
 
     /// Findings kept once the request is certain to be blocked: more would change nothing but the record's length

@@ -1,0 +1,48 @@
+@testable import GatewayCore
+import GatewayRules
+import NIOCore
+import Testing
+
+/// The request-level document rules the HTTP layer adds to inspection: uploads completed from several parts, and
+/// the longer deadline for bodies that may carry documents.
+@Suite struct DocumentPolicyTests {
+    static let inspector = BodyInspector(
+        rules: try! RuleLoader.load(directory: AccessFilterTests.rulesDirectory), fingerprintKey: Array(repeating: 7, count: 32),
+        fieldNames: ["model", "part_ids"]
+    )
+
+    func inspect(path: String, json: String) -> (GatewayError?, RequestContext) {
+        let filter = ClassificationFilter(inspector: Self.inspector, deadlineMilliseconds: 1000, policyForRequest: { _ in .default })
+        var context = RequestContext(requestID: "req_test", method: "POST", target: path, clientAddress: nil, tls: nil)
+        var body = RequestBody(bytes: ByteBuffer(string: json), contentType: "application/json", contentEncoding: nil)
+        do throws(GatewayError) {
+            try filter.inspectBody(&body, context: &context)
+            return (nil, context)
+        } catch {
+            return (error, context)
+        }
+    }
+
+    @Test func completingAnUploadFromSeveralPartsIsRefused() {
+        let (error, context) = self.inspect(path: "/v1/uploads/upload_abc/complete", json: #"{"part_ids":["part_1","part_2"]}"#)
+        #expect(error?.kind == .blockedByPolicy)
+        #expect(error?.message.contains("completed from 2 parts") == true)
+        #expect(context.decision?.isBlocked == true, "recorded as a block, not an error")
+        let (single, _) = self.inspect(path: "/v1/uploads/upload_abc/complete", json: #"{"part_ids":["part_1"]}"#)
+        #expect(single == nil)
+        // The same body elsewhere is not an upload completion.
+        let (elsewhere, _) = self.inspect(path: "/v1/chat/completions", json: #"{"part_ids":["a","b"]}"#)
+        #expect(elsewhere == nil)
+    }
+
+    @Test func bodiesThatMayCarryDocumentsGetTheDocumentDeadline() {
+        func body(_ type: String?, bytes: Int = 10) -> RequestBody {
+            RequestBody(bytes: ByteBuffer(repeating: 0x20, count: bytes), contentType: type, contentEncoding: nil)
+        }
+        #expect(ClassificationFilter.mayCarryDocuments(body("multipart/form-data; boundary=x")))
+        #expect(ClassificationFilter.mayCarryDocuments(body("application/pdf")))
+        #expect(ClassificationFilter.mayCarryDocuments(body("application/json", bytes: 300 * 1024)))
+        #expect(!ClassificationFilter.mayCarryDocuments(body("application/json")))
+        #expect(!ClassificationFilter.mayCarryDocuments(body(nil)))
+    }
+}
