@@ -95,6 +95,9 @@ let package = Package(
         /// Rule-engine throughput benchmark (`bench/rules-bench`).
         .executableTarget(name: "gateway-bench-rules", dependencies: ["GatewayRules"]),
 
+        /// Document extraction benchmark (`bench/documents-bench`): MB/s and pages/s per format, time to decide.
+        .executableTarget(name: "gateway-bench-documents", dependencies: ["GatewayDocuments", "GatewayRules"]),
+
         /// Decision-log benchmark (`bench/audit-bench`): record building, sealing and group commit.
         .executableTarget(name: "gateway-bench-audit", dependencies: ["GatewayAudit"]),
 

@@ -3,14 +3,24 @@
 /// (`<w:t>AKIA</w:t></w:r><w:r><w:t>IOSF…`) are read whole and separate values are not run together.
 enum MarkupText {
     /// Elements (by local name) that sit inside a line of text: closing them adds no separator.
-    static let inlineElements: Set<String> = [
+    static let inlineElements: [[UInt8]] = [
         "r", "t", "rPr", "ins", "del", "delText", "hyperlink", "smartTag", "fldSimple", "sdt", "sdtContent", "sdtPr",
         "sdtEndPr", "proofErr", "instrText", "fld", "is", "customXml", "dir", "bdo",
-    ]
+    ].map { Array($0.utf8) }
     /// Attributes whose values are text a reader sees (comment authors, alternative text, hyperlink targets).
-    static let textAttributes: Set<String> = ["author", "name", "title", "descr", "Target", "alt", "tooltip", "val"]
+    static let textAttributes: [[UInt8]] = ["author", "name", "title", "descr", "Target", "alt", "tooltip", "val"]
+        .map { Array($0.utf8) }
     /// Self-closing elements that stand for white space.
-    static let spacingElements: [String: UInt8] = ["tab": 0x09, "br": 0x0A, "cr": 0x0A]
+    static let spacingElements: [(name: [UInt8], byte: UInt8)] = [
+        (Array("tab".utf8), 0x09), (Array("br".utf8), 0x0A), (Array("cr".utf8), 0x0A),
+    ]
+
+    /// Whether the local part (after the last `:`) of `name` is one of `names`. Compared as bytes: an Office part
+    /// has a tag every few bytes, and a string per tag would make reading a workbook slower than scanning it.
+    static func localName(_ name: Slice<UnsafeBufferPointer<UInt8>>, isOneOf names: [[UInt8]]) -> Bool {
+        let local = name.lastIndex(of: UInt8(ascii: ":")).map { name[name.index(after: $0)...] } ?? name
+        return names.contains { $0.count == local.count && $0.elementsEqual(local) }
+    }
 
     /// The text of an Office XML part.
     static func officeXML(_ xml: UnsafeBufferPointer<UInt8>) -> [UInt8] {
@@ -41,14 +51,15 @@ enum MarkupText {
         if first == UInt8(ascii: "?") || first == UInt8(ascii: "!") { return }  // declarations, comments, CDATA markers
         let closing = first == UInt8(ascii: "/")
         let selfClosing = tag.last == UInt8(ascii: "/")
-        var nameEnd = closing ? 1 : 0
+        let nameStart = closing ? 1 : 0
+        var nameEnd = nameStart
         while nameEnd < tag.count && !self.isSpace(tag[nameEnd]) && tag[nameEnd] != UInt8(ascii: "/") { nameEnd += 1 }
-        let qualified = String(decoding: tag[(closing ? 1 : 0)..<nameEnd], as: UTF8.self)
-        let local = qualified.split(separator: ":").last.map(String.init) ?? qualified
-        if !closing { self.collectAttributes(UnsafeBufferPointer(rebasing: tag[nameEnd...]), into: &attributes) }
-        if selfClosing, let spacing = self.spacingElements[local] {
-            out.append(spacing)
-        } else if closing && !self.inlineElements.contains(local) && out.last != 0x0A {
+        let name = tag[nameStart..<nameEnd]
+        if !closing && nameEnd < tag.count { self.collectAttributes(UnsafeBufferPointer(rebasing: tag[nameEnd...]), into: &attributes) }
+        if selfClosing {
+            let local = name.lastIndex(of: UInt8(ascii: ":")).map { name[name.index(after: $0)...] } ?? name
+            if let spacing = self.spacingElements.first(where: { $0.name.elementsEqual(local) }) { out.append(spacing.byte) }
+        } else if closing && out.last != 0x0A && !self.localName(name, isOneOf: self.inlineElements) {
             out.append(0x0A)
         }
     }
@@ -60,15 +71,13 @@ enum MarkupText {
             guard let equals = text[index...].firstIndex(of: UInt8(ascii: "=")) else { return }
             var nameStart = equals
             while nameStart > index && !self.isSpace(text[nameStart - 1]) { nameStart -= 1 }
-            let qualified = String(decoding: text[nameStart..<equals], as: UTF8.self)
-            let local = qualified.split(separator: ":").last.map(String.init) ?? qualified
             var valueStart = equals + 1
             guard valueStart < text.count else { return }
             let quote = text[valueStart]
             guard quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else { index = valueStart; continue }
             valueStart += 1
             guard let valueEnd = text[valueStart...].firstIndex(of: quote) else { return }
-            if self.textAttributes.contains(local) && valueEnd - valueStart >= 4 {
+            if valueEnd - valueStart >= 4 && self.localName(text[nameStart..<equals], isOneOf: self.textAttributes) {
                 self.appendDecoded(UnsafeBufferPointer(rebasing: text[valueStart..<valueEnd]), to: &out)
                 out.append(0x0A)
             }
