@@ -47,6 +47,13 @@ let package = Package(
 
         /// gateway.yaml text through ConfigLoader (bonus target).
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzSupport", .product(name: "GatewayConfig", package: "ai-gateway")]),
+
+        /// Uploaded documents (PDF, ZIP / Office Open XML, e-mail, HTML, RTF) through DocumentExtractor, and the
+        /// transfer decodings (base64, quoted-printable).
+        .executableTarget(
+            name: "DocumentExtractorFuzzer",
+            dependencies: [.product(name: "GatewayDocuments", package: "ai-gateway")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,8 +16,9 @@ static inline int gw_image_size(const unsigned char *bytes, size_t count, int *w
 /* Recognises the text of an image (PNG, JPEG, GIF, TIFF, WebP, BMP) with the language data at `datapath`.
    Returns malloc'd UTF-8 (release with gw_ocr_free) or NULL: *failure is 1 when the image does not decode,
    2 when Tesseract cannot start (no language data). */
+/* Recognition stops after `deadline_ms` (Tesseract's own monitor); *failure is 3 then. */
 static inline char *gw_ocr(const unsigned char *bytes, size_t count, const char *datapath, const char *language,
-                           int *failure) {
+                           int deadline_ms, int *failure) {
     *failure = 0;
     PIX *image = pixReadMem(bytes, count);
     if (image == NULL) { *failure = 1; return NULL; }
@@ -26,6 +27,13 @@ static inline char *gw_ocr(const unsigned char *bytes, size_t count, const char 
         TessBaseAPIDelete(api); pixDestroy(&image); *failure = 2; return NULL;
     }
     TessBaseAPISetImage2(api, image);
+    ETEXT_DESC *monitor = TessMonitorCreate();
+    TessMonitorSetDeadlineMSecs(monitor, deadline_ms);
+    int recognized = TessBaseAPIRecognize(api, monitor);
+    TessMonitorDelete(monitor);
+    if (recognized != 0) {
+        TessBaseAPIEnd(api); TessBaseAPIDelete(api); pixDestroy(&image); *failure = 3; return NULL;
+    }
     char *text = TessBaseAPIGetUTF8Text(api);
     TessBaseAPIEnd(api);
     TessBaseAPIDelete(api);

@@ -11,7 +11,6 @@ extension DocumentExtractor {
         for member in archive.members where !member.name.hasSuffix("/") {
             try budget.checkDeadline()
             let location = Self.archiveLocation(member.name, format: document.format)
-            if isOffice && Self.carriesNoText(member.name) { continue }
             if isOffice && Self.isPageLike(member.name) { pages += 1 }
             let content: [UInt8]
             do throws(DocumentError) {
@@ -22,9 +21,13 @@ extension DocumentExtractor {
                 continue
             }
             try content.withUnsafeBufferPointer { (buffer) throws(DocumentError) in
-                let lower = member.name.lowercased()
-                if isOffice && (lower.hasSuffix(".xml") || lower.hasSuffix(".rels") || lower.hasSuffix(".vml")) {
-                    try self.keep(MarkupText.officeXML(buffer), at: location, in: &document, budget: budget)
+                // Parts are told apart by their bytes, not their names: a part named like a font that holds XML
+                // is read as XML.
+                if isOffice && Self.looksLikeXML(buffer) {
+                    let text = MarkupText.officeXML(buffer, separateEveryElement: Self.isPropertyPart(member.name))
+                    try self.keep(text, at: location, in: &document, budget: budget)
+                } else if isOffice && Self.carriesNoText(member.name, buffer) {
+                    return
                 } else {
                     try self.extractNested(buffer, declaredType: nil, filename: member.name, location: location,
                                            into: &document, depth: depth, budget: budget)
@@ -34,12 +37,27 @@ extension DocumentExtractor {
         if isOffice { document.pages = pages }
     }
 
-    /// Parts that hold no text a reader sees: fonts, and the thumbnail rendering of a first page already read
-    /// from its XML.
-    static func carriesNoText(_ name: String) -> Bool {
+    /// Parts that hold no text of their own: fonts and printer settings (binary, by name and by bytes), and the
+    /// thumbnail picture of a first page already read from its XML.
+    static func carriesNoText(_ name: String, _ content: UnsafeBufferPointer<UInt8>) -> Bool {
         let lower = name.lowercased()
-        return lower.hasPrefix("docprops/thumbnail.") || lower.hasSuffix(".odttf") || lower.hasSuffix(".fntdata")
+        let format = FormatSniffer.detect(content)
+        if lower.hasPrefix("docprops/thumbnail.") { return format.isImage }
+        let fontOrPrinter = lower.hasSuffix(".odttf") || lower.hasSuffix(".fntdata") || lower.hasSuffix(".ttf")
             || lower.contains("/fonts/") || lower.contains("printersettings/")
+        return fontOrPrinter && format == .binary
+    }
+
+    /// Parts outside the document vocabularies (properties, custom XML, relationships), where each element is one
+    /// value of its own.
+    static func isPropertyPart(_ name: String) -> Bool {
+        !(name.hasPrefix("word/") || name.hasPrefix("xl/") || name.hasPrefix("ppt/")) || name.hasSuffix(".rels")
+    }
+
+    /// XML by its first bytes (after a byte order mark and blanks): `<`.
+    static func looksLikeXML(_ content: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = FormatSniffer.firstNonBlank(content)
+        return start < content.count && content[start] == UInt8(ascii: "<")
     }
 
     /// Slides, sheets and the Word body count as pages of an Office document.

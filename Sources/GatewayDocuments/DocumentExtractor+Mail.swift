@@ -16,7 +16,9 @@ extension DocumentExtractor {
             guard depth <= budget.limits.maximumNestingDepth * 4 else {
                 throw .limitExceeded(limit: "nesting_depth", detail: "MIME parts nested too deep")
             }
-            for (number, part) in entity.parts(boundary: boundary).enumerated() {
+            let parts = entity.parts(boundary: boundary)
+            guard !parts.isEmpty else { throw .damaged("a multipart e-mail part without any part") }
+            for (number, part) in parts.enumerated() {
                 try self.extractMail(MailEntity(part), location: here + "part \(number + 1)", into: &document,
                                      depth: depth + 1, budget: budget)
             }
@@ -32,10 +34,10 @@ extension DocumentExtractor {
                                      budget: budget)
             }
         } else if type.essence == "text/html" {
-            try self.keep(body.withUnsafeBufferPointer { MarkupText.decodeEntities($0) }, at: partLocation,
-                          in: &document, budget: budget)
+            try self.keep(entity.decodedText().withUnsafeBufferPointer { MarkupText.decodeEntities($0) },
+                          at: partLocation, in: &document, budget: budget)
         } else if type.essence.hasPrefix("text/") && name == nil {
-            try self.keep(body, at: partLocation, in: &document, budget: budget)
+            try self.keep(entity.decodedText(), at: partLocation, in: &document, budget: budget)
         } else {
             try body.withUnsafeBufferPointer { (buffer) throws(DocumentError) in
                 try self.extractNested(buffer, declaredType: type.essence, filename: name, location: partLocation,

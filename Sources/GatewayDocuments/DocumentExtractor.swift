@@ -58,8 +58,10 @@ public struct DocumentExtractor: Sendable {
             guard let reader = self.imageReader else {
                 throw .unreadable("an image (\(format.rawValue)) without OCR")
             }
-            let text = try reader.recognize(bytes, limits: budget.limits)
+            let text = try reader.recognize(bytes, limits: budget.limits, milliseconds: budget.millisecondsLeft)
             try self.keep(text, at: "image text (OCR)", in: &document, budget: budget)
+        case .audio:
+            throw .unreadable("audio")
         case .binary:
             if bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
                 throw .unreadable("an OLE2 file (a legacy or password-protected Office document)")

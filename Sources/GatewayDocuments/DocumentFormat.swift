@@ -10,6 +10,8 @@ public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
     /// Any other UTF-8 text: CSV/TSV, Markdown, source code, logs.
     case text
     case png, jpeg, gif, tiff, webp, bmp
+    /// Sound (WAV, MP3, Ogg, FLAC, MP4 audio): a model listens to it; the gateway cannot inspect it.
+    case audio
     /// Bytes of no format the gateway reads: uninspectable.
     case binary
 
@@ -41,6 +43,7 @@ public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
         case .tiff: "image/tiff"
         case .webp: "image/webp"
         case .bmp: "image/bmp"
+        case .audio: "application/octet-stream"
         case .binary: "application/octet-stream"
         }
     }

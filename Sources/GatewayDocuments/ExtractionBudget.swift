@@ -3,19 +3,27 @@
 /// Not thread-safe: one budget belongs to one inspection.
 public final class ExtractionBudget {
     public let limits: DocumentLimits
-    /// Replaced when the request's deadline moves (see `RequestInspection.enterDocument`).
-    public var expired: () -> Bool
+    /// The inspection deadline; replaced when the request's deadline moves (`RequestInspection.enterDocument`).
+    public var deadline: ContinuousClock.Instant?
     public private(set) var decompressedBytes = 0
     public private(set) var textBytes = 0
 
-    /// - Parameter expired: whether the inspection deadline has passed (checked between pages, members and parts).
-    public init(limits: DocumentLimits, expired: @escaping () -> Bool = { false }) {
+    /// - Parameter deadline: the inspection deadline (checked between pages, members, parts and streams, and given
+    ///   to OCR); nil: none.
+    public init(limits: DocumentLimits, deadline: ContinuousClock.Instant? = nil) {
         self.limits = limits
-        self.expired = expired
+        self.deadline = deadline
     }
 
     func checkDeadline() throws(DocumentError) {
-        if self.expired() { throw .deadlineExceeded }
+        if let deadline, ContinuousClock.now >= deadline { throw .deadlineExceeded }
+    }
+
+    /// Milliseconds left before the deadline (a day when there is none).
+    var millisecondsLeft: Int {
+        guard let deadline else { return 86_400_000 }
+        let left = ContinuousClock.now.duration(to: deadline)
+        return max(0, Int(left.components.seconds) * 1000 + Int(left.components.attoseconds / 1_000_000_000_000_000))
     }
 
     func spendDecompressed(_ count: Int) throws(DocumentError) {

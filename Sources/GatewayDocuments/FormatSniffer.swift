@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Decides a document's format from its bytes. A declared type or file name only chooses between text formats
 /// (CSV or code, say), never between binary and text: a `.txt` holding a PDF is a PDF, and an `octet-stream`
 /// part named `upload` holding CSV is text.
@@ -40,8 +44,11 @@ public enum FormatSniffer {
         func starts(_ signature: [UInt8], at offset: Int = 0) -> Bool {
             bytes.count >= offset + signature.count && zip(signature, bytes[offset...]).allSatisfy { $0 == $1 }
         }
-        // "%PDF-" may follow up to 1 KiB of junk: readers accept it there, so the gateway must too.
+        // "%PDF-" may follow junk: readers look for it in the first 1 KiB and, failing that, parse on anyway. So
+        // in bytes that are not text it is looked for everywhere; in text, only where a reader would expect it
+        // (a text that quotes "%PDF-" is text).
         if self.find(Array("%PDF-".utf8), in: bytes, limit: 1024) != nil { return .pdf }
+        if self.find(Array("%PDF-".utf8), in: bytes, limit: bytes.count) != nil && !self.isText(bytes) { return .pdf }
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) { return ZipArchive.officeFormat(of: bytes) }
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if starts([0xFF, 0xD8, 0xFF]) { return .jpeg }
@@ -51,6 +58,12 @@ public enum FormatSniffer {
         if starts(Array("BM".utf8)) && bytes.count > 26 { return .bmp }
         // OLE2 compound files: legacy Office documents and password-protected OOXML. Not readable here.
         if starts([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) { return .binary }
+        if (starts(Array("RIFF".utf8)) && starts(Array("WAVE".utf8), at: 8)) || starts(Array("ID3".utf8))
+            || starts(Array("OggS".utf8)) || starts(Array("fLaC".utf8)) || starts([0xFF, 0xFB]) || starts([0xFF, 0xF3])
+            || (starts(Array("ftyp".utf8), at: 4) && (starts(Array("M4A".utf8), at: 8) || starts(Array("mp4".utf8), at: 8)))
+        {
+            return .audio
+        }
         return nil
     }
 
@@ -125,11 +138,14 @@ public enum FormatSniffer {
 
     static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, limit: Int) -> Int? {
         let end = min(bytes.count, limit + needle.count)
-        guard end >= needle.count else { return nil }
+        guard end >= needle.count, let base = bytes.baseAddress else { return nil }
         var index = 0
         while index + needle.count <= end {
-            if bytes[index] == needle[0] && zip(needle, bytes[index...]).allSatisfy({ $0 == $1 }) { return index }
-            index += 1
+            guard let hit = memchr(base + index, Int32(needle[0]), end - index) else { return nil }
+            let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if position + needle.count > end { return nil }
+            if memcmp(base + position, needle, needle.count) == 0 { return position }
+            index = position + 1
         }
         return nil
     }

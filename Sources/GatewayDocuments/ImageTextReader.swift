@@ -5,7 +5,9 @@ import CTesseract
 
 /// Reads the text of an image (OCR). Implementations must bound their own work by `limits.maximumImagePixels`.
 public protocol ImageTextReader: Sendable {
-    func recognize(_ image: UnsafeBufferPointer<UInt8>, limits: DocumentLimits) throws(DocumentError) -> [UInt8]
+    /// - Parameter milliseconds: the time left before the inspection deadline; past it, `.deadlineExceeded`.
+    func recognize(_ image: UnsafeBufferPointer<UInt8>, limits: DocumentLimits, milliseconds: Int)
+        throws(DocumentError) -> [UInt8]
 }
 
 /// OCR with Tesseract (its C API) and Leptonica's image decoders. The image's size is read from its header
@@ -26,7 +28,9 @@ public struct TesseractReader: ImageTextReader {
         FileManagerProbe.exists(self.dataPath + "/" + self.language + ".traineddata")
     }
 
-    public func recognize(_ image: UnsafeBufferPointer<UInt8>, limits: DocumentLimits) throws(DocumentError) -> [UInt8] {
+    public func recognize(_ image: UnsafeBufferPointer<UInt8>, limits: DocumentLimits, milliseconds: Int)
+        throws(DocumentError) -> [UInt8]
+    {
         var width: Int32 = 0
         var height: Int32 = 0
         guard gw_image_size(image.baseAddress, image.count, &width, &height) == 0 else {
@@ -37,8 +41,11 @@ public struct TesseractReader: ImageTextReader {
                                  detail: "\(width)×\(height) pixels, more than \(limits.maximumImagePixels)")
         }
         var failure: Int32 = 0
-        guard let text = gw_ocr(image.baseAddress, image.count, self.dataPath, self.language, &failure) else {
+        guard let text = gw_ocr(image.baseAddress, image.count, self.dataPath, self.language,
+                                Int32(clamping: max(1, milliseconds)), &failure)
+        else {
             if failure == 2 { throw .unreadable("an image (OCR language data missing at \(self.dataPath))") }
+            if failure == 3 { throw .deadlineExceeded }
             throw .damaged("the image does not decode")
         }
         defer { gw_ocr_free(text) }
@@ -53,11 +60,12 @@ enum FileManagerProbe {
 
 /// Image dimensions from the header (Leptonica reads it without decoding the pixels).
 enum ImageSize {
-    /// Images narrower than 64 or lower than 8 pixels (icons, rules, bullets) cannot hold a legible line of text.
+    /// Images under 8 pixels on a side or 1024 pixels in all (icons, rules, bullets) cannot hold a legible word of
+    /// a credential, whichever way it runs.
     static func isTooSmallForText(_ image: UnsafeBufferPointer<UInt8>) -> Bool {
         var width: Int32 = 0
         var height: Int32 = 0
         guard gw_image_size(image.baseAddress, image.count, &width, &height) == 0 else { return false }
-        return width < 64 || height < 8
+        return min(width, height) < 8 || Int(width) * Int(height) < 1024
     }
 }

@@ -48,10 +48,37 @@ struct MailEntity {
         Self.parameters(self.header("content-disposition") ?? "").parameters["filename"] ?? self.contentType.parameters["name"]
     }
 
+    /// The body of a text part as UTF-8: its transfer encoding undone, then its `charset` (UTF-16 and the Latin
+    /// single-byte sets; UTF-8 and ASCII as they are).
+    func decodedText() -> [UInt8] {
+        let body = self.decodedBody()
+        let charset = (self.contentType.parameters["charset"] ?? "utf-8").lowercased()
+        switch charset {
+        case "utf-16", "utf-16le", "utf-16be", "ucs-2":
+            var units: [UInt16] = []
+            var bigEndian = charset == "utf-16be"
+            var start = 0
+            if body.count >= 2 && body[0] == 0xFE && body[1] == 0xFF { bigEndian = true; start = 2 }
+            if body.count >= 2 && body[0] == 0xFF && body[1] == 0xFE { bigEndian = false; start = 2 }
+            var index = start
+            while index + 1 < body.count {
+                units.append(bigEndian ? UInt16(body[index]) << 8 | UInt16(body[index + 1])
+                                       : UInt16(body[index + 1]) << 8 | UInt16(body[index]))
+                index += 2
+            }
+            return Array(String(decoding: units, as: UTF16.self).utf8)
+        case "iso-8859-1", "latin1", "iso-8859-15", "windows-1252", "cp1252":
+            return Array(String(String.UnicodeScalarView(body.map { Unicode.Scalar($0) })).utf8)
+        default:
+            return body
+        }
+    }
+
     /// The body with its `Content-Transfer-Encoding` undone.
     func decodedBody() -> [UInt8] {
         switch (self.header("content-transfer-encoding") ?? "").lowercased() {
-        case "base64": TransferDecoding.base64(self.body) ?? Array(self.body)
+        // Leniently, as mail readers do: characters outside the alphabet are skipped, not a reason to give up.
+        case "base64": TransferDecoding.base64(self.body, lenient: true) ?? Array(self.body)
         case "quoted-printable": TransferDecoding.quotedPrintable(self.body)
         default: Array(self.body)
         }
@@ -90,7 +117,18 @@ struct MailEntity {
     }
 
     static func parameters(_ header: String) -> (essence: String, parameters: [String: String]) {
-        let pieces = header.split(separator: ";", omittingEmptySubsequences: false)
+        // `;` inside a quoted value (`boundary="a;b"`) does not separate parameters.
+        var pieces: [Substring] = []
+        var start = header.startIndex
+        var quoted = false
+        for index in header.indices {
+            if header[index] == "\"" { quoted.toggle() }
+            if header[index] == ";" && !quoted {
+                pieces.append(header[start..<index])
+                start = header.index(after: index)
+            }
+        }
+        pieces.append(header[start...])
         var parameters: [String: String] = [:]
         for piece in pieces.dropFirst() {
             guard let equals = piece.firstIndex(of: "=") else { continue }

@@ -2,10 +2,13 @@
 /// with a line break wherever a block (paragraph, cell, property) ends, so that words split across runs
 /// (`<w:t>AKIA</w:t></w:r><w:r><w:t>IOSF…`) are read whole and separate values are not run together.
 enum MarkupText {
-    /// Elements (by local name) that sit inside a line of text: closing them adds no separator.
-    static let inlineElements: [[UInt8]] = [
-        "r", "t", "rPr", "ins", "del", "delText", "hyperlink", "smartTag", "fldSimple", "sdt", "sdtContent", "sdtPr",
-        "sdtEndPr", "proofErr", "instrText", "fld", "is", "customXml", "dir", "bdo",
+    /// Elements (by local name) that end a block of text in WordprocessingML, SpreadsheetML and DrawingML:
+    /// paragraphs, table cells and rows, sheet cells (and their formulas and values), shared strings, comments, text
+    /// boxes. Closing one adds a line break; closing any other element adds nothing, so nothing between two runs of
+    /// a paragraph (run properties, fills, proofing marks, unknown elements) can split a word.
+    static let blockElements: [[UInt8]] = [
+        "p", "tc", "tr", "tbl", "c", "row", "si", "f", "v", "comment", "text", "author", "txBody", "body", "hdr", "ftr",
+        "footnote", "endnote", "txbxContent", "sldNum", "cNvPr",
     ].map { Array($0.utf8) }
     /// Attributes whose values are text a reader sees (comment authors, alternative text, hyperlink targets).
     static let textAttributes: [[UInt8]] = ["author", "name", "title", "descr", "Target", "alt", "tooltip", "val"]
@@ -22,8 +25,9 @@ enum MarkupText {
         return names.contains { $0.count == local.count && $0.elementsEqual(local) }
     }
 
-    /// The text of an Office XML part.
-    static func officeXML(_ xml: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    /// The text of an Office XML part. With `separateEveryElement` (property and custom parts, where each element
+    /// is one value), every closing tag ends a line; otherwise only `blockElements` do.
+    static func officeXML(_ xml: UnsafeBufferPointer<UInt8>, separateEveryElement: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(xml.count / 3)
         var attributes: [UInt8] = []
@@ -32,9 +36,16 @@ enum MarkupText {
         while index < xml.count {
             guard xml[index] == UInt8(ascii: "<") else { index += 1; continue }
             self.appendDecoded(UnsafeBufferPointer(rebasing: xml[textStart..<index]), to: &out)
+            if let (content, end) = self.cdata(xml, at: index) {
+                // Character data as written: parsers hand it to readers as text.
+                out.append(contentsOf: content)
+                index = end
+                textStart = index
+                continue
+            }
             guard let close = self.tagEnd(xml, from: index) else { textStart = xml.count; break }
             let tag = UnsafeBufferPointer(rebasing: xml[(index + 1)..<close])
-            self.handleTag(tag, out: &out, attributes: &attributes)
+            self.handleTag(tag, out: &out, attributes: &attributes, separateEveryElement: separateEveryElement)
             index = close + 1
             textStart = index
         }
@@ -46,7 +57,23 @@ enum MarkupText {
         return out
     }
 
-    private static func handleTag(_ tag: UnsafeBufferPointer<UInt8>, out: inout [UInt8], attributes: inout [UInt8]) {
+    /// A CDATA section starting at `start`: its content and the index after its end.
+    private static func cdata(_ xml: UnsafeBufferPointer<UInt8>, at start: Int) -> (Slice<UnsafeBufferPointer<UInt8>>, Int)? {
+        let opener = Array("<![CDATA[".utf8)
+        guard xml.count - start >= opener.count, opener.elementsEqual(xml[start..<(start + opener.count)]) else { return nil }
+        var index = start + opener.count
+        while index + 2 < xml.count {
+            if xml[index] == UInt8(ascii: "]") && xml[index + 1] == UInt8(ascii: "]") && xml[index + 2] == UInt8(ascii: ">") {
+                return (xml[(start + opener.count)..<index], index + 3)
+            }
+            index += 1
+        }
+        return (xml[(start + opener.count)...], xml.count)
+    }
+
+    private static func handleTag(_ tag: UnsafeBufferPointer<UInt8>, out: inout [UInt8], attributes: inout [UInt8],
+                                  separateEveryElement: Bool)
+    {
         guard let first = tag.first else { return }
         if first == UInt8(ascii: "?") || first == UInt8(ascii: "!") { return }  // declarations, comments, CDATA markers
         let closing = first == UInt8(ascii: "/")
@@ -59,7 +86,9 @@ enum MarkupText {
         if selfClosing {
             let local = name.lastIndex(of: UInt8(ascii: ":")).map { name[name.index(after: $0)...] } ?? name
             if let spacing = self.spacingElements.first(where: { $0.name.elementsEqual(local) }) { out.append(spacing.byte) }
-        } else if closing && out.last != 0x0A && !self.localName(name, isOneOf: self.inlineElements) {
+        } else if closing && out.last != 0x0A
+            && (separateEveryElement || self.localName(name, isOneOf: self.blockElements))
+        {
             out.append(0x0A)
         }
     }

@@ -68,7 +68,8 @@ enum PDFText {
             return
         }
         defer { gw_free(png) }
-        let text = try reader.recognize(UnsafeBufferPointer(start: png, count: count), limits: budget.limits)
+        let text = try reader.recognize(UnsafeBufferPointer(start: png, count: count), limits: budget.limits,
+                                       milliseconds: budget.millisecondsLeft)
         try self.keep(text, at: location + " (OCR)", in: &document, budget: budget)
     }
 
@@ -102,15 +103,20 @@ enum PDFText {
     }
 }
 
-/// Finds the PDF's compressed streams by their keywords and inflates each non-image one under the budget,
-/// counting, not keeping, the output. Not a PDF parser: a stream this scan misses is still read by poppler, and
-/// the page count, text and deadline limits still bound what poppler produces from it.
+/// Finds the PDF's streams by their keywords and inflates each non-image one that is zlib data (by its header,
+/// whatever its dictionary says or how it spells the filter), under the budget, counting, not keeping, the output.
+/// Streams under `/ASCIIHexDecode` are hex-decoded first. Not a PDF parser: a stream this scan misses is still read by
+/// poppler, bounded then by the page count, the text limit and the deadline between pages.
 enum PDFStreamScan {
+    /// How far before `stream` its dictionary is looked for.
+    static let dictionaryWindow = 64 * 1024
+
     static func measure(_ bytes: UnsafeBufferPointer<UInt8>, budget: ExtractionBudget) throws(DocumentError) {
         let keyword = Array("stream".utf8)
         let end = Array("endstream".utf8)
         var index = 0
-        while let found = self.find(keyword, in: bytes, from: index) {
+        var streams = 0
+        while let found = self.find(keyword, in: bytes, from: index, to: bytes.count) {
             index = found + keyword.count
             // "endstream" contains "stream"; only a keyword followed by an end of line opens a stream.
             if found >= 3 && bytes[found - 3] == UInt8(ascii: "e") { continue }
@@ -118,29 +124,68 @@ enum PDFStreamScan {
             if start < bytes.count && bytes[start] == 0x0D { start += 1 }
             guard start < bytes.count, bytes[start] == 0x0A else { continue }
             start += 1
-            let dictionary = String(decoding: bytes[max(0, found - 2048)..<found], as: UTF8.self)
-            let ownDictionary = dictionary.range(of: "obj", options: .backwards).map { dictionary[$0.upperBound...] }
-                ?? Substring(dictionary)
-            guard ownDictionary.contains("FlateDecode") || ownDictionary.contains("/Fl ") || ownDictionary.contains("/Fl/")
-            else { continue }
-            let stop = self.find(end, in: bytes, from: start) ?? bytes.count
-            if ownDictionary.contains("/Image") { index = stop; continue }
-            try budget.checkDeadline()
-            _ = try Inflater.inflate(UnsafeBufferPointer(rebasing: bytes[start..<stop]), wrapping: .zlib, budget: budget,
-                                     tolerateTruncation: true, keep: false)
-            index = stop
+            streams += 1
+            if streams % 64 == 0 { try budget.checkDeadline() }
+            let windowStart = max(0, found - self.dictionaryWindow)
+            let dictionaryStart = self.findLast(Array("obj".utf8), in: bytes, from: windowStart, to: found) ?? windowStart
+            let stop = self.find(end, in: bytes, from: start, to: bytes.count) ?? bytes.count
+            index = max(index, stop)
+            if self.find(Array("/Image".utf8), in: bytes, from: dictionaryStart, to: found) != nil { continue }
+            var data = UnsafeBufferPointer(rebasing: bytes[start..<stop])
+            var hexDecoded: [UInt8] = []
+            if self.find(Array("AHx".utf8), in: bytes, from: dictionaryStart, to: found) != nil
+                || self.find(Array("ASCIIHex".utf8), in: bytes, from: dictionaryStart, to: found) != nil
+            {
+                hexDecoded = self.hexDecode(data)
+            }
+            try hexDecoded.withUnsafeBufferPointer { (decoded) throws(DocumentError) in
+                if !hexDecoded.isEmpty { data = decoded }
+                guard self.isZlib(data) else { return }
+                _ = try Inflater.inflate(data, wrapping: .zlib, budget: budget, tolerateTruncation: true, keep: false)
+            }
         }
     }
 
-    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+    /// A zlib stream header: deflate method, a window size zlib knows, and the check bits.
+    static func isZlib(_ data: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard data.count >= 2 else { return false }
+        let first = UInt16(data[0]), second = UInt16(data[1])
+        return first & 0x0F == 8 && first >> 4 <= 7 && (first << 8 | second) % 31 == 0
+    }
+
+    static func hexDecode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 2)
+        var high: UInt8?
+        for byte in text {
+            if byte == UInt8(ascii: ">") { break }
+            guard let value = TransferDecoding.hex(byte) else { continue }
+            if let pending = high { out.append(pending << 4 | value); high = nil } else { high = value }
+        }
+        if let pending = high { out.append(pending << 4) }
+        return out
+    }
+
+    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        guard start < end, end - start >= needle.count, let base = bytes.baseAddress else { return nil }
         var index = start
-        while index + needle.count <= bytes.count {
-            guard let hit = memchr(base + index, Int32(needle[0]), bytes.count - index) else { return nil }
+        while index + needle.count <= end {
+            guard let hit = memchr(base + index, Int32(needle[0]), end - index) else { return nil }
             let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if position + needle.count > bytes.count { return nil }
+            if position + needle.count > end { return nil }
             if memcmp(base + position, needle, needle.count) == 0 { return position }
             index = position + 1
+        }
+        return nil
+    }
+
+    private static func findLast(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        var position = end - needle.count
+        while position >= start {
+            if bytes[position] == needle[0] && needle.elementsEqual(bytes[position..<(position + needle.count)]) {
+                return position
+            }
+            position -= 1
         }
         return nil
     }

@@ -2,7 +2,10 @@
 /// pictures) removed, `\'hh` and `\uN` escapes decoded.
 enum RichText {
     /// Destinations whose content is not document text.
-    static let skippedDestinations: Set<String> = ["fonttbl", "colortbl", "stylesheet", "pict", "themedata", "colorschememapping", "datastore", "latentstyles", "listtable", "listoverridetable", "rsidtbl", "generator", "xmlnstbl", "wgrffmtfilter", "mmathPr", "fldinst"]
+    static let skippedDestinations: Set<String> = [
+        "fonttbl", "colortbl", "stylesheet", "pict", "themedata", "colorschememapping", "datastore", "latentstyles",
+        "listtable", "listoverridetable", "rsidtbl", "generator", "xmlnstbl", "wgrffmtfilter", "mmathPr",
+    ]
 
     static func plainText(_ rtf: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
@@ -11,6 +14,7 @@ enum RichText {
         var depth = 0
         var index = 0
         var pendingSkip = 0  // characters to skip after \uN (the \ucN fallback)
+        var fallbackLength = 1  // \ucN: how many fallback characters follow each \uN
         while index < rtf.count {
             let byte = rtf[index]
             switch byte {
@@ -48,16 +52,20 @@ enum RichText {
                     switch word {
                     case "par", "line", "row", "sect", "page": out.append(0x0A)
                     case "tab", "cell": out.append(0x09)
+                    case "uc":
+                        fallbackLength = min(max(parameter ?? 1, 0), 16)
                     case "u":
-                        if let value = parameter, let scalar = Unicode.Scalar(UInt32(value < 0 ? value + 65536 : value)) {
+                        // \uN is a signed 16-bit number; anything outside a scalar's range is dropped, not trapped on.
+                        let value = parameter.map { $0 < 0 ? $0 + 65536 : $0 } ?? -1
+                        if (0...0x10FFFF).contains(value), let scalar = Unicode.Scalar(UInt32(value)) {
                             out.append(contentsOf: Array(String(Character(scalar)).utf8))
                         }
-                        pendingSkip = 1
+                        pendingSkip = fallbackLength
                     default: break
                     }
                 } else if next == UInt8(ascii: "*") {
-                    // `{\*\dest …}`: an ignorable destination.
-                    if skipDepth == nil { skipDepth = depth }
+                    // `{\*\dest …}`: a destination readers may ignore. Its text is kept (annotations, text boxes and
+                    // unknown destinations may be shown); only the non-text tables above are skipped.
                     index += 1
                 } else {
                     if skipDepth == nil { out.append(next) }  // \\ \{ \} and others stand for themselves

@@ -12,8 +12,10 @@ public enum TransferDecoding {
         return table
     }()
 
-    /// Decodes base64, skipping white space; nil when another byte appears or the length is impossible.
-    public static func base64(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// Decodes base64, skipping white space; nil when another byte appears or the length is impossible. With
+    /// `lenient`, every byte outside the alphabet is skipped (as Python's `b64decode` does by default and mail
+    /// readers do), and only an impossible length fails.
+    public static func base64(_ text: UnsafeBufferPointer<UInt8>, lenient: Bool = false) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.count / 4 * 3)
         var accumulator: UInt32 = 0
@@ -23,6 +25,10 @@ public enum TransferDecoding {
             if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { continue }
             if byte == UInt8(ascii: "=") { padding += 1; continue }
             let value = self.base64Values[Int(byte)]
+            if lenient && (value < 0 || padding > 0) {
+                if value < 0 { continue }
+                padding = 0  // data after padding: a reader that concatenates keeps reading
+            }
             guard value >= 0, padding == 0 else { return nil }
             accumulator = accumulator << 6 | UInt32(value)
             bits += 6
@@ -31,17 +37,19 @@ public enum TransferDecoding {
                 out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
             }
         }
-        guard padding <= 2, bits < 6 else { return nil }
+        guard lenient || padding <= 2, bits < 6 || lenient else { return nil }
         return out
     }
 
-    public static func base64(_ text: [UInt8]) -> [UInt8]? { text.withUnsafeBufferPointer { self.base64($0) } }
+    public static func base64(_ text: [UInt8], lenient: Bool = false) -> [UInt8]? {
+        text.withUnsafeBufferPointer { self.base64($0, lenient: lenient) }
+    }
 
-    /// Whether `text` is only base64 characters (and line breaks), at least `minimum` of them.
+    /// Whether `text` is only base64 characters (and white space), at least `minimum` of them.
     public static func isBase64(_ text: UnsafeBufferPointer<UInt8>, minimum: Int) -> Bool {
         var count = 0
         for byte in text {
-            if byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: "=") { continue }
+            if byte == 0x0A || byte == 0x0D || byte == 0x20 || byte == 0x09 || byte == UInt8(ascii: "=") { continue }
             if self.base64Values[Int(byte)] < 0 { return false }
             count += 1
         }

@@ -17,15 +17,17 @@ struct ZipArchive {
     /// `.limitExceeded` past `maximumArchiveMembers`.
     init(_ bytes: UnsafeBufferPointer<UInt8>, maximumMembers: Int) throws(DocumentError) {
         guard let end = Self.endOfCentralDirectory(bytes) else { throw .damaged("no ZIP central directory") }
-        let count = Int(Self.u16(bytes, end + 10))
         let directoryOffset = Int(Self.u32(bytes, end + 16))
-        guard count <= maximumMembers else {
-            throw .limitExceeded(limit: "archive_members", detail: "\(count) archive members, more than \(maximumMembers)")
-        }
+        let directoryEnd = directoryOffset + Int(Self.u32(bytes, end + 12))
+        guard directoryOffset <= end, directoryEnd <= end else { throw .damaged("ZIP central directory out of bounds") }
+        // Entries are read for the directory's whole size, not for the count the end record states: readers such as
+        // Python's zipfile do the same, so a count of 0 cannot hide the entries from the gateway alone.
         var members: [Member] = []
-        members.reserveCapacity(count)
         var position = directoryOffset
-        for _ in 0..<count {
+        while position < directoryEnd {
+            guard members.count < maximumMembers else {
+                throw .limitExceeded(limit: "archive_members", detail: "more than \(maximumMembers) archive members")
+            }
             guard position + 46 <= bytes.count, Self.u32(bytes, position) == 0x0201_4B50 else {
                 throw .damaged("ZIP central directory entry out of place")
             }

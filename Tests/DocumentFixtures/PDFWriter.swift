@@ -91,16 +91,19 @@ public struct PDFWriter {
             .replacingOccurrences(of: ")", with: "\\)")
     }
 
-    /// A PDF with one content stream that inflates to `bytes` zeros (a stream bomb).
-    public static func streamBomb(bytes: Int) -> [UInt8] {
+    /// A PDF with one content stream that inflates to `bytes` spaces (a stream bomb). `filter` is how its
+    /// dictionary spells the filter (`/Filter /FlateDecode`, `/Filter/Fl`, `/Filter 7 0 R`, …); `hex` writes the
+    /// data as ASCII hex under `[/AHx /Fl]`.
+    public static func streamBomb(bytes: Int, filter: String = "/Filter /FlateDecode", hex: Bool = false) -> [UInt8] {
         var writer = PDFWriter(pages: [["cover"]])
         writer.compress = true
         var pdf = writer.bytes()
         // Append an extra object holding the bomb: readers and the scan see a compressed non-image stream.
-        let bomb = Deflate.zlib([UInt8](repeating: 0x20, count: bytes))
+        var bomb = Deflate.zlib([UInt8](repeating: 0x20, count: bytes))
+        if hex { bomb = Array(bomb.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined().utf8) + [UInt8(ascii: ">")] }
         let marker = Array("%%EOF\n".utf8)
         pdf.removeLast(marker.count)
-        pdf += Array("99 0 obj\n<< /Length \(bomb.count) /Filter /FlateDecode >>\nstream\n".utf8) + bomb
+        pdf += Array("99 0 obj\n<< /Length \(bomb.count) \(filter)>>\nstream\n".utf8) + bomb
             + Array("\nendstream\nendobj\n%%EOF\n".utf8)
         return pdf
     }

@@ -1,6 +1,8 @@
 /// Writes ZIP archives for tests (stored or deflated members, CRC computed), and Office Open XML packages on top.
 public struct ZipWriter {
     public var members: [(name: String, data: [UInt8], deflate: Bool)] = []
+    /// The entry count the end record states (nil: the true count). Readers such as Python's zipfile ignore it.
+    public var statedCount: Int?
 
     public init() {}
 
@@ -32,8 +34,8 @@ public struct ZipWriter {
         }
         let start = out.count
         out += central
-        out += [0x50, 0x4B, 0x05, 0x06] + le16(0) + le16(0) + le16(UInt16(self.members.count))
-            + le16(UInt16(self.members.count)) + le32(UInt32(central.count)) + le32(UInt32(start)) + le16(0)
+        let count = UInt16(self.statedCount ?? self.members.count)
+        out += [0x50, 0x4B, 0x05, 0x06] + le16(0) + le16(0) + le16(count) + le16(count) + le32(UInt32(central.count)) + le32(UInt32(start)) + le16(0)
         return out
     }
 

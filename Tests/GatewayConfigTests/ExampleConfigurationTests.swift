@@ -120,6 +120,10 @@ import Testing
         #expect(engineer.action(forCategory: "pii", defaultAction: .redact) == .redact)
         // Uninspectable uploads are refused by default; the engineer role reads images with OCR.
         #expect(engineer.readImages && !engineer.binaryUploads)
+        // /v1/files is shared: Anthropic's SDK requests (with anthropic-version) go to Anthropic, the rest to OpenAI.
+        #expect(configuration.provider(forPath: "/v1/files")?.name == "openai")
+        #expect(configuration.provider(forPath: "/v1/files", hasHeader: { $0 == "anthropic-version" })?.name == "anthropic")
+        #expect(configuration.provider(forPath: "/v1/messages")?.name == "anthropic")
         #expect(configuration.documents == DocumentSettings())
         let analyst = try #require(configuration.rolePolicy.role(named: "analyst"))
         #expect(!analyst.allows(provider: "anthropic"))

@@ -109,6 +109,29 @@ import Testing
         #expect(problems[2].message.contains("is also routed to"))
     }
 
+    @Test func aSharedPathNeedsExactlyOneRouteHeader() throws {
+        let fixture = try ConfigFixture()
+        func providers(_ first: String, _ second: String) -> String {
+            """
+            providers:
+              - name: openai
+                base_url: https://api.openai.com
+                paths: [/v1/files]
+                credential: {header: Authorization, value: a}\(first)
+              - name: anthropic
+                base_url: https://api.anthropic.com
+                paths: [/v1/messages, /v1/files]
+                credential: {header: x-api-key, value: b}\(second)
+            """
+        }
+        let header = "\n    route_header: anthropic-version"
+        #expect(fixture.problems(providers("", header)).isEmpty)
+        #expect(fixture.problems(providers("", "")).map(\.keyPath.description) == ["providers[1].paths[1]"])
+        #expect(fixture.problems(providers(header, header)).map(\.keyPath.description) == ["providers[1].paths[1]"])
+        #expect(fixture.problems(providers("", "\n    route_header: 'bad name'")).map(\.keyPath.description)
+            == ["providers[1].route_header"])
+    }
+
     @Test func prefixesOnSegmentBoundariesDoNotOverlap() throws {
         let fixture = try ConfigFixture()
         let paths = fixture.problemPaths("""

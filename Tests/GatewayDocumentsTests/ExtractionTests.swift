@@ -1,3 +1,4 @@
+import Foundation
 import DocumentFixtures
 @testable import GatewayDocuments
 import Testing
@@ -165,5 +166,88 @@ import Testing
         let rtf = try self.extract(Array(#"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\f0 key AKIA\'51\u51?EGKZ7L5WRXH2PD\par}"#.utf8))
         #expect(rtf.format == .rtf)
         #expect(self.text(rtf, at: "decoded").contains("key \(Self.key)"))
+    }
+}
+
+/// Inputs from the review of the first version: each hid text from the gateway, or could stop the daemon.
+@Suite struct HostileDocumentTests {
+    static let key = ExtractionTests.key
+    let extractor = DocumentExtractor()
+
+    func texts(_ bytes: [UInt8], limits: DocumentLimits = .default) throws -> String {
+        let document = try self.extractor.extract(bytes, budget: ExtractionBudget(limits: limits))
+        return document.texts.map { String(decoding: $0.text, as: UTF8.self) }.joined(separator: "\n")
+    }
+
+    @Test func rtfUnicodeEscapesOutOfRangeAndFallbackCounts() throws {
+        // Out of any scalar's range: dropped, not trapped on.
+        _ = try self.texts(Array(#"{\rtf1 a\u-70000?b\u5000000000?c\u99999999999999999999?d}"#.utf8))
+        // \uc0: no fallback character follows each \uN, so none may be skipped.
+        let text = try self.texts(Array(#"{\rtf1 \uc0\u65\u75\u73\u65Q3EGKZ7L5WRXH2PD}"#.utf8))
+        #expect(text.contains(Self.key))
+        // Ignorable destinations are read (annotations, text boxes).
+        #expect(try self.texts(Array(#"{\rtf1 x{\*\annotation note AKIAQ3EGKZ7L5WRXH2PD}}"#.utf8)).contains(Self.key))
+    }
+
+    @Test func zipEntriesAreReadForTheDirectorysSizeNotItsStatedCount() throws {
+        var zip = ZipWriter()
+        zip.add("hidden.txt", "key \(Self.key)")
+        zip.statedCount = 0
+        #expect(try self.texts(zip.bytes()).contains(Self.key))
+    }
+
+    @Test func officePartsAreToldApartByTheirBytes() throws {
+        var zip = ZipWriter()
+        zip.add("[Content_Types].xml", "<Types/>")
+        zip.add("word/document.xml", "<w:document><w:body><w:p><w:r><w:t>decoy</w:t></w:r></w:p></w:body></w:document>")
+        zip.add("word/fonts/document.xml", "<w:document><w:body><w:p><w:r><w:t>\(Self.key)</w:t></w:r></w:p></w:body></w:document>")
+        #expect(try self.texts(zip.bytes()).contains(Self.key))
+    }
+
+    @Test func cdataAndRunPropertiesDoNotHideOrSplitWords() throws {
+        var zip = ZipWriter()
+        zip.add("[Content_Types].xml", "<Types/>")
+        zip.add("ppt/presentation.xml", "<p:presentation/>")
+        zip.add("ppt/slides/slide1.xml", """
+            <p:sld><a:p><a:r><a:rPr><a:solidFill><a:srgbClr val="FF0000"/></a:solidFill></a:rPr><a:t>AKIAQ3EG</a:t></a:r>\
+            <a:r><a:rPr><a:solidFill><a:srgbClr val="00FF00"/></a:solidFill></a:rPr><a:t>KZ7L5WRXH2PD</a:t></a:r></a:p>\
+            <a:p><a:r><a:t><![CDATA[cdata 536-22-8514]]></a:t></a:r></a:p></p:sld>
+            """)
+        let text = try self.texts(zip.bytes())
+        #expect(text.contains(Self.key))
+        #expect(text.contains("cdata 536-22-8514"))
+    }
+
+    @Test func mailPartsBehindQuotedSemicolonsBadBase64AndUTF16() throws {
+        let utf16 = Array("key \(Self.key)".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        let message = """
+            From: a@example.test\r\nTo: b@example.test\r\nSubject: x\r\nMIME-Version: 1.0\r
+            Content-Type: multipart/mixed; boundary="b;1"\r\n\r
+            --b;1\r\nContent-Type: text/plain; charset=utf-16le\r\nContent-Transfer-Encoding: base64\r\n\r
+            \(Data(utf16).base64EncodedString())\r
+            --b;1\r\nContent-Type: application/octet-stream; name="n.txt"\r\nContent-Transfer-Encoding: base64\r\n\r
+            \(String(Data("ssn 536-22-8514".utf8).base64EncodedString().dropLast(4)))*\(String(Data("ssn 536-22-8514".utf8).base64EncodedString().suffix(4)))\r
+            --b;1--\r\n
+            """
+        let text = try self.texts(Array(message.utf8))
+        #expect(text.contains(Self.key))
+        #expect(text.contains("536-22-8514"))
+    }
+
+    @Test func pdfStreamBombsAreFoundHoweverTheFilterIsSpelled() {
+        for (filter, hex) in [("/Filter/Fl", false), ("/Filter 7 0 R", false), ("/Filter [/AHx /Fl]", true)] {
+            do {
+                _ = try self.texts(PDFWriter.streamBomb(bytes: 40 << 20, filter: filter, hex: hex))
+                Issue.record("a bomb under \(filter) was read")
+            } catch {
+                guard case .limitExceeded = error as? DocumentError else { Issue.record("\(filter): \(error)"); continue }
+            }
+        }
+    }
+
+    @Test func audioAndLegacyOfficeAreUninspectable() {
+        let wave = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WAVEfmt ".utf8) + [UInt8](repeating: 0, count: 64)
+        #expect(FormatSniffer.detect(wave) == .audio)
+        #expect(throws: DocumentError.unreadable("audio")) { try self.texts(wave) }
     }
 }

@@ -171,6 +171,61 @@ import Testing
     }
 }
 
+extension DocumentInspectionTests {
+    @Test func aValueAlsoHiddenInAnEncodedPartIsNotCoveredByTheRewrite() throws {
+        // The address in plain text in the header and again in a base64 part: rewriting the plain one would leave
+        // the other for any mail reader to decode.
+        let message = MailWriter.message(subject: "from jo@acme.com", text: "nothing here",
+                                         attachments: [("n.txt", "text/plain", Array("write to jo@acme.com".utf8))])
+        let decision = try self.upload(message, name: "m.eml", type: "message/rfc822")
+        #expect(decision.isBlocked)
+        #expect(self.blockReason(decision).contains("encoded form"))
+        // A message whose addresses appear only as written is rewritten.
+        let plain = Array("From: a@example.test\r\nTo: jo@acme.com\r\nSubject: hi\r\n\r\nhello\r\n".utf8)
+        guard case .redact(let body, _) = try self.upload(plain, name: "p.eml", type: "message/rfc822").verdict else {
+            Issue.record("a plain message was not rewritten"); return
+        }
+        #expect(!String(decoding: body, as: UTF8.self).contains("jo@acme.com"))
+    }
+
+    @Test func dataURLsAndFileFieldsHoweverWritten() throws {
+        // Upper-case scheme, spaces around parameters, a stray character in the base64.
+        var b64 = self.base64(Self.secretPDF)
+        b64.insert("*", at: b64.index(b64.startIndex, offsetBy: 40))
+        #expect(try self.inspect(self.chatFile("DATA:application/pdf ; base64," + b64)).isBlocked)
+        // A remote file in capitals is still a remote file.
+        let remote: [String: Any] = ["model": "m", "input": [["role": "user", "content": [
+            ["type": "input_file", "file_url": "HTTPS://files.example.test/c.pdf"]]]]]
+        #expect(try self.inspect(remote).isBlocked)
+        // Base64 of a legacy Office file or of audio in a file field cannot be read: refused, not taken for noise.
+        let ole = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + (0..<400).map { UInt8($0 % 251) }
+        let anthropic: [String: Any] = ["model": "claude", "max_tokens": 5, "messages": [["role": "user", "content": [
+            ["type": "document", "source": ["type": "base64", "media_type": "application/msword", "data": self.base64(ole)]],
+        ]]]]
+        #expect(try self.inspect(anthropic).isBlocked)
+        let wave = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WAVEfmt ".utf8) + (0..<400).map { UInt8($0 % 7) }
+        let audio: [String: Any] = ["model": "gpt-4o-audio-preview", "messages": [["role": "user", "content": [
+            ["type": "input_audio", "input_audio": ["data": self.base64(wave), "format": "wav"]],
+        ]]]]
+        #expect(try self.inspect(audio).isBlocked)
+        // A hash in hex under a `data` key is no file.
+        #expect(!(try self.inspect(["model": "m", "data": String(repeating: "ab12", count: 16)]).isBlocked))
+    }
+
+    @Test func aPartNamedWithFilenameStarOrHoldingBinaryIsAFile() throws {
+        let body = Self.multipart([
+            ("Content-Disposition: form-data; name=\"file\"; filename*=utf-8''notes%20q3.txt", Self.secretPDF),
+        ])
+        let decision = try Self.inspector.inspect(body: body, contentType: "multipart/form-data; boundary=XyZ",
+                                                  contentEncoding: nil)
+        #expect(decision.isBlocked)
+        #expect(decision.documents.first?.location == "multipart:file (notes q3.txt)")
+        let binary = Self.multipart([("Content-Disposition: form-data; name=\"blob\"", [0, 1, 2, 3, 0xFF, 0xFE])])
+        #expect(try Self.inspector.inspect(body: binary, contentType: "multipart/form-data; boundary=XyZ",
+                                           contentEncoding: nil).isBlocked)
+    }
+}
+
 /// A PNG of a rendered page (an image with text in it), made with the gateway's own PDF renderer.
 enum PDFWriterPNG {
     static func page() -> [UInt8]? {

@@ -2,7 +2,7 @@
 """Writes the hand-made seed corpora under fuzz/corpus/ (all but fuzz-verify's, which the fuzz-verify binary makes
 from a real log: `fuzz/run --make-seeds`). Idempotent: rewrites the same files. Values that look like secrets are
 the rule files' own test examples, not live credentials."""
-import json, os, shutil, zlib, glob
+import json, os, shutil, zlib, glob, io, zipfile, base64, quopri
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FUZZ = os.path.dirname(HERE)
@@ -235,4 +235,95 @@ put("fuzz-config", "gateway-bare.yaml", bare)
 # Environment expansion edge cases: a missing variable, an escaped `$${`, a nested default, a bad port.
 put("fuzz-config", "gateway-env.yaml", bare.replace("${OPENAI_API_KEY:-}", "${MISSING_VAR}$${literal}${A:-${B:-x}}", 1)
     .replace("8443", "${GATEWAY_PORT:-99999}", 1))
+
+# ---------------------------------------------------------------- documents (DocumentExtractorFuzzer)
+def pdf(objects):
+    """A PDF from its numbered objects (1: catalog), with a correct xref table and trailer (an /Info at the end)."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(objects), xref)
+    return bytes(out)
+
+def stream(data, compress=False):
+    if compress:
+        data = zlib.compress(data)
+        return b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+    return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+PAGE_TEXT = b"BT /F1 12 Tf 72 720 Td (Invoice for jo.smith@acme-widgets.co.uk, card 4111 1111 1111 1111) Tj ET"
+FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+INFO = b"<< /Title (Quarterly report) /Author (Jo Smith) >>"
+put("DocumentExtractorFuzzer", "minimal.pdf", pdf([
+    b"<< /Type /Catalog /Pages 2 0 R >>",
+    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    stream(PAGE_TEXT), FONT, INFO]))
+# Two pages, a compressed content stream, an annotation with contents, a text form field.
+put("DocumentExtractorFuzzer", "flate-annot-form.pdf", pdf([
+    b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [7 0 R] >> >>",
+    b"<< /Type /Pages /Kids [3 0 R 8 0 R] /Count 2 >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >>"
+    b" /Annots [6 0 R 7 0 R] >>",
+    stream(PAGE_TEXT + b"\nBT /F1 10 Tf 72 700 Td <414B4941> Tj ET", compress=True), FONT,
+    b"<< /Type /Annot /Subtype /Text /Rect [10 10 50 50] /Contents (note: SSN 536-90-4399) >>",
+    b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (email) /V (jo@acme.com) /DA (/F1 10 Tf 0 g) /Rect [100 100 300 120] /P 3 0 R >>",
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 9 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    stream(b"BT /F1 12 Tf 72 720 Td (page two) Tj ET", compress=True), INFO]))
+
+def zipped(members, compression=zipfile.ZIP_DEFLATED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in members:
+            archive.writestr(zipfile.ZipInfo(name, (2024, 1, 2, 3, 4, 6)), data, compress_type=compression)
+    return buffer.getvalue()
+
+CT = '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'
+put("DocumentExtractorFuzzer", "minimal.docx", zipped([
+    ("[Content_Types].xml", CT),
+    ("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>'),
+    ("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Mail jo.smith@acme-widgets.co.uk &amp; caf&#233; &#x41;KIA</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve"> L2YY5HLGNUZLUMHX</w:t></w:r></w:p></w:body></w:document>'),
+    ("word/header1.xml", '<w:hdr xmlns:w="w"><w:p><w:r><w:t>header &lt;x&gt;</w:t></w:r></w:p></w:hdr>'),
+    ("docProps/core.xml", '<cp:coreProperties xmlns:cp="c" xmlns:dc="d"><dc:creator>Jo Smith</dc:creator></cp:coreProperties>')]))
+put("DocumentExtractorFuzzer", "minimal.xlsx", zipped([
+    ("[Content_Types].xml", CT),
+    ("xl/workbook.xml", '<workbook xmlns="x"><sheets><sheet name="S1" sheetId="1"/></sheets></workbook>'),
+    ("xl/sharedStrings.xml", '<sst xmlns="x" count="2"><si><t>IBAN DE89 3704 0044 0532 0130 00</t></si><si><r><t>rich</t></r></si></sst>'),
+    ("xl/worksheets/sheet1.xml", '<worksheet xmlns="x"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>inline 536-90-4399</t></is></c></row></sheetData></worksheet>')]))
+put("DocumentExtractorFuzzer", "minimal.pptx", zipped([
+    ("[Content_Types].xml", CT),
+    ("ppt/presentation.xml", '<p:presentation xmlns:p="p"/>'),
+    ("ppt/slides/slide1.xml", '<p:sld xmlns:p="p" xmlns:a="a"><a:t>Slide: ghp_eyjJEJwHbT4sLvKiNIRYeiPLJXRXz5u9Q9PH</a:t></p:sld>'),
+    ("ppt/notesSlides/notesSlide1.xml", '<p:notes xmlns:p="p" xmlns:a="a"><a:t>speaker notes</a:t></p:notes>')]))
+MAIL = ("From: Jo Smith <jo@acme.com>\r\nTo: team@acme.com\r\nSubject: =?UTF-8?Q?Caf=C3=A9_report?=\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n"
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        + quopri.encodestring("Card 4111 1111 1111 1111, café = soft\nline that is long enough to be wrapped by the quoted printable encoder at seventy six\n".encode()).decode()
+        + "\r\n--b1\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(b"<p>SSN&nbsp;536&#45;90&#x2D;4399 &amp; &lt;b&gt;</p>").decode()
+        + "\r\n--b1\r\nContent-Type: application/zip; name=\"a.zip\"\r\nContent-Disposition: attachment; filename=\"a.zip\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(zipped([("notes.txt", b"zipped mail jo@acme.com\n")])).decode()
+        + "\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@b.c\r\nSubject: inner\r\n\r\ninner body AKIAL2YY5HLGNUZLUMHX\r\n"
+        "--b1--\r\nepilogue\r\n")
+put("DocumentExtractorFuzzer", "multipart.eml", MAIL)
+put("DocumentExtractorFuzzer", "simple.eml", "From: a@b.c\nTo: d@e.f\nSubject: hi\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+    + base64.encodebytes(b"phone +44 20 7946 0958\n").decode())
+put("DocumentExtractorFuzzer", "archive.zip", zipped([
+    ("dir/", b""), ("dir/readme.txt", b"plain text jo@acme.com\n"), ("page.html", b"<html><body>&eacute;&#8364;&#x1F600;</body></html>"),
+    ("inner.zip", zipped([("deep.rtf", br"{\rtf1 deep \'e9}")], zipfile.ZIP_STORED)),
+    ("doc.pdf", open(os.path.join(CORPUS, "DocumentExtractorFuzzer", "minimal.pdf"), "rb").read())]))
+put("DocumentExtractorFuzzer", "stored.zip", zipped([("a.json", b'{"k":"jo@acme.com"}'), ("b.jsonl", b'{"a":1}\n{"b":2}\n')], zipfile.ZIP_STORED))
+put("DocumentExtractorFuzzer", "text.rtf", r"{\rtf1\ansi\deff0{\fonttbl{\f0 Helvetica;}}{\*\generator x;}{\info{\author Jo}}"
+    r"\pard Mail jo\'40acme.com caf\'e9 \u233?\u-4064? {\b bold}\par\tab card 4111\~1111 1111 1111{\field{\*\fldinst HYPERLINK x}{\fldrslt link}}}")
+put("DocumentExtractorFuzzer", "page.html", "<!DOCTYPE html><html><head><title>t</title><script>var s='&amp;';</script></head>"
+    "<body><p>jo&#46;smith&#64;acme-widgets&period;co&period;uk &AMP; &lt;card&gt; 4111&#x20;1111&nbsp;1111 1111 &#0; &#x110000; &bogus; &amp</p></body></html>")
+put("DocumentExtractorFuzzer", "data.jsonl", '{"text":"jo@acme.com"}\n{"text":"AKIAL2YY5HLGNUZLUMHX"}\n')
+put("DocumentExtractorFuzzer", "notes.txt", "plain notes: IBAN DE89 3704 0044 0532 0130 00\n=41=42 soft=\r\nbreak SGVsbG8gd29ybGQ=\n")
+
 print("seeds written under", CORPUS)

@@ -10,6 +10,7 @@ struct ProviderDecoder {
     private struct Located {
         let settings: ProviderSettings?
         let name: String?
+        let routeHeader: String?
         /// The valid prefixes with their positions in `paths`.
         let prefixes: [(index: Int, prefix: String)]
         let path: ConfigKeyPath
@@ -62,15 +63,19 @@ struct ProviderDecoder {
                 idleSeconds: timeouts.int("idle_seconds", default: UpstreamTimeouts.defaultIdleSeconds, in: 1...86_400))
         }
         let forwardHeaders = decodeForwardHeaders(provider)
+        let routeHeader = provider.optionalString("route_header")
+        if let routeHeader, !HTTPFieldSyntax.isToken(routeHeader) {
+            provider.problem(at: "route_header", "'\(routeHeader)' is not a header field name")
+        }
         var settings: ProviderSettings?
         if let name, let baseURL, let prefixes, let credential {
             settings = ProviderSettings(
                 name: name, baseURL: baseURL, pathPrefixes: prefixes, credential: credential, caFile: caFile,
                 apiShape: apiShape ?? .inferred(name: name, pathPrefixes: prefixes), pool: pool, timeouts: timeouts,
-                allowInsecureHTTP: allowInsecureHTTP, forwardHeaders: forwardHeaders)
+                allowInsecureHTTP: allowInsecureHTTP, forwardHeaders: forwardHeaders, routeHeader: routeHeader)
         }
         return Located(
-            settings: settings, name: name, prefixes: acceptedPrefixes, path: element.path,
+            settings: settings, name: name, routeHeader: routeHeader, prefixes: acceptedPrefixes, path: element.path,
             nameLine: provider.value("name")?.line, pathLines: prefixLines)
     }
 
@@ -208,6 +213,8 @@ struct ProviderDecoder {
     private func checkDisjointPrefixes(_ providers: [Located]) {
         for (laterIndex, later) in providers.enumerated() {
             for earlier in providers[..<laterIndex] {
+                // A path shared by a provider with a route header and one without is routed by that header.
+                if (earlier.routeHeader == nil) != (later.routeHeader == nil) { continue }
                 for (prefixIndex, prefix) in later.prefixes {
                     guard let other = earlier.prefixes.first(where: { RoutePrefix.overlap($0.prefix, prefix) })?.prefix else {
                         continue

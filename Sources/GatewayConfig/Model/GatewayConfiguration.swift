@@ -55,9 +55,20 @@ public struct GatewayConfiguration: Sendable {
         providers.first { $0.name == name }
     }
 
-    /// The provider a request path is routed to, or nil (404). Prefixes never overlap between providers (the
-    /// loader refuses that), so at most one provider matches.
-    public func provider(forPath path: String) -> ProviderSettings? {
-        providers.first { $0.matches(path: path) }
+    /// The provider a request path is routed to, or nil (404). Prefixes overlap between providers only where one
+    /// of the two has a `route_header` (the loader refuses other overlaps): then that provider serves requests
+    /// carrying the header, the other the rest.
+    /// - Parameter hasHeader: whether the request carries a header field (by lower-cased name).
+    public func provider(forPath path: String, hasHeader: (String) -> Bool = { _ in false }) -> ProviderSettings? {
+        var fallback: ProviderSettings?
+        for provider in self.providers where provider.matches(path: path) {
+            guard let header = provider.routeHeader else {
+                fallback = fallback ?? provider
+                continue
+            }
+            if hasHeader(header) { return provider }
+            fallback = fallback ?? provider
+        }
+        return fallback
     }
 }

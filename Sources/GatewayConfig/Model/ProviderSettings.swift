@@ -22,6 +22,11 @@ public struct ProviderSettings: Sendable, Hashable {
     public var allowInsecureHTTP: Bool { self.storage.allowInsecureHTTP }
     /// `forward_headers`, default `HeaderAllowList.defaults(for: apiShape)`: the caller's header fields forwarded.
     public var forwardHeaders: HeaderAllowList { self.storage.forwardHeaders }
+    /// `route_header`, default none: a request header (lower-cased) that claims a path this provider shares with
+    /// another one. OpenAI's and Anthropic's Files APIs are both `/v1/files`; Anthropic's SDK always sends
+    /// `anthropic-version`, so `route_header: anthropic-version` sends those requests here and the rest to the
+    /// provider without a route header. Only a shared path consults it.
+    public var routeHeader: String? { self.storage.routeHeader }
 
     /// The settings live in one immutable object: every request's context holds its provider, and copying a
     /// context then costs one reference count instead of one per string and array in here.
@@ -38,12 +43,14 @@ public struct ProviderSettings: Sendable, Hashable {
         let timeouts: UpstreamTimeouts
         let allowInsecureHTTP: Bool
         let forwardHeaders: HeaderAllowList
+        let routeHeader: String?
 
         init(
             name: String, baseURL: UpstreamURL, pathPrefixes: [String], credential: ProviderCredential,
             caFile: ConfiguredPath?, apiShape: ProviderAPIShape, pool: ConnectionPoolSettings,
-            timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool, forwardHeaders: HeaderAllowList
+            timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool, forwardHeaders: HeaderAllowList, routeHeader: String?
         ) {
+            self.routeHeader = routeHeader
             self.name = name
             self.baseURL = baseURL
             self.pathPrefixes = pathPrefixes
@@ -61,7 +68,8 @@ public struct ProviderSettings: Sendable, Hashable {
                 || (lhs.name == rhs.name && lhs.baseURL == rhs.baseURL && lhs.pathPrefixes == rhs.pathPrefixes
                     && lhs.credential == rhs.credential && lhs.caFile == rhs.caFile && lhs.apiShape == rhs.apiShape
                     && lhs.pool == rhs.pool && lhs.timeouts == rhs.timeouts
-                    && lhs.allowInsecureHTTP == rhs.allowInsecureHTTP && lhs.forwardHeaders == rhs.forwardHeaders)
+                    && lhs.allowInsecureHTTP == rhs.allowInsecureHTTP && lhs.forwardHeaders == rhs.forwardHeaders
+                    && lhs.routeHeader == rhs.routeHeader)
         }
 
         func hash(into hasher: inout Hasher) {
@@ -74,12 +82,13 @@ public struct ProviderSettings: Sendable, Hashable {
     public init(
         name: String, baseURL: UpstreamURL, pathPrefixes: [String], credential: ProviderCredential,
         caFile: ConfiguredPath? = nil, apiShape: ProviderAPIShape, pool: ConnectionPoolSettings = .init(),
-        timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool = false, forwardHeaders: HeaderAllowList? = nil
+        timeouts: UpstreamTimeouts, allowInsecureHTTP: Bool = false, forwardHeaders: HeaderAllowList? = nil,
+        routeHeader: String? = nil
     ) {
         self.storage = Storage(
             name: name, baseURL: baseURL, pathPrefixes: pathPrefixes, credential: credential, caFile: caFile,
             apiShape: apiShape, pool: pool, timeouts: timeouts, allowInsecureHTTP: allowInsecureHTTP,
-            forwardHeaders: forwardHeaders ?? .defaults(for: apiShape)
+            forwardHeaders: forwardHeaders ?? .defaults(for: apiShape), routeHeader: routeHeader?.lowercased()
         )
     }
 

@@ -38,7 +38,7 @@ public struct RequestPipeline: Sendable {
     /// Phase 2: which provider serves the path (404 when none), then the filters' access checks.
     func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
         let path = context.path
-        guard let provider = self.configuration.provider(forPath: path) else {
+        guard let provider = self.configuration.provider(forPath: path, hasHeader: { head.headers.contains(name: $0) }) else {
             throw GatewayError(
                 .notFound,
                 "No route for \(head.method.rawValue) \(path) on this gateway. Routed paths: "

@@ -78,8 +78,20 @@ extension ProxyHandler {
     static func mayCarryDocuments(_ body: RequestBody) -> Bool {
         if ClassificationFilter.mayCarryDocuments(body) { return true }
         return body.bytes.readableBytesView.withContiguousStorageIfAvailable { bytes in
-            bytes.firstRange(of: Array("base64".utf8)) != nil
+            bytes.firstRange(of: Array("base64".utf8)) != nil || Self.hasBase64Run(bytes, length: 1024)
         } ?? false
+    }
+
+    /// Whether `bytes` hold a run of `length` base64 characters: a file sent as a bare base64 string (its key or its
+    /// `base64` marker may be escaped).
+    static func hasBase64Run(_ bytes: UnsafeBufferPointer<UInt8>, length: Int) -> Bool {
+        var run = 0
+        for byte in bytes {
+            let isBase64 = (byte | 0x20) &- 0x61 < 26 || byte &- 0x30 < 10 || byte == 0x2B || byte == 0x2F
+            run = isBase64 ? run + 1 : 0
+            if run >= length { return true }
+        }
+        return false
     }
 
     /// The outcome of phases 3 and 4; `flight.context` already holds what they decided.

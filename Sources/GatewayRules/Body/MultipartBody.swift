@@ -50,7 +50,12 @@ struct MultipartBody {
                 if field == "content-disposition" {
                     let media = MediaType(value)
                     name = media.parameters["name"]
-                    filename = media.parameters["filename"]
+                    // `filename*` (RFC 5987, `utf-8''report%20q3.pdf`) names a file as much as `filename` does.
+                    filename = media.parameters["filename"] ?? media.parameters["filename*"].map { value in
+                        let encoded = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false).last
+                            .map(String.init) ?? value
+                        return String(decoding: PercentEncoding.decode(Array(encoded.utf8), plusIsSpace: false), as: UTF8.self)
+                    }
                 } else if field == "content-type" {
                     contentType = value
                 }

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayDocuments
 
 /// Documents inside request bodies: how they are recognised (uploads, `data:` URLs, long base64 strings, URLs a
@@ -20,21 +21,27 @@ extension BodyInspector {
         case markup
     }
 
+    /// Member names whose string values are file contents in the vendors' APIs (`file_data`, a `source`'s `data`,
+    /// `input_audio.data`, …): base64 there is a file even when it is of no format the gateway reads.
+    static let fileKeys: Set<String> = ["file_data", "data", "image_url", "url", "b64_json", "bytes", "file", "audio"]
+
     /// Recognises a document in the string value `text` at `path` (nil: it is ordinary text).
     static func carrier(_ text: UnsafeBufferPointer<UInt8>, lastKey: String?, parentKey: String?) -> Carrier? {
-        if text.starts(with: Array("data:".utf8)) {
+        if Self.startsCaseInsensitively(text, with: "data:") {
             guard let comma = text.firstIndex(of: UInt8(ascii: ",")) else { return nil }
             let header = String(decoding: text[5..<comma], as: UTF8.self)
-            let attributes = header.split(separator: ";").map { $0.lowercased() }
+            let attributes = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             let isBase64 = attributes.contains("base64")
             let mediaType = attributes.first.flatMap { $0.contains("/") ? String($0) : nil } ?? "text/plain"
             let payload = UnsafeBufferPointer(rebasing: text[(comma + 1)...])
-            let decoded = isBase64 ? TransferDecoding.base64(payload) : PercentEncoding.decode(Array(payload), plusIsSpace: false)
+            // Decoded leniently: a reader that skips a stray character must not see a document the gateway did not.
+            let decoded = isBase64 ? TransferDecoding.base64(payload, lenient: true)
+                : PercentEncoding.decode(Array(payload), plusIsSpace: false)
             return decoded.map { .dataURL(mediaType: mediaType, payload: $0, base64: isBase64) }
         }
-        if text.starts(with: Array("http://".utf8)) || text.starts(with: Array("https://".utf8)) {
+        if Self.startsCaseInsensitively(text, with: "http://") || Self.startsCaseInsensitively(text, with: "https://") {
             let fetched = lastKey == "file_url" || lastKey == "image_url"
-                || (lastKey == "url" && (parentKey == "image_url" || parentKey == "source"))
+                || (lastKey == "url" && (parentKey == "image_url" || parentKey == "source" || parentKey == "document"))
             return fetched ? .remote : nil
         }
         if let first = text.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
@@ -44,11 +51,23 @@ extension BodyInspector {
             return .markup
         }
         guard text.count >= Self.shortestBase64Document, TransferDecoding.isBase64(text, minimum: Self.shortestBase64Document),
-              let decoded = TransferDecoding.base64(text)
+              let decoded = TransferDecoding.base64(text, lenient: true)
         else { return nil }
-        // Base64 of noise (a hash, an encrypted blob, an embedding) stays a string; text or a document is read.
+        // Base64 of noise (a hash, an encrypted blob, an embedding) in an ordinary field stays a string; text, a
+        // document, or anything in a field that holds file contents is read (and refused when unreadable).
         let format = FormatSniffer.detect(decoded)
-        return format == .binary ? nil : .base64(decoded: decoded)
+        // (From 256 characters: a hash in hex or base64 under a `data` key is no file.)
+        let inFileField = ((lastKey.map(Self.fileKeys.contains) ?? false) || parentKey == "input_audio")
+            && text.count >= 256
+        return format == .binary && !inFileField ? nil : .base64(decoded: decoded)
+    }
+
+    static func startsCaseInsensitively(_ text: UnsafeBufferPointer<UInt8>, with prefix: StaticString) -> Bool {
+        guard text.count >= prefix.utf8CodeUnitCount else { return false }
+        for index in 0..<prefix.utf8CodeUnitCount where text[index] | 0x20 != prefix.utf8Start[index] | 0x20 {
+            return false
+        }
+        return true
     }
 
     /// Inspects one document. Returns the document rewritten when the policy redacted something in a text document;
@@ -85,6 +104,7 @@ extension BodyInspector {
         // Values the rewrite of the verbatim text replaces: the same value in a decoded text (an e-mail's
         // unfolded header, HTML without markup) is covered by that rewrite.
         var rewrittenValues: Set<String> = []
+        var coveredByRewrite = false
         for text in document.texts {
             let before = request.findings.count
             // A text document as uploaded is the upload itself: its findings are located at the upload.
@@ -100,7 +120,17 @@ extension BodyInspector {
             } else if redactions.contains(where: { !rewrittenValues.contains($0.fingerprint) }) {
                 let kinds = Set(redactions.map { "\($0.category)/\($0.type)" })
                 unredactable.append("\(kinds.sorted().joined(separator: ", ")) at \(place)")
+            } else {
+                coveredByRewrite = true
             }
+        }
+        // The same value may also sit elsewhere in an encoded form (a base64 part, an entity) that the rewrite of
+        // the verbatim text did not touch: the rewritten document is read again, and must hold nothing to redact.
+        if coveredByRewrite, unredactable.isEmpty, let candidate = rewritten,
+           let leftover = try self.findingsLeft(in: candidate, declaredType: declaredType, filename: filename,
+                                                location: location, request: request)
+        {
+            unredactable.append(leftover)
         }
         let findings = request.findings.count - findingsBefore
         if !unredactable.isEmpty {
@@ -117,6 +147,29 @@ extension BodyInspector {
             location: location, format: format.rawValue, bytes: bytes.count, pages: document.pages, findings: findings,
             outcome: !unredactable.isEmpty ? .refused : rewritten == nil ? .inspected : .rewritten))
         return rewritten
+    }
+
+    /// What a rewritten text document still holds that the policy would redact or block, read as the original
+    /// was (decoded texts only), or nil. Runs on a copy of the request's state, so nothing is recorded twice.
+    private func findingsLeft(in rewritten: [UInt8], declaredType: String?, filename: String?, location: String,
+                              request: RequestInspection) throws(InspectionError) -> String?
+    {
+        var probe = request
+        guard let document = try? self.documentsWithoutOCR.extract(
+            rewritten, declaredType: declaredType, filename: filename, budget: probe.documentBudget)
+        else { return "the rewritten document could not be read again" }
+        for text in document.texts where !text.verbatim {
+            let before = probe.findings.count
+            _ = try text.text.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [UInt8]? in
+                try probe.inspect(buffer, location: { location })
+            }
+            let left = probe.findings[before...].filter { $0.action != .allow }
+            if !left.isEmpty {
+                let kinds = Set(left.map { "\($0.category)/\($0.type)" }).sorted().joined(separator: ", ")
+                return "\(kinds) at \(location) › \(text.location) (also in an encoded form the rewrite cannot reach)"
+            }
+        }
+        return nil
     }
 
     /// A URL whose content the vendor fetches: the gateway does not fetch it (that would let any caller make it
@@ -186,7 +239,7 @@ extension BodyInspector {
         let inner = (literal.range.lowerBound + 1)..<(literal.range.upperBound - 1)
         guard inner.count >= 5 else { return nil }
         // Cheap first look: only strings that start like a data URL or a URL, or are long, can be documents.
-        let first = body[inner.lowerBound]
+        let first = body[inner.lowerBound] | 0x20
         guard first == UInt8(ascii: "d") || first == UInt8(ascii: "h")
             || inner.count >= Self.shortestBase64Document
         else { return nil }

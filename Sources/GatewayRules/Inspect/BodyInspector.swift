@@ -303,6 +303,8 @@ public struct BodyInspector: Sendable {
     }
 
     static func isTextPart(_ part: MultipartBody.Part, content: [UInt8]) -> Bool {
+        // Whatever the part says, only UTF-8 without NUL bytes is scanned as text; anything else is a document.
+        guard !content.contains(0), String(validating: content, as: UTF8.self) != nil else { return false }
         if part.filename == nil && (part.contentType == nil || MediaType(part.contentType!).isTextLike) { return true }
         if let type = part.contentType, MediaType(type).isTextLike { return true }
         if let filename = part.filename {

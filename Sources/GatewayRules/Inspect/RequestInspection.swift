@@ -36,7 +36,7 @@ struct RequestInspection {
     init(ruleSet: RuleSet, policy: CategoryPolicy, fingerprintMAC: HMACKey, session: MatchSession,
          deadline: InspectionDeadline, documentLimits: DocumentLimits = .default)
     {
-        self.documentBudget = ExtractionBudget(limits: documentLimits, expired: { deadline.hasPassed })
+        self.documentBudget = ExtractionBudget(limits: documentLimits, deadline: deadline.instant)
         self.ruleSet = ruleSet
         self.policy = policy
         self.fingerprintMAC = fingerprintMAC
@@ -49,7 +49,7 @@ struct RequestInspection {
     mutating func enterDocument() {
         let deadline = self.scanner.deadline.forDocuments
         self.scanner.deadline = deadline
-        self.documentBudget.expired = { deadline.hasPassed }
+        self.documentBudget.deadline = deadline.instant
     }
 
     /// Findings kept once the request is certain to be blocked: more would change nothing but the record's length
