@@ -23,7 +23,7 @@ struct CanonicalJSONTests {
                 fingerprint: String(repeating: "ab", count: 8), preview: "****1111", action: "redact"
             )
         }
-        return DecisionRecord(
+        var record = DecisionRecord(
             requestID: "req_\(n)", instance: "host:8443", clientAddress: n % 2 == 0 ? "127.0.0.1" : nil,
             identity: n % 3 == 0 ? nil : Identity(user: text, role: "engineer", keyID: n % 2 == 0 ? "k\(n)" : nil),
             provider: n % 5 == 0 ? nil : "openai", method: "POST", target: "/v1/chat/completions?x=\(n)",
@@ -33,6 +33,15 @@ struct CanonicalJSONTests {
             policyHash: nil, quarantined: n % 2 == 1,
             release: n % 4 == 1 ? ReleaseReference(blockedRecord: .generate(), tokenID: "t\(n)", reviewer: text) : nil
         )
+        if n % 3 != 1 {
+            record.documents = (0..<(n % 3 + 1)).map { index in
+                DocumentEntry(location: "multipart:file (\(text))", format: ["pdf", "docx", "remote"][index % 3],
+                              bytes: n * 10 + index, pages: index == 1 ? nil : index + 2, findings: index,
+                              outcome: ["inspected", "refused", "uninspected"][index % 3],
+                              unreadable: index == 0 ? nil : ["page \(index): \(text)", "images: OCR is off"])
+            }
+        }
+        return record
     }
 
     @Test("Decision records, with every optional present and absent, and awkward strings")

@@ -296,6 +296,14 @@ def main():
                 status, error = -1, f"{type(e).__name__}: {e}"[:200]
             got = vendor.take()
             found = leaks(document, got)
+            # Every forwarded request carries the vendor's own key, never the gateway key; Anthropic's SDK requests
+            # (Files API included, by route_header) reach the Anthropic route.
+            for record in got:
+                anthropic_call = "anthropic-version" in record["headers"]
+                key = record["headers"].get("x-api-key", "") if anthropic_call else \
+                    record["headers"].get("authorization", "").removeprefix("Bearer ")
+                if key != (ANTHROPIC_KEY if anthropic_call else OPENAI_KEY) or args.key in json.dumps(record["headers"]):
+                    found.append(f"wrong vendor key at {record['path']}")
             kind = document["kind"]
             if kind in ("planted", "unreadable"):
                 ok = 400 <= status < 500 and not found

@@ -82,6 +82,9 @@ struct CanonicalJSON: ~Copyable {
 
     // MARK: - Members
 
+    /// A string as an array element.
+    mutating func value(_ text: String) { self.string(text) }
+
     mutating func member(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         self.key(name)
@@ -235,6 +238,9 @@ extension DecisionRecord {
         json.member("bytesIn", self.bytesIn)
         json.member("clientAddress", self.clientAddress)
         json.member("decision", self.decision.rawValue)
+        if let documents = self.documents {
+            json.member("documents", array: documents) { json, document in document.write(to: &json) }
+        }
         json.member("findings", array: self.findings) { json, finding in finding.write(to: &json) }
         json.member("id", self.id.rawValue)
         if let identity = self.identity {
@@ -281,6 +287,22 @@ extension FindingSummary {
             json.member("preview", self.preview)
             json.member("ruleID", self.ruleID)
             json.member("type", self.type)
+        }
+    }
+}
+
+extension DocumentEntry {
+    func write(to json: inout CanonicalJSON) {
+        json.object { json in
+            json.member("bytes", self.bytes)
+            json.member("findings", self.findings)
+            json.member("format", self.format)
+            json.member("location", self.location)
+            json.member("outcome", self.outcome)
+            json.member("pages", self.pages)
+            if let unreadable = self.unreadable {
+                json.member("unreadable", array: unreadable) { json, reason in json.value(reason) }
+            }
         }
     }
 }
