@@ -69,7 +69,7 @@ public enum FuzzInspector {
             .pci: CategoryTreatment(.redact, style: .mask(keepLast: 4)),
             .pii: CategoryTreatment(.redact, style: .placeholder),
         ],
-        fallback: CategoryTreatment(.redact), minimumConfidence: 0.0, allowBinaryUploads: false)
+        fallback: CategoryTreatment(.redact), minimumConfidence: 0.0, allowUninspected: false)
 }
 
 /// `FUZZ_DEBUG=1`: print each input's decision (to check what seeds reach: `fuzz-json corpus/fuzz-json/*`).
