@@ -1,5 +1,6 @@
 """Writes the benchmark documents (fixed seed) into the directory given: a 20-page and a 200-page PDF, a 5 MB XLSX,
-a 60-page DOCX, a 40-slide PPTX, an e-mail with attachments, a ZIP of CSVs, a 5 MB CSV and a 2 MB HTML page."""
+a 60-page DOCX, a 40-slide PPTX, an e-mail with attachments, a ZIP of CSVs, a 5 MB CSV, a 2 MB HTML page, and for OCR
+a one-page scan (a PDF page that is a picture) and a screenshot."""
 import io
 import os
 import random
@@ -67,4 +68,6 @@ with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
     for number in range(20):
         z.writestr(f"export/part-{number}.csv", csv_bytes[number * 100000:(number + 1) * 100000])
 write("exports.zip", buffer.getvalue())
+write("scan-1p.pdf", D.scanned_pdf([sentence(6) for _ in range(12)]))
+write("screenshot.png", D.png([sentence(6) for _ in range(8)]))
 write("page-2mb.html", ("<html><body>" + "".join(f"<p>{sentence()} &amp; {sentence(4)}</p>" for _ in range(20000)) + "</body></html>").encode())

@@ -13,30 +13,31 @@ static inline int gw_image_size(const unsigned char *bytes, size_t count, int *w
     return 0;
 }
 
-/* Recognises the text of an image (PNG, JPEG, GIF, TIFF, WebP, BMP) with the language data at `datapath`.
-   Returns malloc'd UTF-8 (release with gw_ocr_free) or NULL: *failure is 1 when the image does not decode,
-   2 when Tesseract cannot start (no language data). */
-/* Recognition stops after `deadline_ms` (Tesseract's own monitor); *failure is 3 then. */
-static inline char *gw_ocr(const unsigned char *bytes, size_t count, const char *datapath, const char *language,
-                           int deadline_ms, int *failure) {
+/* A Tesseract engine with its language data loaded (the costly part), or NULL when the data is missing. One engine
+   serves one image at a time; the caller pools them. */
+static inline TessBaseAPI *gw_ocr_engine(const char *datapath, const char *language) {
+    TessBaseAPI *api = TessBaseAPICreate();
+    if (TessBaseAPIInit3(api, datapath, language) != 0) { TessBaseAPIDelete(api); return NULL; }
+    return api;
+}
+
+static inline void gw_ocr_engine_free(TessBaseAPI *api) { TessBaseAPIEnd(api); TessBaseAPIDelete(api); }
+
+/* Recognises the text of an image (PNG, JPEG, GIF, TIFF, WebP, BMP) with an engine from gw_ocr_engine. Returns
+   malloc'd UTF-8 (release with gw_ocr_free) or NULL: *failure is 1 when the image does not decode, 3 when
+   recognition passed `deadline_ms` (Tesseract's own monitor). The engine is cleared for the next image. */
+static inline char *gw_ocr(TessBaseAPI *api, const unsigned char *bytes, size_t count, int deadline_ms, int *failure) {
     *failure = 0;
     PIX *image = pixReadMem(bytes, count);
     if (image == NULL) { *failure = 1; return NULL; }
-    TessBaseAPI *api = TessBaseAPICreate();
-    if (TessBaseAPIInit3(api, datapath, language) != 0) {
-        TessBaseAPIDelete(api); pixDestroy(&image); *failure = 2; return NULL;
-    }
     TessBaseAPISetImage2(api, image);
     ETEXT_DESC *monitor = TessMonitorCreate();
     TessMonitorSetDeadlineMSecs(monitor, deadline_ms);
     int recognized = TessBaseAPIRecognize(api, monitor);
     TessMonitorDelete(monitor);
-    if (recognized != 0) {
-        TessBaseAPIEnd(api); TessBaseAPIDelete(api); pixDestroy(&image); *failure = 3; return NULL;
-    }
-    char *text = TessBaseAPIGetUTF8Text(api);
-    TessBaseAPIEnd(api);
-    TessBaseAPIDelete(api);
+    char *text = recognized == 0 ? TessBaseAPIGetUTF8Text(api) : NULL;
+    if (recognized != 0) *failure = 3;
+    TessBaseAPIClear(api);
     pixDestroy(&image);
     return text;
 }

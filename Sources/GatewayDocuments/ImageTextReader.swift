@@ -11,7 +11,9 @@ public protocol ImageTextReader: Sendable {
 }
 
 /// OCR with Tesseract (its C API) and Leptonica's image decoders. The image's size is read from its header
-/// before it is decoded, so a decompression bomb of an image is refused without being expanded.
+/// before it is decoded, so a decompression bomb of an image is refused without being expanded. Each image gets an
+/// engine of its own: loading the language data costs about 60 ms of the second recognition takes here
+/// (`bench/documents-bench`), and pooled engines make Tesseract report them as leaked at exit.
 public struct TesseractReader: ImageTextReader {
     /// Directory holding `<language>.traineddata` (Debian: /usr/share/tesseract-ocr/5/tessdata).
     public let dataPath: String
@@ -40,11 +42,13 @@ public struct TesseractReader: ImageTextReader {
             throw .limitExceeded(limit: "image_pixels",
                                  detail: "\(width)×\(height) pixels, more than \(limits.maximumImagePixels)")
         }
+        guard let engine = gw_ocr_engine(self.dataPath, self.language) else {
+            throw .unreadable("an image (OCR language data missing at \(self.dataPath))")
+        }
         var failure: Int32 = 0
-        guard let text = gw_ocr(image.baseAddress, image.count, self.dataPath, self.language,
-                                Int32(clamping: max(1, milliseconds)), &failure)
-        else {
-            if failure == 2 { throw .unreadable("an image (OCR language data missing at \(self.dataPath))") }
+        let text = gw_ocr(engine, image.baseAddress, image.count, Int32(clamping: max(1, milliseconds)), &failure)
+        gw_ocr_engine_free(engine)
+        guard let text else {
             if failure == 3 { throw .deadlineExceeded }
             throw .damaged("the image does not decode")
         }

@@ -57,10 +57,14 @@ enum MarkupText {
         return out
     }
 
+    static let cdataOpener = Array("<![CDATA[".utf8)
+
     /// A CDATA section starting at `start`: its content and the index after its end.
     private static func cdata(_ xml: UnsafeBufferPointer<UInt8>, at start: Int) -> (Slice<UnsafeBufferPointer<UInt8>>, Int)? {
-        let opener = Array("<![CDATA[".utf8)
-        guard xml.count - start >= opener.count, opener.elementsEqual(xml[start..<(start + opener.count)]) else { return nil }
+        let opener = Self.cdataOpener
+        guard xml.count - start > 1, xml[start + 1] == UInt8(ascii: "!"), xml.count - start >= opener.count,
+              opener.elementsEqual(xml[start..<(start + opener.count)])
+        else { return nil }
         var index = start + opener.count
         while index + 2 < xml.count {
             if xml[index] == UInt8(ascii: "]") && xml[index + 1] == UInt8(ascii: "]") && xml[index + 2] == UInt8(ascii: ">") {

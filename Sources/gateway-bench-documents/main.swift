@@ -19,8 +19,13 @@ while !arguments.isEmpty {
 }
 
 let rules = try RuleLoader.load(directory: rulesDirectory)
-let inspector = BodyInspector(rules: rules, fingerprintKey: Array("benchmark-key".utf8))
-let extractor = DocumentExtractor()
+// OCR as a role with `ocr: true` has it (when Tesseract's English data is installed).
+let reader = TesseractReader()
+let imageReader: (any ImageTextReader)? = reader.isAvailable ? reader : nil
+let inspector = BodyInspector(rules: rules, fingerprintKey: Array("benchmark-key".utf8), imageReader: imageReader)
+var policy = CategoryPolicy.default
+policy.readImages = true
+let extractor = DocumentExtractor(imageReader: imageReader)
 let limits = DocumentLimits.default
 
 func median(_ values: [Double]) -> Double {
@@ -69,7 +74,8 @@ for path in files {
     let body = upload(bytes, name: name)
     var decision: Decision?
     let deciding = try measure(for: seconds) {
-        decision = try inspector.inspect(body: body, contentType: "multipart/form-data; boundary=b", contentEncoding: nil)
+        decision = try inspector.inspect(body: body, contentType: "multipart/form-data; boundary=b", contentEncoding: nil,
+                                         policy: policy)
     }
     let verdict: String =
         switch decision?.verdict {

@@ -185,16 +185,19 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
 
 /// Rendering for `gatewayctl log`.
 enum LogTable {
-    static let header = "TIME                      USER             ROLE         DECISION  PROVIDER/MODEL              RULES"
+    static let header = "TIME                      USER             ROLE         DECISION    PROVIDER/MODEL              RULES [DOCUMENTS]"
 
     static func row(_ view: RecordView) -> String {
         let record = view.record
         let rules = Set(record.findings.map(\.ruleID)).sorted().joined(separator: ",")
         let target = [record.provider ?? "-", record.model ?? "-"].joined(separator: "/")
         let decision = record.decision.rawValue + (record.quarantined ? "*" : "")
+        // Documents as format:outcome, so a blocked upload says what was refused (`pdf:refused`).
+        let documents = (record.documents ?? []).map { "\($0.format):\($0.outcome)" }.joined(separator: ",")
+        let found = [rules, documents.isEmpty ? "" : "[" + documents + "]"].filter { !$0.isEmpty }.joined(separator: " ")
         return [
             pad(record.time, 26), pad(record.identity?.user ?? "-", 17), pad(record.identity?.role ?? "-", 13),
-            pad(decision, 10), pad(target, 28), rules.isEmpty ? "-" : rules,
+            pad(decision, 12), pad(target, 28), found.isEmpty ? "-" : found,
         ].joined()
     }
 
