@@ -149,3 +149,20 @@ import Testing
         #expect([RoleCategoryAction.redact, .block, .allow].max() == .block)
     }
 }
+
+@Suite struct DocumentSettingsTests {
+    @Test func rolesThatReadImagesWithoutLanguageDataAreWarnedAbout() throws {
+        let fixture = try ConfigFixture(policy: """
+            roles:
+              scanner: {providers: "*", models: "*", ocr: true}
+            """)
+        let missing = try fixture.load(PolicyTests.twoProviders + """
+
+            documents: {ocr_data: /nonexistent-tessdata, max_pages: 20}
+            """)
+        #expect(missing.documents.maxPages == 20)
+        #expect(missing.warnings.contains { $0.message.contains("roles scanner set ocr: true") })
+        #expect(fixture.problems(PolicyTests.twoProviders + "\ndocuments: {max_pages: 0}").map(\.keyPath.description)
+            == ["documents.max_pages"])
+    }
+}

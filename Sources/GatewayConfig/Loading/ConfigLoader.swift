@@ -44,6 +44,15 @@ public enum ConfigLoader {
         guard diagnostics.problems.isEmpty, let sections, let providers = sections.providers, let rolePolicy else {
             throw ConfigError(problems: diagnostics.problems, warnings: diagnostics.warnings)
         }
+        // Roles that read images need Tesseract's language data; without it their images stay uninspectable.
+        let readers = rolePolicy.roles.values.filter(\.readImages).map(\.name).sorted()
+        let languageData = sections.documents.ocrDataDirectory + "/" + sections.documents.ocrLanguage + ".traineddata"
+        if !readers.isEmpty, !FileManager.default.fileExists(atPath: languageData) {
+            diagnostics.warning(
+                path, ConfigKeyPath("documents.ocr_data"),
+                "roles \(readers.joined(separator: ", ")) set ocr: true, but \(languageData) does not exist: their images "
+                    + "cannot be read and are refused as uninspectable (install tesseract-ocr-\(sections.documents.ocrLanguage))")
+        }
         return GatewayConfiguration(
             file: file, listen: sections.listen, admin: sections.admin, providers: providers, limits: sections.limits,
             shutdown: sections.shutdown, rules: sections.rules, policy: sections.policy, rolePolicy: rolePolicy,
