@@ -10,6 +10,7 @@ import Foundation
 /// | audit key (outside the log) | `var/keys/audit.key` |
 /// | quarantined bodies | `var/quarantine/` |
 /// | quarantine key | `var/keys/quarantine.key` |
+/// | fingerprint key (findings' keyed fingerprints) | `var/keys/fingerprint.key` |
 /// | release ledger | `var/quarantine/releases.json` |
 public struct AuditLocation: Sendable, Hashable {
     public static let defaultDirectory = "var/audit"
@@ -19,6 +20,9 @@ public struct AuditLocation: Sendable, Hashable {
     public var keyFile: String
     public var quarantineDirectory: String
     public var quarantineKeyFile: String
+    /// The key of findings' fingerprints: created once and kept, so the same value has the same fingerprint across
+    /// restarts (and across replicas that share it).
+    public var fingerprintKeyFile: String
     public var ledgerFile: String
 
     /// Derives every path from `directory`; each key file can be overridden.
@@ -31,6 +35,7 @@ public struct AuditLocation: Sendable, Hashable {
         self.keyFile = keyFile ?? base + "/keys/audit.key"
         self.quarantineDirectory = base + "/quarantine"
         self.quarantineKeyFile = quarantineKeyFile ?? base + "/keys/quarantine.key"
+        self.fingerprintKeyFile = base + "/keys/fingerprint.key"
         self.ledgerFile = base + "/quarantine/releases.json"
     }
 

@@ -62,7 +62,7 @@ struct RulesCommand: ParsableCommand {
                 print(report.render(colour: RulesCommand.isTerminal))
                 if report.decision.isBlocked { throw ExitCode(1) }
             } catch let error as InspectionError {
-                print("error (\(error.suggestedStatus)): \(error)")
+                print("error: \(error)")
                 throw ExitCode(1)
             }
         }

@@ -1,4 +1,5 @@
 @testable import GatewayCore
+import GatewayConfig
 import GatewayRules
 import NIOCore
 import Testing
@@ -44,5 +45,26 @@ import Testing
         #expect(ClassificationFilter.mayCarryDocuments(body("application/json", bytes: 300 * 1024)))
         #expect(!ClassificationFilter.mayCarryDocuments(body("application/json")))
         #expect(!ClassificationFilter.mayCarryDocuments(body(nil)))
+    }
+}
+
+/// Inspection failures each map to one status, decided here in Core (the rules module knows no HTTP).
+@Suite struct InspectionStatusTests {
+    @Test func everyInspectionErrorHasItsStatus() {
+        let cases: [(InspectionError, Int)] = [
+            (.invalidBody("x"), 400), (.tooLarge("x"), 413), (.unsupportedEncoding("br"), 415),
+            (.unsupportedMediaType("x"), 415), (.deadlineExceeded, 403),
+            (.engineFailure(ruleID: "r", .limitExceeded(code: -47, message: "match limit")), 403),
+        ]
+        for (error, status) in cases {
+            #expect(Int(ClassificationFilter.gatewayError(for: error).status.code) == status, "\(error)")
+        }
+    }
+
+    @Test func roleAndRuleActionsConvertCaseByCase() {
+        for action in RoleCategoryAction.allCases {
+            #expect(RoleCategoryAction(CategoryAction(action)) == action)
+            #expect(CategoryAction(action).rawValue == action.rawValue)
+        }
     }
 }

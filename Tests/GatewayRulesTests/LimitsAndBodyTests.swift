@@ -29,7 +29,6 @@ import Testing
             }
             #expect(rule == "evil")
             if case .limitExceeded = pcre {} else { Issue.record("expected a limit error, got \(pcre)") }
-            #expect(error.suggestedStatus == 403)
         }
         // The same shared rule set keeps working for ordinary input afterwards.
         #expect((try? inspector.inspect(text: "aaaaaa"))?.isBlocked == true)
@@ -54,7 +53,6 @@ import Testing
                 Issue.record("unexpected \(error)")
                 return
             }
-            #expect(error.suggestedStatus == 413)
         }
     }
 
@@ -78,7 +76,9 @@ import Testing
         do {
             _ = try TestSupport.inspector.inspect(body: [0x1f, 0x8b, 1, 2, 3], contentType: "application/json", contentEncoding: "gzip")
             Issue.record("corrupt gzip accepted")
-        } catch { #expect(error.suggestedStatus == 400) }
+        } catch {
+            guard case .invalidBody = error else { Issue.record("unexpected \(error)"); return }
+        }
         do {
             _ = try TestSupport.inspector.inspect(body: [1, 2], contentType: "application/json", contentEncoding: "br")
             Issue.record("br accepted")

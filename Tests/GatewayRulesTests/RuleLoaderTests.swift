@@ -92,3 +92,21 @@ import Testing
         #expect(set.rules[0].keywords == ["magic-"])
     }
 }
+
+@Suite struct RuleSetDigestTests {
+    static let file = """
+        rules:
+          - id: thing
+            category: secret
+            type: thing
+            pattern: 'thing-[0-9]{4}'
+            examples: {match: ['thing-1234']}
+        """
+
+    @Test func theDigestIsOfTheFilesLoadedNamesAndContents() throws {
+        let one = try RuleLoader.load(files: [("a.yaml", Self.file)])
+        #expect(one.sourceDigest == (try RuleLoader.load(files: [("/elsewhere/a.yaml", Self.file)])).sourceDigest)
+        #expect(one.sourceDigest != (try RuleLoader.load(files: [("b.yaml", Self.file)])).sourceDigest)
+        #expect(one.sourceDigest != (try RuleLoader.load(files: [("a.yaml", Self.file + "\n")])).sourceDigest)
+    }
+}

@@ -1,6 +1,7 @@
 /// What a role says happens to a request in which a finding of some category (`secret`, `pci`, `pii`, custom)
 /// was made. Named apart from GatewayRules' `CategoryAction` (same raw values) because this target cannot depend
-/// on the rules target, and GatewayCore imports both; convert with `CategoryAction(rawValue: action.rawValue)`.
+/// on the rules target, and GatewayCore imports both; GatewayCore converts between them case by case
+/// (`CategoryAction.init(_:)` in AccessFilter.swift).
 public enum RoleCategoryAction: String, Sendable, Hashable, CaseIterable, Comparable {
     /// Forward unchanged.
     case allow

@@ -30,8 +30,11 @@ final class AuditTrail: Sendable {
     /// Opens the log (repairing a torn tail), the quarantine and the release ledger under `audit.directory`.
     /// - Parameter faults: makes the log's file operations fail on demand (tests and drills only).
     /// - Parameter metrics: where the log's group commits are counted and timed.
+    /// - Parameter ruleSetHash: the loaded rule set's digest (`RuleSet.sourceDigest`), so records name the rules
+    ///   actually in force, not a second reading of the directory.
     static func open(
-        configuration: GatewayConfiguration, faults: FaultInjector? = nil, metrics: GatewayMetrics? = nil
+        configuration: GatewayConfiguration, ruleSetHash: String, faults: FaultInjector? = nil,
+        metrics: GatewayMetrics? = nil
     ) async throws -> AuditTrail {
         let location = AuditLocation(directory: configuration.audit.directory.absolute)
         var logConfiguration = AuditLogConfiguration(location: location)
@@ -43,7 +46,7 @@ final class AuditTrail: Sendable {
         return AuditTrail(
             log: log, quarantine: try Quarantine(location: location), ledger: ReleaseLedger(location: location),
             instance: ProcessInfo.processInfo.hostName + ":" + String(configuration.listen.port),
-            ruleSetHash: Self.digest(ofFilesIn: configuration.rules.directory.absolute),
+            ruleSetHash: ruleSetHash,
             policyHash: Self.digest(ofFile: configuration.policy.file.absolute)
         )
     }
@@ -229,18 +232,6 @@ final class AuditTrail: Sendable {
     }
 
     /// SHA-256 over the rule files (names and contents, sorted), so a record names the exact rules in force.
-    static func digest(ofFilesIn directory: String) -> String {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
-            $0.hasSuffix(".yaml") || $0.hasSuffix(".yml")
-        }.sorted()
-        var bytes: [UInt8] = []
-        for name in names {
-            bytes += Array(name.utf8) + [0]
-            bytes += (FileManager.default.contents(atPath: directory + "/" + name).map(Array.init) ?? []) + [0]
-        }
-        return Crypto.hex(Crypto.sha256(bytes))
-    }
-
     static func digest(ofFile path: String) -> String {
         Crypto.hex(Crypto.sha256(FileManager.default.contents(atPath: path).map(Array.init) ?? []))
     }

@@ -141,14 +141,35 @@ extension RoleDefinition {
         for name in categories {
             let category = GatewayRules.Category(name)
             let baseTreatment = base.treatment(for: category)
-            let defaultAction = RoleCategoryAction(rawValue: baseTreatment.action.rawValue) ?? .block
-            let action = self.action(forCategory: name, defaultAction: defaultAction)
-            let mapped = CategoryAction(rawValue: action.rawValue) ?? .block
+            let action = self.action(forCategory: name, defaultAction: RoleCategoryAction(baseTreatment.action))
+            let mapped = CategoryAction(action)
             overrides[category] = CategoryTreatment(mapped, style: mapped == .redact ? (baseTreatment.style ?? .placeholder) : nil)
         }
         var policy = base.overriding(overrides)
         policy.allowUninspected = self.binaryUploads
         policy.readImages = self.readImages
         return policy
+    }
+}
+
+/// The policy file's actions and the rules' actions are one vocabulary in two targets (config cannot depend on the
+/// rules): converted case by case, so a new case is a compile error here rather than a silent `.block`.
+extension CategoryAction {
+    init(_ action: RoleCategoryAction) {
+        switch action {
+        case .allow: self = .allow
+        case .redact: self = .redact
+        case .block: self = .block
+        }
+    }
+}
+
+extension RoleCategoryAction {
+    init(_ action: CategoryAction) {
+        switch action {
+        case .allow: self = .allow
+        case .redact: self = .redact
+        case .block: self = .block
+        }
     }
 }

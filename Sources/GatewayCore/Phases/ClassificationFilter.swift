@@ -112,15 +112,19 @@ struct ClassificationFilter: GatewayFilter {
         return !(type.isEmpty || type.contains("json") || type.hasPrefix("text/plain"))
     }
 
+    /// The one answer for each way inspection can fail: 400 for a body that is not what it says, 413 past a size
+    /// limit or a bomb, 415 for what cannot be decoded, and a 403 block when inspection could not finish (fail closed).
     static func gatewayError(for error: InspectionError) -> GatewayError {
-        switch error.suggestedStatus {
-        case 400: GatewayError(.badRequest, "The request body could not be inspected: \(error)")
-        case 413: GatewayError(.payloadTooLarge, "The request body is too large to inspect: \(error)")
-        case 415: GatewayError(.unsupportedMediaType, "The request body cannot be inspected: \(error)")
-        default:
+        switch error {
+        case .invalidBody: GatewayError(.badRequest, "The request body could not be inspected: \(error)")
+        case .tooLarge: GatewayError(.payloadTooLarge, "The request body is too large to inspect: \(error)")
+        case .unsupportedEncoding, .unsupportedMediaType:
+            GatewayError(.unsupportedMediaType, "The request body cannot be inspected: \(error)")
+        case .engineFailure, .deadlineExceeded:
             GatewayError(
                 .blockedByPolicy, "Request blocked: the data inspection did not complete (\(error)); nothing was sent."
             )
         }
     }
+
 }

@@ -30,9 +30,20 @@ public struct GatewayRuntime: Sendable {
     ///   - auditFaults: makes the decision log's file operations fail on demand (tests and drills only).
     public static func build(
         configuration: GatewayConfiguration, extraFilters: [any GatewayFilter] = [],
-        fingerprintKey: [UInt8] = Crypto.randomBytes(count: 32), auditFaults: FaultInjector? = nil
+        fingerprintKey: [UInt8]? = nil, auditFaults: FaultInjector? = nil
     ) async throws -> GatewayRuntime {
         var problems: [String] = []
+        // Findings' fingerprints are keyed with a key kept beside the audit key (created on first start), so the
+        // same value keeps its fingerprint across restarts; tests may pass their own.
+        var fingerprintKey = fingerprintKey
+        if fingerprintKey == nil {
+            let path = AuditLocation(directory: configuration.audit.directory.absolute).fingerprintKeyFile
+            do {
+                fingerprintKey = try KeyFile.loadOrCreate(path: path).bytes
+            } catch {
+                problems.append("fingerprint key (\(path)): \(error)")
+            }
+        }
         let tls = configuration.listen.tls
         var serverTLS: TLSContext? = nil
         do {
@@ -67,7 +78,7 @@ public struct GatewayRuntime: Sendable {
             let rules = try RuleLoader.load(directory: configuration.rules.directory.absolute)
             let limits = configuration.limits
             inspector = BodyInspector(
-                rules: rules, fingerprintKey: fingerprintKey,
+                rules: rules, fingerprintKey: fingerprintKey ?? [],
                 limits: BodyLimits(
                     maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
                     maximumCompressionRatio: limits.maxDecompressionRatio
@@ -89,7 +100,9 @@ public struct GatewayRuntime: Sendable {
         var audit: AuditTrail? = nil
         if configuration.audit.enabled {
             do {
-                audit = try await AuditTrail.open(configuration: configuration, faults: auditFaults, metrics: metrics)
+                audit = try await AuditTrail.open(
+                    configuration: configuration, ruleSetHash: inspector?.rules.sourceDigest ?? "", faults: auditFaults,
+                    metrics: metrics)
             } catch {
                 problems.append("audit (\(configuration.audit.directory)): cannot open the decision log: \(error)")
             }

@@ -75,11 +75,11 @@ public final class GatewayServer: Sendable {
         )
         self.inspectionPool.start()
         try await withThrowingDiscardingTaskGroup { group in
-            let keyWatcher = Task { await self.watchKeys() }
+            let housekeeping = Task { await self.maintain() }
             let limitsReporter = Task { await self.reportLimitHits() }
             group.addTask {
                 await self.waitForShutdown()
-                keyWatcher.cancel()
+                housekeeping.cancel()
                 limitsReporter.cancel()
                 self.logger.info("draining", metadata: ["connections": "\(self.registry.count)"])
                 try? await listener.close().get()
@@ -101,7 +101,9 @@ public final class GatewayServer: Sendable {
     }
 
     /// Re-reads the keys file when it changes, so `gatewayctl keys create/revoke` take effect within a second.
-    private func watchKeys() async {
+    /// The server's housekeeping, until cancelled: the keys file re-read when it changes (every 250 ms), and
+    /// quarantined bodies past their retention deleted (every hour).
+    private func maintain() async {
         var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
             if ContinuousClock.now - lastPurge > .seconds(3600) {

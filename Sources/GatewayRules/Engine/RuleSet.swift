@@ -25,7 +25,12 @@ public final class RuleSet: Sendable {
     /// Bytes examined on each side of a rule's match for its context words.
     static let defaultContextWindow = 48
 
-    public init(rules: [Rule], limits: MatchLimits = .default) {
+    /// SHA-256 (hex) of the rule files this set was compiled from, each file's name and contents in load order: the
+    /// `ruleSetHash` decision records carry. Empty for sets built from rules directly (tests).
+    public let sourceDigest: String
+
+    public init(rules: [Rule], limits: MatchLimits = .default, sourceDigest: String = "") {
+        self.sourceDigest = sourceDigest
         self.rules = rules
         self.limits = limits
         self.prefilter = KeywordPrefilter(keywords: rules.map { $0.anchor == .keywords ? $0.keywords : [] })

@@ -1,28 +1,18 @@
-/// Why a body could not be inspected. Every case means "do not forward"; `suggestedStatus` is the one HTTP status
-/// the HTTP layer should answer with, so the mapping lives next to the cases.
+/// Why a body could not be inspected. Every case means "do not forward". What each case answers over HTTP is the
+/// HTTP layer's business (`ClassificationFilter.gatewayError(for:)` in GatewayCore); this module knows no statuses.
 public enum InspectionError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The body is not what its content type says (invalid JSON, malformed multipart, corrupt gzip): 400.
+    /// The body is not what its content type says (invalid JSON, malformed multipart, corrupt gzip).
     case invalidBody(String)
-    /// A `Content-Encoding` the gateway does not decode: 415.
+    /// A `Content-Encoding` the gateway does not decode.
     case unsupportedEncoding(String)
-    /// A content type the gateway cannot inspect and the policy does not let through: 415.
+    /// A content type the gateway cannot inspect and the policy does not let through.
     case unsupportedMediaType(String)
-    /// The body, or its decoded form, is larger than the limit, or decompresses at a bomb-like ratio: 413.
+    /// The body, or its decoded form, is larger than the limit, or decompresses at a bomb-like ratio.
     case tooLarge(String)
     /// A rule hit a PCRE2 match/depth/heap/JIT-stack limit or failed: the request is blocked (fail closed).
     case engineFailure(ruleID: String, PCRE2Error)
     /// The per-request inspection deadline passed before the body was fully inspected: blocked (fail closed).
     case deadlineExceeded
-
-    /// The HTTP status for this error: 400, 413, 415, or 403 for fail-closed blocks.
-    public var suggestedStatus: Int {
-        switch self {
-        case .invalidBody: return 400
-        case .unsupportedEncoding, .unsupportedMediaType: return 415
-        case .tooLarge: return 413
-        case .engineFailure, .deadlineExceeded: return 403
-        }
-    }
 
     public var description: String {
         switch self {

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCrypto
 import Yams
 
 /// Reads rule files, compiles every rule with PCRE2 (JIT) and checks every rule's examples.
@@ -42,6 +43,15 @@ public enum RuleLoader {
         }
     }
 
+    /// SHA-256 over each file's name (without its directory) and contents, exactly as they were loaded.
+    static func digest(_ files: [(name: String, contents: String)]) -> String {
+        var bytes: [UInt8] = []
+        for (name, contents) in files {
+            bytes += Array((name as NSString).lastPathComponent.utf8) + [0] + Array(contents.utf8) + [0]
+        }
+        return Crypto.hex(Crypto.sha256(bytes))
+    }
+
     /// Loads rule files given as (name, YAML text) pairs.
     public static func load(files: [(name: String, contents: String)], limits: MatchLimits = .default)
         throws(RuleLoadError) -> RuleSet
@@ -72,7 +82,7 @@ public enum RuleLoader {
                 }
             }
         }
-        let set = RuleSet(rules: rules, limits: limits)
+        let set = RuleSet(rules: rules, limits: limits, sourceDigest: Self.digest(files))
         problems += checkExamples(set)
         if !problems.isEmpty { throw RuleLoadError(problems: problems) }
         return set
