@@ -4,12 +4,12 @@ import GatewayRules
 import NIOCore
 import Testing
 
-/// The request-level document rules the HTTP layer adds to inspection: uploads completed from several parts, and
-/// the longer deadline for bodies that may carry documents.
+/// The request-level document rules the HTTP layer adds to inspection: the longer deadline for bodies that may
+/// carry documents.
 @Suite struct DocumentPolicyTests {
     static let inspector = BodyInspector(
         rules: try! RuleLoader.load(directory: AccessFilterTests.rulesDirectory), fingerprintKey: Array(repeating: 7, count: 32),
-        fieldNames: ["model", "part_ids"]
+        fieldNames: ["model"]
     )
 
     func inspect(path: String, json: String) -> (GatewayError?, RequestContext) {
@@ -22,18 +22,6 @@ import Testing
         } catch {
             return (error, context)
         }
-    }
-
-    @Test func completingAnUploadFromSeveralPartsIsRefused() {
-        let (error, context) = self.inspect(path: "/v1/uploads/upload_abc/complete", json: #"{"part_ids":["part_1","part_2"]}"#)
-        #expect(error?.kind == .blockedByPolicy)
-        #expect(error?.message.contains("completed from 2 parts") == true)
-        #expect(context.decision?.isBlocked == true, "recorded as a block, not an error")
-        let (single, _) = self.inspect(path: "/v1/uploads/upload_abc/complete", json: #"{"part_ids":["part_1"]}"#)
-        #expect(single == nil)
-        // The same body elsewhere is not an upload completion.
-        let (elsewhere, _) = self.inspect(path: "/v1/chat/completions", json: #"{"part_ids":["a","b"]}"#)
-        #expect(elsewhere == nil)
     }
 
     @Test func bodiesThatMayCarryDocumentsGetTheDocumentDeadline() {

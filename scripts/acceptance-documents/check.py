@@ -205,6 +205,8 @@ def paths_for(document):
         paths += ["openai files.create (batch JSONL)"]
     if document["kind"] == "planted" and D.AWS_KEY.encode() in document["data"]:
         paths += ["openai uploads (two parts, split inside the key)"]
+    if document["kind"] == "clean":
+        paths += ["openai uploads (two parts)"]
     return paths
 
 
@@ -219,8 +221,8 @@ def send(path, document, oa, an):
         upload = oa.uploads.create(bytes=len(data), filename=name, mime_type=mime, purpose="assistants")
         part = oa.uploads.parts.create(upload_id=upload.id, data=data)
         return oa.uploads.complete(upload_id=upload.id, part_ids=[part.id])
-    if path == "openai uploads (two parts, split inside the key)":
-        cut = data.index(D.AWS_KEY.encode()) + 8
+    if path.startswith("openai uploads (two parts"):
+        cut = data.index(D.AWS_KEY.encode()) + 8 if "split inside" in path else len(data) // 2
         upload = oa.uploads.create(bytes=len(data), filename=name, mime_type=mime, purpose="assistants")
         first = oa.uploads.parts.create(upload_id=upload.id, data=data[:cut])
         second = oa.uploads.parts.create(upload_id=upload.id, data=data[cut:])
@@ -306,6 +308,9 @@ def main():
                     found.append(f"wrong vendor key at {record['path']}")
             kind = document["kind"]
             if kind in ("planted", "unreadable"):
+                ok = 400 <= status < 500 and not found
+            elif kind == "personal" and path.startswith("openai uploads"):
+                # The Uploads API fixes the file's size at creation, so a file needing redaction is refused there.
                 ok = 400 <= status < 500 and not found
             elif kind == "personal":
                 ok = status == 200 and not found

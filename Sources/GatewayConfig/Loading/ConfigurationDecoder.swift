@@ -64,6 +64,8 @@ struct ConfigurationDecoder {
             maxImagePixels: section.int("max_image_pixels", default: defaults.maxImagePixels, in: 1...1_000_000_000),
             inspectionDeadlineMilliseconds: section.int(
                 "inspection_deadline_ms", default: defaults.inspectionDeadlineMilliseconds, in: 1...600_000),
+            maxHeldUploadBytes: section.int(
+                "max_held_upload_bytes", default: defaults.maxHeldUploadBytes, in: 0...(1 << 36)),
             ocrDataDirectory: path(section, "ocr_data", default: defaults.ocrDataDirectory, mustExist: .directoryIfPresent)
                 .absolute,
             ocrLanguage: section.string("ocr_language", default: defaults.ocrLanguage))

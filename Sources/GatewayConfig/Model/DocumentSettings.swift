@@ -18,6 +18,9 @@ public struct DocumentSettings: Sendable, Hashable {
     /// `inspection_deadline_ms`, default 10000: the inspection deadline of a request that may carry documents
     /// (multipart, a body that is not JSON or text, or a body over 256 KiB), instead of `limits.inspection_deadline_ms`.
     public let inspectionDeadlineMilliseconds: Int
+    /// `max_held_upload_bytes`, default 268435456 (256 MiB): Uploads API parts held (sealed, in memory) until their
+    /// upload is completed, all uploads together; a part past it gets 503.
+    public let maxHeldUploadBytes: Int
     /// `ocr_data`, default `/usr/share/tesseract-ocr/5/tessdata`: Tesseract's language data, for roles with `ocr: true`.
     public let ocrDataDirectory: String
     /// `ocr_language`, default `eng`.
@@ -26,6 +29,7 @@ public struct DocumentSettings: Sendable, Hashable {
     public init(maxPages: Int = 500, maxDecompressedBytes: Int = 256 << 20, maxCompressionRatio: Int = 200,
                 maxArchiveMembers: Int = 2_000, maxNestingDepth: Int = 4, maxTextBytes: Int = 32 << 20,
                 maxImagePixels: Int = 40_000_000, inspectionDeadlineMilliseconds: Int = 10_000,
+                maxHeldUploadBytes: Int = 256 << 20,
                 ocrDataDirectory: String = "/usr/share/tesseract-ocr/5/tessdata", ocrLanguage: String = "eng")
     {
         self.maxPages = maxPages
@@ -36,6 +40,7 @@ public struct DocumentSettings: Sendable, Hashable {
         self.maxTextBytes = maxTextBytes
         self.maxImagePixels = maxImagePixels
         self.inspectionDeadlineMilliseconds = inspectionDeadlineMilliseconds
+        self.maxHeldUploadBytes = maxHeldUploadBytes
         self.ocrDataDirectory = ocrDataDirectory
         self.ocrLanguage = ocrLanguage
     }

@@ -87,6 +87,7 @@ final class AuditTrail: Sendable {
         let reason: ReasonCode =
             switch decision {
             case .released: "review.released"
+            case _ where context.localAnswer != nil: ReasonCode(context.localAnswer!.reason)
             case .uninspected: "document.uninspected"
             case .redact: "rule_match.redacted"
             default: context.decision?.findings.isEmpty == false ? "rule_match.allowed" : "clean"

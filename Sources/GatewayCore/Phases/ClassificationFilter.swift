@@ -18,6 +18,8 @@ struct ClassificationFilter: GatewayFilter {
     let policyForRequest: @Sendable (RequestContext) -> CategoryPolicy
     /// Header values scanned before and found clean (see `CleanFieldCache`).
     let cleanFields = CleanFieldCache()
+    /// Uploads API parts held until their upload is completed (nil: not held; tests that do not need it).
+    var heldUploads: HeldUploads? = nil
 
     /// Phase 2: what of the head reaches the vendor, the query string and every header field the provider's
     /// allow-list forwards, is scanned too. A header cannot be redacted, so any finding the role does not allow blocks.
@@ -71,6 +73,12 @@ struct ClassificationFilter: GatewayFilter {
     }
 
     func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
+        // An Uploads API part is held as sent, not judged alone (half a PDF reads as nothing, and a value may
+        // straddle two parts): its file is inspected whole when the upload is completed (`UploadHold`).
+        if let held = self.heldUploads, let upload = UploadHold.partUpload(context.path) {
+            try self.uploadHold(held).holdPart(body, upload: upload, context: &context)
+            return
+        }
         let bytes = Array(body.bytes.readableBytesView)
         let decision: Decision
         let milliseconds = Self.mayCarryDocuments(body) ? self.documentDeadlineMilliseconds : self.deadlineMilliseconds
@@ -85,10 +93,7 @@ struct ClassificationFilter: GatewayFilter {
         }
         context.decision = decision
         context.model = decision.fields["model"]
-        if let refusal = SplitUploads.refusal(path: context.path, decision: decision) {
-            context.decision = refusal
-        }
-        switch context.decision!.verdict {
+        switch decision.verdict {
         case .allow:
             break
         case .redact(let rewritten, let encodingRemoved):
@@ -101,6 +106,13 @@ struct ClassificationFilter: GatewayFilter {
                     + "(request id \(context.requestID))."
             )
         }
+        if let held = self.heldUploads, let upload = UploadHold.completedUpload(context.path) {
+            try self.uploadHold(held).complete(body, upload: upload, context: &context, policy: self.policyForRequest(context))
+        }
+    }
+
+    private func uploadHold(_ held: HeldUploads) -> UploadHold {
+        UploadHold(held: held, inspector: self.inspector, deadlineMilliseconds: self.documentDeadlineMilliseconds)
     }
 
     /// Whether a body may carry documents, judged before reading it: multipart, a type other than JSON or text, or

@@ -68,6 +68,10 @@ public struct RequestContext: Sendable {
     public var auditRecordID: RecordID?
     /// The reviewer's release under which a blocked body was forwarded once.
     public var release: ReleaseGrant?
+    /// What the gateway answers itself instead of forwarding (an Uploads part it holds), after the record.
+    var localAnswer: LocalAnswer?
+    /// An assembled, inspected upload to send to the vendor as its one part before this completion is forwarded.
+    var uploadToSend: [UInt8]?
 
     public init(
         requestID: String, method: String, target: String, clientAddress: String?, tls: TLSHandshakeDetails?,
@@ -88,4 +92,11 @@ public struct RequestContext: Sendable {
 
     /// The error shape callers of this request expect.
     var apiShape: ProviderAPIShape { self.provider?.apiShape ?? VendorErrorBody.shape(forPath: self.path) }
+}
+
+/// A response the gateway gives itself: 200 with a JSON body in the vendor's shape.
+struct LocalAnswer: Sendable {
+    let json: String
+    /// The decision record's reason (e.g. `upload.part_held`).
+    let reason: String
 }

@@ -18,6 +18,8 @@ public struct GatewayRuntime: Sendable {
     public let metrics: GatewayMetrics
     /// The gateway keys in force; `GatewayServer` reloads it when the keys file changes.
     public let keys: KeyStore
+    /// Uploads API parts held until their upload is completed; `GatewayServer` drops expired ones.
+    let heldUploads: HeldUploads
 
     /// Why the runtime could not be built. Each names the file or provider at fault.
     public struct StartupError: Error, CustomStringConvertible {
@@ -83,7 +85,7 @@ public struct GatewayRuntime: Sendable {
                     maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
                     maximumCompressionRatio: limits.maxDecompressionRatio
                 ),
-                fieldNames: ["model", "part_ids"],
+                fieldNames: ["model"],
                 documentLimits: Self.documentLimits(configuration.documents),
                 imageReader: Self.imageReader(configuration.documents)
             )
@@ -115,7 +117,8 @@ public struct GatewayRuntime: Sendable {
             keys: keys, policy: configuration.rolePolicy, mode: configuration.listen.authentication,
             limiter: RateLimiter()
         )
-        let classification = ClassificationFilter(
+        let heldUploads = HeldUploads(capacity: configuration.documents.maxHeldUploadBytes)
+        var classification = ClassificationFilter(
             inspector: inspector, deadlineMilliseconds: configuration.limits.inspectionDeadlineMilliseconds,
             documentDeadlineMilliseconds: configuration.documents.inspectionDeadlineMilliseconds,
             policyForRequest: { context in
@@ -123,13 +126,14 @@ public struct GatewayRuntime: Sendable {
                 context.identity.flatMap { rolePolicies[$0.role] } ?? .default
             }
         )
+        classification.heldUploads = heldUploads
         let pipeline = RequestPipeline(
             configuration: configuration, filters: [access, classification] + extraFilters, metrics: metrics,
             audit: audit
         )
         return GatewayRuntime(
             configuration: configuration, serverTLS: serverTLS, upstreamTLS: upstreamTLS, pipeline: pipeline,
-            metrics: metrics, keys: keys
+            metrics: metrics, keys: keys, heldUploads: heldUploads
         )
     }
 

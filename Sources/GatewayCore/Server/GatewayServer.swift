@@ -101,16 +101,24 @@ public final class GatewayServer: Sendable {
     }
 
     /// Re-reads the keys file when it changes, so `gatewayctl keys create/revoke` take effect within a second.
-    /// The server's housekeeping, until cancelled: the keys file re-read when it changes (every 250 ms), and
-    /// quarantined bodies past their retention deleted (every hour).
+    /// The server's housekeeping, until cancelled: the keys file re-read when it changes (every 250 ms), upload
+    /// parts held past their hour dropped (every minute), and quarantined bodies past their retention deleted
+    /// (every hour).
     private func maintain() async {
         var lastPurge = ContinuousClock.now
+        var lastUploadPurge = ContinuousClock.now
         while !Task.isCancelled {
             if ContinuousClock.now - lastPurge > .seconds(3600) {
                 // Quarantined bodies past their retention are deleted.
                 lastPurge = .now
                 let purged = self.runtime.pipeline.audit?.quarantine.purge() ?? []
                 if !purged.isEmpty { self.logger.info("quarantine purged", metadata: ["bodies": "\(purged.count)"]) }
+            }
+            if ContinuousClock.now - lastUploadPurge > .seconds(60) {
+                // Upload parts past their hour no longer take room from new ones.
+                lastUploadPurge = .now
+                let expired = self.runtime.heldUploads.purgeExpired()
+                if expired > 0 { self.logger.info("expired upload parts dropped", metadata: ["parts": "\(expired)"]) }
             }
             do {
                 if try self.runtime.keys.reloadIfChanged() {

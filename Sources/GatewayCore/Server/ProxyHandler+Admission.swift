@@ -1,3 +1,5 @@
+import Foundation
+import GatewayCrypto
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -116,7 +118,13 @@ extension ProxyHandler {
                 switch result {
                 case .success(let recordID):
                     flight.context.auditRecordID = recordID
-                    self.forward(flight, head: upstream.head, body: upstream.body)
+                    if let answer = flight.context.localAnswer {
+                        self.answerLocally(answer, flight: flight)
+                    } else if let file = flight.context.uploadToSend {
+                        self.sendUpload(file, thenForward: flight, head: upstream.head, body: upstream.body)
+                    } else {
+                        self.forward(flight, head: upstream.head, body: upstream.body)
+                    }
                 case .failure(let error):
                     self.refuse(
                         error as? GatewayError ?? AuditTrail.unavailable, flight: flight, quarantining: nil,
@@ -125,6 +133,93 @@ extension ProxyHandler {
                 }
             }
         }
+    }
+
+    // MARK: - Answers the gateway gives itself
+
+    /// 200 with the gateway's own JSON (an upload part it holds); nothing goes to the vendor.
+    private func answerLocally(_ answer: LocalAnswer, flight: InFlightRequest) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(answer.json.utf8.count))
+        headers.add(name: "x-request-id", value: flight.context.requestID)
+        flight.context.responseStatus = 200
+        flight.context.responseBytes = answer.json.utf8.count
+        self.finish(
+            flight, keepAlive: flight.head.isKeepAlive,
+            lastParts: [
+                .head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)),
+                .body(.byteBuffer(ByteBuffer(string: answer.json))), .end(nil),
+            ]
+        )
+    }
+
+    /// Sends an assembled, inspected upload to the vendor as the upload's one part, then forwards the completion
+    /// with that part's id in place of the ids the gateway gave out.
+    private func sendUpload(_ file: [UInt8], thenForward flight: InFlightRequest, head: HTTPRequestHead, body: ByteBuffer) {
+        guard let loop = self.channelContext?.eventLoop, let provider = flight.context.provider,
+              let pool = self.settings.pools[provider.name]
+        else {
+            self.respond(GatewayError(.internalFailure, "no upstream pool"), flight: flight, keepAlive: false)
+            return
+        }
+        let boundary = "gateway-" + Crypto.hex(Crypto.identifierBytes(count: 8))
+        let partBody = UploadHold.partBody(file, boundary: boundary)
+        var partHead = head
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        partHead.uri = String(path.dropLast("complete".count)) + "parts"
+        partHead.headers.replaceOrAdd(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+        partHead.headers.replaceOrAdd(name: "Content-Length", value: String(partBody.count))
+        partHead.headers.remove(name: "Content-Encoding")
+        flight.context.upstreamStartedAt = .now
+        let firstByte = TimeAmount.seconds(Int64(provider.timeouts.firstByteSeconds))
+        VendorExchange.send(head: partHead, body: ByteBuffer(bytes: partBody), pool: pool, on: loop,
+                            firstByteTimeout: firstByte)
+            .assumeIsolated().whenComplete { result in
+                guard self.currentRequest === flight else { return }
+                switch result {
+                case .success(let response) where (200..<300).contains(response.head.status.code):
+                    guard let partID = Self.partID(in: response.body),
+                          let completion = Self.completion(body, partID: partID)
+                    else {
+                        self.vendorRefusedPart(flight, status: response.head.status.code, body: response.body)
+                        return
+                    }
+                    var completeHead = head
+                    completeHead.headers.replaceOrAdd(name: "Content-Length", value: String(completion.readableBytes))
+                    flight.context.forwardedBytes += partBody.count
+                    self.forward(flight, head: completeHead, body: completion)
+                case .success(let response):
+                    self.vendorRefusedPart(flight, status: response.head.status.code, body: response.body)
+                case .failure(let error):
+                    let failure = error as? GatewayError ?? GatewayError(.upstreamProtocol, "\(error)")
+                    flight.context.error = failure
+                    self.respond(failure, flight: flight, keepAlive: flight.head.isKeepAlive)
+                }
+            }
+    }
+
+    private func vendorRefusedPart(_ flight: InFlightRequest, status: UInt, body: ByteBuffer) {
+        let failure = GatewayError(
+            .upstreamProtocol,
+            "The vendor did not accept the inspected upload (status \(status)); the upload was not completed.")
+        flight.context.error = failure
+        self.respond(failure, flight: flight, keepAlive: flight.head.isKeepAlive)
+    }
+
+    /// The `id` of a part object the vendor answered.
+    static func partID(in body: ByteBuffer) -> String? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+        return object?["id"] as? String
+    }
+
+    /// The completion body with `part_ids` replaced by the one part the gateway sent.
+    static func completion(_ body: ByteBuffer, partID: String) -> ByteBuffer? {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+        else { return nil }
+        object["part_ids"] = [partID]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
+        return ByteBuffer(bytes: data)
     }
 
     // MARK: - Forwarding

@@ -85,3 +85,15 @@ struct MultipartBody {
         "css", "scss", "tf", "hcl", "gradle", "dockerfile", "makefile", "pem", "key", "crt", "srt", "vtt",
     ]
 }
+
+/// Reading one field of a `multipart/form-data` body, for the HTTP layer (an Uploads part's `data`), with the same
+/// parser inspection used, so both see one body.
+public enum MultipartForm {
+    /// The content of the first part named `field`, or nil (no such part, or not multipart).
+    public static func content(ofField field: String, in body: [UInt8], contentType: String) -> [UInt8]? {
+        let media = MediaType(contentType)
+        guard media.isMultipart, let parsed = try? MultipartBody(body: body, boundary: media.parameters["boundary"] ?? "")
+        else { return nil }
+        return parsed.parts.first { $0.name == field }.map { Array(body[$0.content]) }
+    }
+}

@@ -18,8 +18,7 @@ public struct BodyInspector: Sendable {
     public let rules: RuleSet
     public let limits: BodyLimits
     /// Top-level string members of a JSON body that the decision reports (`Decision.fields`), read in the same walk
-    /// as inspection so that policy and inspection see one document. For a top-level array of strings, `name[]`
-    /// holds how many there are (the parts an upload is completed from).
+    /// as inspection so that policy and inspection see one document.
     public let fieldNames: [String]
     let fingerprintKey: [UInt8]
     /// The same key prepared once for OpenSSL's EVP_MAC (no per-finding algorithm fetch or key setup).
@@ -185,14 +184,10 @@ public struct BodyInspector: Sendable {
             var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
             var walker = JSONStringWalker(body: buffer, maximumDepth: self.limits.maximumJSONDepth)
             try walker.walk { (literal, path) throws(InspectionError) in
-                if !capture.isEmpty, !literal.isKey, path.steps.count <= 2, case .key(let name) = path.steps[0] {
+                if !capture.isEmpty, !literal.isKey, path.steps.count == 1, case .key(let name) = path.steps[0] {
                     let key = String(decoding: JSONStringCodec.decode(buffer, literal: name), as: UTF8.self)
                     if capture.contains(key) {
-                        if path.steps.count == 1 {
-                            fields[key] = String(decoding: JSONStringCodec.decode(buffer, literal: literal.range), as: UTF8.self)
-                        } else if case .index = path.steps[1] {
-                            fields[key + "[]"] = String((fields[key + "[]"].flatMap { Int($0) } ?? 0) + 1)
-                        }
+                        fields[key] = String(decoding: JSONStringCodec.decode(buffer, literal: literal.range), as: UTF8.self)
                     }
                 }
                 let redacted: [UInt8]?
