@@ -1,6 +1,7 @@
 @testable import GatewayCore
 import GatewayRules
 import NIOCore
+import Synchronization
 import Testing
 
 /// Uploads API parts held on the gateway and inspected as one file at completion.
@@ -8,7 +9,8 @@ import Testing
     static let key = "AKIAQ3EGKZ7L5WRXH2PD"
 
     @Test func partsAreSealedTakenInOrderOnlyByTheirOwnerAndBounded() throws {
-        let held = HeldUploads(capacity: 100)
+        let refusals = Atomic<Int>(0)
+        let held = HeldUploads(capacity: 100, onFull: { refusals.add(1, ordering: .relaxed) })
         let first = try held.hold(Array("abc".utf8), upload: "up_1", owner: "alice")
         let second = try held.hold(Array("def".utf8), upload: "up_1", owner: "alice")
         #expect(held.heldBytes == 6)
@@ -18,6 +20,7 @@ import Testing
         #expect(held.heldBytes == 0)
         #expect(throws: HeldUploads.Failure.unknownPart(first)) { try held.take([first], upload: "up_1", owner: "alice") }
         #expect(throws: HeldUploads.Failure.full) { try held.hold([UInt8](repeating: 1, count: 101), upload: "u", owner: "a") }
+        #expect(refusals.load(ordering: .relaxed) == 1, "a refusal for want of room is counted")
 
         let aging = HeldUploads(capacity: 100, lifetime: .seconds(60))
         _ = try aging.hold([1, 2, 3], upload: "u", owner: "a")

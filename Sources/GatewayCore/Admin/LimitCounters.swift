@@ -11,6 +11,8 @@ public enum ProtectiveLimit: String, Sendable, CaseIterable {
     case keepAliveTimeout = "keep_alive_timeout"
     case connectionCap = "connection_cap"
     case bodyBudget = "body_budget"
+    /// `documents.max_held_upload_bytes`: Uploads API parts held until completion.
+    case heldUploads = "held_upload_bytes"
     /// `documents:` limits (a document past one is uninspectable), named after `DocumentError.limitExceeded`.
     case documentPages = "document_pages"
     case documentDecompressedBytes = "document_decompressed_bytes"

@@ -30,9 +30,13 @@ final class HeldUploads: Sendable {
     private let key = Crypto.randomBytes(count: AESGCM.keyLength)
     private let state = Mutex<(parts: [String: Part], bytes: Int)>(([:], 0))
 
-    init(capacity: Int, lifetime: Duration = .seconds(3600)) {
+    /// Told each time a part is refused for want of room (the gateway counts it as a limit hit).
+    let onFull: @Sendable () -> Void
+
+    init(capacity: Int, lifetime: Duration = .seconds(3600), onFull: @escaping @Sendable () -> Void = {}) {
         self.capacity = capacity
         self.lifetime = lifetime
+        self.onFull = onFull
     }
 
     var heldBytes: Int { self.state.withLock { $0.bytes } }
@@ -49,7 +53,10 @@ final class HeldUploads: Sendable {
             state.bytes += data.count
             return true
         }
-        guard accepted else { throw .full }
+        guard accepted else {
+            self.onFull()
+            throw .full
+        }
         return id
     }
 

@@ -117,7 +117,9 @@ public struct GatewayRuntime: Sendable {
             keys: keys, policy: configuration.rolePolicy, mode: configuration.listen.authentication,
             limiter: RateLimiter()
         )
-        let heldUploads = HeldUploads(capacity: configuration.documents.maxHeldUploadBytes)
+        let heldUploads = HeldUploads(capacity: configuration.documents.maxHeldUploadBytes) { [metrics] in
+            metrics.limits.hit(.heldUploads)
+        }
         var classification = ClassificationFilter(
             inspector: inspector, deadlineMilliseconds: configuration.limits.inspectionDeadlineMilliseconds,
             documentDeadlineMilliseconds: configuration.documents.inspectionDeadlineMilliseconds,
