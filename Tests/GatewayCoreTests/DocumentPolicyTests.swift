@@ -1,3 +1,4 @@
+import Foundation
 @testable import GatewayCore
 import GatewayConfig
 import GatewayRules
@@ -54,5 +55,27 @@ import Testing
             #expect(RoleCategoryAction(CategoryAction(action)) == action)
             #expect(CategoryAction(action).rawValue == action.rawValue)
         }
+    }
+}
+
+/// The reasons records carry are a closed set; this list is the one docs/audit.md documents.
+@Suite struct ReasonCodeTests {
+    @Test func theSetOfReasonsIsPinned() {
+        #expect(Reason.allCases.map(\.rawValue) == [
+            "clean", "rule_match.allowed", "rule_match.redacted", "document.uninspected", "review.released",
+            "upload.part_held", "rule_match.blocked", "auth.refused", "access.forbidden", "access.rate_limited",
+            "client.bad_request", "client.not_found", "client.method_not_allowed", "client.payload_too_large",
+            "client.unsupported_media_type", "client.headers_too_large", "client.expectation_failed",
+            "client.not_implemented", "upstream.unavailable", "upstream.timeout", "upstream.protocol",
+            "internal.failure", "internal.shutting_down", "internal.audit_unavailable", "internal.overloaded",
+        ])
+        // Each code is already in the record's alphabet: `ReasonCode` keeps it as it is.
+        for reason in Reason.allCases { #expect(reason.code.rawValue == reason.rawValue) }
+        #expect(Reason(GatewayError(.upstreamTimeout, "x")) == .upstreamTimeout)
+    }
+
+    @Test func docsAuditListsEveryReason() throws {
+        let doc = try String(contentsOf: RuntimeKeysTests.repositoryRoot.appendingPathComponent("docs/audit.md"), encoding: .utf8)
+        for reason in Reason.allCases { #expect(doc.contains("`\(reason.rawValue)`"), "\(reason.rawValue) undocumented") }
     }
 }

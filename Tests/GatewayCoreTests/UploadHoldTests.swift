@@ -69,7 +69,7 @@ import Testing
         #expect(e1 == nil && e2 == nil, "each half alone is clean")
         let ids = try [#require(self.partID(first)), #require(self.partID(second))]
         #expect(ids.allSatisfy { $0.hasPrefix("part_gw_") })
-        #expect(first.localAnswer?.reason == "upload.part_held")
+        #expect(first.localAnswer?.reason == .uploadPartHeld)
         let complete = Array(#"{"part_ids":["\#(ids[0])","\#(ids[1])"]}"#.utf8)
         let (error, context) = self.send(filter, path: "/v1/uploads/up_9/complete", body: complete, type: "application/json")
         #expect(error?.kind == .blockedByPolicy)

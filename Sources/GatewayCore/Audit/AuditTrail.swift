@@ -84,16 +84,16 @@ final class AuditTrail: Sendable {
                 default: .allow
                 }
             }
-        let reason: ReasonCode =
+        let reason: Reason =
             switch decision {
-            case .released: "review.released"
-            case _ where context.localAnswer != nil: ReasonCode(context.localAnswer!.reason)
-            case .uninspected: "document.uninspected"
-            case .redact: "rule_match.redacted"
-            default: context.decision?.findings.isEmpty == false ? "rule_match.allowed" : "clean"
+            case .released: .reviewReleased
+            case _ where context.localAnswer != nil: context.localAnswer!.reason
+            case .uninspected: .documentUninspected
+            case .redact: .ruleMatchRedacted
+            default: context.decision?.findings.isEmpty == false ? .ruleMatchAllowed : .clean
             }
         var record = self.record(
-            for: context, decision: decision, reason: reason, status: nil, id: id,
+            for: context, decision: decision, reason: reason.code, status: nil, id: id,
             time: UTCTime.format(milliseconds: milliseconds)
         )
         record.bytesForwarded = context.forwardedBytes
@@ -115,7 +115,7 @@ final class AuditTrail: Sendable {
     ) {
         let decision = Self.decision(refusing: error, context: context)
         var record = self.record(
-            for: context, decision: decision, reason: ReasonCode(Self.reason(for: error)), status: Int(error.status.code)
+            for: context, decision: decision, reason: Reason(error).code, status: Int(error.status.code)
         )
         if decision == .block, let body, !body.isEmpty {
             let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
@@ -162,7 +162,7 @@ final class AuditTrail: Sendable {
         let outcome = RequestOutcome(
             id: id, upstreamStatus: context.upstreamStatus, status: context.responseStatus,
             bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
-            error: context.error.map { ReasonCode(Self.reason(for: $0)) }, errorDetail: context.error?.detail
+            error: context.error.map { Reason($0).code }, errorDetail: context.error?.detail
         )
         self.log.appendOutcome(outcome)
     }
@@ -217,22 +217,12 @@ final class AuditTrail: Sendable {
         .auditUnavailable, "The gateway cannot write its decision records right now; nothing was sent. Retry shortly."
     )
 
-    static func reason(for error: GatewayError) -> String {
-        switch error.kind {
-        case .blockedByPolicy: "rule_match.blocked"
-        case .unauthorized: "auth.refused"
-        case .forbidden: "access.forbidden"
-        case .rateLimited: "access.rate_limited"
-        default: error.source.rawValue + "." + error.kind.rawValue
-        }
-    }
-
     static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
         return (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3)
     }
 
-    /// SHA-256 over the rule files (names and contents, sorted), so a record names the exact rules in force.
+    /// SHA-256 of the policy file, so a record names the policy in force.
     static func digest(ofFile path: String) -> String {
         Crypto.hex(Crypto.sha256(FileManager.default.contents(atPath: path).map(Array.init) ?? []))
     }

@@ -97,6 +97,6 @@ public struct RequestContext: Sendable {
 /// A response the gateway gives itself: 200 with a JSON body in the vendor's shape.
 struct LocalAnswer: Sendable {
     let json: String
-    /// The decision record's reason (e.g. `upload.part_held`).
-    let reason: String
+    /// The decision record's reason.
+    let reason: Reason
 }

@@ -47,7 +47,7 @@ struct UploadHold {
         let created = Int(Date().timeIntervalSince1970)
         context.localAnswer = LocalAnswer(
             json: #"{"id":"\#(id)","object":"upload.part","created_at":\#(created),"upload_id":"\#(JSONText.escaped(upload))"}"#,
-            reason: "upload.part_held")
+            reason: .uploadPartHeld)
     }
 
     /// Assembles the parts `part_ids` names, inspects the file as one document, and either refuses the completion or
