@@ -79,3 +79,16 @@ import Testing
         for reason in Reason.allCases { #expect(doc.contains("`\(reason.rawValue)`"), "\(reason.rawValue) undocumented") }
     }
 }
+
+@Suite struct OffLoopAdmissionTests {
+    @Test func releaseTokensLargeBodiesAndDocumentsAreAdmittedOffTheEventLoop() {
+        func body(_ text: String, type: String = "application/json", token: String? = nil) -> RequestBody {
+            RequestBody(bytes: ByteBuffer(string: text), contentType: type, contentEncoding: nil, releaseToken: token)
+        }
+        #expect(!ProxyHandler.admitsOffLoop(body(#"{"model":"m"}"#), offLoopBytes: 1024))
+        #expect(ProxyHandler.admitsOffLoop(body(#"{"model":"m"}"#, token: "rel_x"), offLoopBytes: 1024))
+        #expect(ProxyHandler.admitsOffLoop(body(String(repeating: "a ", count: 600)), offLoopBytes: 1024))
+        #expect(ProxyHandler.admitsOffLoop(body(#"{"d":"data:application/pdf;base64,JVBE"}"#), offLoopBytes: 1024))
+        #expect(ProxyHandler.admitsOffLoop(body("x", type: "multipart/form-data; boundary=b"), offLoopBytes: 1024))
+    }
+}

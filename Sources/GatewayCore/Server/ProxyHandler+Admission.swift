@@ -47,9 +47,7 @@ extension ProxyHandler {
             contentEncoding: flight.head.headers.first(name: "content-encoding"),
             releaseToken: flight.head.headers.first(name: "x-gateway-release")
         )
-        // Large bodies, and bodies that may carry documents (whose extraction may take longer than a body of their
-        // size suggests), are inspected off the event loop.
-        if flight.body.readableBytes >= self.settings.offLoopInspectionBytes || Self.mayCarryDocuments(body),
+        if Self.admitsOffLoop(body, offLoopBytes: self.settings.offLoopInspectionBytes),
            let pool = self.settings.inspectionPool
         {
             let (pipeline, head, requestContext) = (self.pipeline, flight.head, flight.context)
@@ -74,6 +72,13 @@ extension ProxyHandler {
         } else {
             self.admitted(self.pipeline.admit(flight.head, body: body, context: &flight.context), flight: flight)
         }
+    }
+
+    /// Whether phases 3 and 4 run off the event loop: for large bodies, bodies that may carry documents (whose
+    /// extraction may take longer than their size suggests), and bodies presenting a release token (redeeming one
+    /// locks, writes and fsyncs the release ledger: blocking file I/O has no place on an event loop).
+    static func admitsOffLoop(_ body: RequestBody, offLoopBytes: Int) -> Bool {
+        body.bytes.readableBytes >= offLoopBytes || body.releaseToken != nil || Self.mayCarryDocuments(body)
     }
 
     /// A body whose type may carry a document, or a JSON body holding base64 content (a data URL, a base64 source).
