@@ -138,3 +138,22 @@ struct DurabilityTests {
         try await log.close()
     }
 }
+
+@Suite("Writer: audit.sync interval")
+struct IntervalSyncTests {
+    @Test func appendsCompleteOnceWrittenAndOneFsyncFollowsWithinTheWindow() async throws {
+        let location = temporaryLocation()
+        var configuration = AuditLogConfiguration(location: location)
+        configuration.syncInterval = .milliseconds(1500)
+        let log = try await AuditLog.open(configuration)
+        for index in 0..<20 { try await log.append(sampleRecord(user: "u\(index)")) }
+        // Acknowledged and in the file (the page cache: it survives the process), not yet fsynced.
+        #expect(log.intervalSyncs == 0)
+        #expect(readLines(segmentPath(location, 1)).filter { $0.contains("\"kind\":\"record\"") }.count == 20)
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(log.intervalSyncs == 1, "one fsync covers every batch written in the window")
+        try await log.close()
+        let report = try verify(location)
+        #expect(report.ok && report.records == 20)
+    }
+}

@@ -20,4 +20,12 @@ struct AuditSettingsTests {
         #expect(try fixture.load(Self.providers + "\naudit: {enabled: false}").audit.enabled == false)
         #expect(fixture.problemPaths(Self.providers + "\naudit: {enabled: maybe}") == ["audit.enabled"])
     }
+
+    @Test func recordsAreFsyncedBeforeForwardingUnlessAnIntervalIsChosen() throws {
+        let fixture = try ConfigFixture()
+        #expect(try fixture.load(Self.providers).audit.syncIntervalMilliseconds == nil)
+        #expect(try fixture.load(Self.providers + "\naudit: {sync: interval}").audit.syncIntervalMilliseconds == 50)
+        #expect(try fixture.load(Self.providers + "\naudit: {sync: interval, interval_ms: 20}").audit.syncIntervalMilliseconds == 20)
+        #expect(fixture.problemPaths(Self.providers + "\naudit: {sync: sometimes}") == ["audit.sync"])
+    }
 }

@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// Contracts:
 /// - An append completes only after the line is written **and fsynced**. Concurrent appends share one write and
-///   one fsync per batch (group commit); a batch forms while the previous fsync runs.
+///   one fsync per batch (group commit); a batch forms while the previous fsync runs. With
+///   `AuditLogConfiguration.syncInterval` (opt-in), an append completes once written, and an fsync follows within
+///   the interval.
 /// - Lines are sealed and chained in the order appends are entered (queued under the log's lock, sealed by the I/O
 ///   queue as their batch forms); receipts carry `seq` and the line's hash.
 /// - On any write or fsync failure, every append of that batch (and any queued behind it) fails with `AuditError`,
@@ -37,6 +39,13 @@ public final class AuditLog: Sendable {
     private let lockDescriptor: Int32
     private let state: Mutex<WriterState>
     private let healthy = Atomic<Bool>(true)
+    /// `audit.sync: interval`: whether an fsync is due (set and cleared on `io`; atomic to keep the class Sendable).
+    private let syncPending = Atomic<Bool>(false)
+    /// Interval fsyncs done (tests; the batches' own fsyncs are counted in `batches`).
+    private let syncs = Atomic<Int>(0)
+
+    /// Fsyncs run by `audit.sync: interval`, after the batches they cover were written.
+    public var intervalSyncs: Int { self.syncs.load(ordering: .relaxed) }
 
     /// Opens (creating if needed) the log in `configuration.directory`: takes the writer lock, loads or creates the
     /// key, repairs a torn tail and opens a fresh segment.
@@ -207,14 +216,36 @@ public final class AuditLog: Sendable {
             guard !batch.isEmpty else { continue }
             do throws(AuditError) {
                 let started = ContinuousClock.now
-                self.chain.file = try self.writer.perform(batch.map(\.step), file: file)
-                self.chain.batchIsDurable()
+                let interval = self.configuration.syncInterval
+                self.chain.file = try self.writer.perform(batch.map(\.step), file: file, syncAtEnd: interval == nil)
+                if let interval {
+                    self.scheduleSync(after: interval)
+                } else {
+                    self.chain.batchIsDurable()
+                }
                 self.state.withLock { $0.batches += 1 }
                 self.configuration.batchWritten?(batch.count, ContinuousClock.now - started)
                 for line in batch { line.waiter?(.success(line.receipt)) }
                 self.chain.file?.reserveAhead()
             } catch {
                 self.fail(batch, with: error)
+            }
+        }
+    }
+
+    /// `audit.sync: interval`: fsyncs what was written within `interval`, once, however many batches came in
+    /// between. On the I/O queue. A failed fsync breaks the log like a failed write (503 until it recovers).
+    private func scheduleSync(after interval: Duration) {
+        guard !self.syncPending.exchange(true, ordering: .relaxed) else { return }
+        self.io.asyncAfter(deadline: .now() + .nanoseconds(interval.wholeNanoseconds)) {
+            self.syncPending.store(false, ordering: .relaxed)
+            guard let file = self.chain.file else { return }
+            do throws(AuditError) {
+                try file.sync()
+                self.chain.batchIsDurable()
+                self.syncs.add(1, ordering: .relaxed)
+            } catch {
+                self.fail([], with: error)
             }
         }
     }

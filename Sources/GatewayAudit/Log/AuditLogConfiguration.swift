@@ -13,6 +13,11 @@ public struct AuditLogConfiguration: Sendable {
     /// The longest an outcome (`AuditLog.appendOutcome`) waits for a batch to ride along with before it is written
     /// by itself: what a crash can lose of outcomes.
     public var deferredWriteDelay: Duration = .milliseconds(10)
+    /// When lines are fsynced. Nil (`audit.sync: always`, the default): an append completes only once its batch is
+    /// written and fsynced. A window (`audit.sync: interval`): an append completes once its batch is written (in
+    /// the kernel's page cache), and the log fsyncs within this window. A record then survives the gateway crashing,
+    /// not the machine losing power within the window.
+    public var syncInterval: Duration?
     /// Test and drill hook: makes file operations fail on demand. Nil in production.
     public var faults: FaultInjector?
     /// Told on the log's I/O queue after every durable batch: its lines and how long writing and syncing it took.

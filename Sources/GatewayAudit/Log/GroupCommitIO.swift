@@ -15,8 +15,12 @@ struct IOContext: Sendable {
 
     /// Writes `steps` in order with as few syscalls as possible: one `write` per segment touched, an fsync before
     /// leaving a segment and at the end, HEAD after each checkpoint is durable. A segment left behind is trimmed to
-    /// its lines, and so is the last one when `closing`. Returns the segment now open.
-    func perform(_ steps: [WriteStep], file: SegmentFile, closing: Bool = false) throws(AuditError) -> SegmentFile {
+    /// its lines, and so is the last one when `closing`. Returns the segment now open. With `syncAtEnd` false the
+    /// last segment is written but not fsynced (`AuditLogConfiguration.syncInterval`); leaving a segment and
+    /// publishing HEAD still sync.
+    func perform(_ steps: [WriteStep], file: SegmentFile, closing: Bool = false, syncAtEnd: Bool = true)
+        throws(AuditError) -> SegmentFile
+    {
         var file = file
         var buffer: [UInt8] = []
         for step in steps {
@@ -42,7 +46,7 @@ struct IOContext: Sendable {
         }
         if !buffer.isEmpty { try file.append(buffer) }
         if closing { try file.trimReserve() }
-        try file.sync()
+        if syncAtEnd || closing { try file.sync() }
         return file
     }
 }

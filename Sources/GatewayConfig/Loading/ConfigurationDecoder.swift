@@ -41,7 +41,8 @@ struct ConfigurationDecoder {
         let audit = root.section("audit") {
             AuditSettings(
                 directory: path($0, "directory", default: AuditSettings.defaultDirectory, mustExist: .directoryIfPresent),
-                enabled: $0.bool("enabled", default: true)
+                enabled: $0.bool("enabled", default: true),
+                syncIntervalMilliseconds: decodeAuditSync($0)
             )
         }
         let documents = root.section("documents") { decodeDocuments($0) }
@@ -49,6 +50,19 @@ struct ConfigurationDecoder {
         return Sections(
             listen: listen, admin: admin, providers: providers, limits: limits, shutdown: shutdown, rules: rules,
             policy: policy, keys: keys, audit: audit, documents: documents)
+    }
+
+    /// `sync: always` (default) or `sync: interval` with `interval_ms` (default 50).
+    private func decodeAuditSync(_ audit: YAMLMapping) -> Int? {
+        let mode = audit.string("sync", default: "always")
+        let interval = audit.int("interval_ms", default: 50, in: 1...10_000)
+        switch mode {
+        case "always": return nil
+        case "interval": return interval
+        default:
+            audit.problem(at: "sync", "'\(mode)' is neither always nor interval")
+            return nil
+        }
     }
 
     private func decodeDocuments(_ section: YAMLMapping) -> DocumentSettings {

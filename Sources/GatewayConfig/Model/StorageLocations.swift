@@ -36,9 +36,15 @@ public struct AuditSettings: Sendable, Hashable {
     /// `audit.enabled`, default `true`. `false` turns decision records off entirely: only for measuring what they
     /// cost (`bench/proxy-bench --audit-off`); `gatewayd` warns loudly at start-up when they are off.
     public let enabled: Bool
+    /// `audit.sync: interval` with `audit.interval_ms` (nil: `sync: always`, the default). Always: a forwarded
+    /// request waits until its record is written and fsynced. Interval: it waits until the record is written, and
+    /// the log fsyncs within this many milliseconds; a record then survives the gateway crashing, not a power loss
+    /// within the window.
+    public let syncIntervalMilliseconds: Int?
 
-    public init(directory: ConfiguredPath, enabled: Bool = true) {
+    public init(directory: ConfiguredPath, enabled: Bool = true, syncIntervalMilliseconds: Int? = nil) {
         self.directory = directory
         self.enabled = enabled
+        self.syncIntervalMilliseconds = syncIntervalMilliseconds
     }
 }

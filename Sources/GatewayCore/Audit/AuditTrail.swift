@@ -39,6 +39,7 @@ final class AuditTrail: Sendable {
         let location = AuditLocation(directory: configuration.audit.directory.absolute)
         var logConfiguration = AuditLogConfiguration(location: location)
         logConfiguration.faults = faults
+        logConfiguration.syncInterval = configuration.audit.syncIntervalMilliseconds.map { .milliseconds($0) }
         if let metrics {
             logConfiguration.batchWritten = { lines, duration in metrics.auditBatchWritten(lines: lines, duration: duration) }
         }
