@@ -13,13 +13,19 @@ struct UploadHold {
     let deadlineMilliseconds: Int
 
     /// `/v1/uploads/{id}/parts` → id.
-    static func partUpload(_ path: String) -> String? { self.upload(path, action: "parts") }
+    static func partUpload(_ path: String) -> String? { self.upload(path, action: "/parts") }
     /// `/v1/uploads/{id}/complete` → id.
-    static func completedUpload(_ path: String) -> String? { self.upload(path, action: "complete") }
+    static func completedUpload(_ path: String) -> String? { self.upload(path, action: "/complete") }
 
-    private static func upload(_ path: String, action: String) -> String? {
+    private static func upload(_ path: String, action: StaticString) -> String? {
+        // Every request asks: a byte comparison of the path's end first, no allocation.
+        let utf8 = path.utf8
+        let count = action.utf8CodeUnitCount
+        guard utf8.count > count,
+              utf8.suffix(count).elementsEqual(UnsafeBufferPointer(start: action.utf8Start, count: count))
+        else { return nil }
         let segments = path.split(separator: "/")
-        guard segments.count >= 4, segments[segments.count - 1] == action, segments[segments.count - 3] == "uploads"
+        guard segments.count >= 4, segments[segments.count - 3] == "uploads"
         else { return nil }
         return String(segments[segments.count - 2])
     }

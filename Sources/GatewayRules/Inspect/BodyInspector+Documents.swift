@@ -26,7 +26,9 @@ extension BodyInspector {
     static let fileKeys: Set<String> = ["file_data", "data", "image_url", "url", "b64_json", "bytes", "file", "audio"]
 
     /// Recognises a document in the string value `text` at `path` (nil: it is ordinary text).
-    static func carrier(_ text: UnsafeBufferPointer<UInt8>, lastKey: String?, parentKey: String?) -> Carrier? {
+    static func carrier(_ text: UnsafeBufferPointer<UInt8>, path: JSONStringWalker.Path) -> Carrier? {
+        // The member names are decoded only where they decide (a URL, a long base64 string).
+        func keys() -> (last: String?, parent: String?) { (Self.key(path, fromEnd: 0), Self.key(path, fromEnd: 1)) }
         if Self.startsCaseInsensitively(text, with: "data:") {
             guard let comma = text.firstIndex(of: UInt8(ascii: ",")) else { return nil }
             let header = String(decoding: text[5..<comma], as: UTF8.self)
@@ -40,6 +42,7 @@ extension BodyInspector {
             return decoded.map { .dataURL(mediaType: mediaType, payload: $0, base64: isBase64) }
         }
         if Self.startsCaseInsensitively(text, with: "http://") || Self.startsCaseInsensitively(text, with: "https://") {
+            let (lastKey, parentKey) = keys()
             let fetched = lastKey == "file_url" || lastKey == "image_url"
                 || (lastKey == "url" && (parentKey == "image_url" || parentKey == "source" || parentKey == "document"))
             return fetched ? .remote : nil
@@ -57,8 +60,10 @@ extension BodyInspector {
         // document, or anything in a field that holds file contents is read (and refused when unreadable).
         let format = FormatSniffer.detect(decoded)
         // (From 256 characters: a hash in hex or base64 under a `data` key is no file.)
-        let inFileField = ((lastKey.map(Self.fileKeys.contains) ?? false) || parentKey == "input_audio")
-            && text.count >= 256
+        let inFileField = text.count >= 256 && {
+            let (lastKey, parentKey) = keys()
+            return (lastKey.map(Self.fileKeys.contains) ?? false) || parentKey == "input_audio"
+        }()
         return format == .binary && !inFileField ? nil : .base64(decoded: decoded)
     }
 
@@ -77,13 +82,13 @@ extension BodyInspector {
                          request: inout RequestInspection) throws(InspectionError) -> [UInt8]?
     {
         let policy = request.policy
-        request.enterDocument()
+        let state = request.enterDocument()
         let format = FormatSniffer.detect(bytes, declaredType: declaredType, filename: filename)
         let findingsBefore = request.findings.count
         if format == .json || format == .jsonl {
             let rewritten = try self.inspectJSONDocument(bytes, lines: format == .jsonl, location: location,
                                                          request: &request)
-            request.documents.append(DocumentSummary(
+            state.summaries.append(DocumentSummary(
                 location: location, format: format.rawValue, bytes: bytes.count, pages: nil,
                 findings: request.findings.count - findingsBefore, outcome: rewritten == nil ? .inspected : .rewritten))
             return rewritten
@@ -92,7 +97,7 @@ extension BodyInspector {
         let document: ExtractedDocument
         do throws(DocumentError) {
             document = try extractor.extract(bytes, declaredType: declaredType, filename: filename,
-                                             budget: request.documentBudget)
+                                             budget: state.budget)
         } catch {
             if case .deadlineExceeded = error { throw .deadlineExceeded }
             self.refuseUnreadable(location: location, format: format.rawValue, bytes: bytes.count, pages: nil,
@@ -134,7 +139,7 @@ extension BodyInspector {
         }
         let findings = request.findings.count - findingsBefore
         if !unredactable.isEmpty {
-            request.documentBlocks.append(
+            state.blocks.append(
                 "a \(format.rawValue) document cannot be redacted in place: " + unredactable.joined(separator: "; "))
             rewritten = nil
         }
@@ -143,7 +148,7 @@ extension BodyInspector {
                                   parts: document.unreadable, findings: findings, request: &request)
             return request.policy.allowUninspected ? rewritten : nil
         }
-        request.documents.append(DocumentSummary(
+        state.summaries.append(DocumentSummary(
             location: location, format: format.rawValue, bytes: bytes.count, pages: document.pages, findings: findings,
             outcome: !unredactable.isEmpty ? .refused : rewritten == nil ? .inspected : .rewritten))
         return rewritten
@@ -156,7 +161,7 @@ extension BodyInspector {
     {
         var probe = request
         guard let document = try? self.documentsWithoutOCR.extract(
-            rewritten, declaredType: declaredType, filename: filename, budget: probe.documentBudget)
+            rewritten, declaredType: declaredType, filename: filename, budget: probe.enterDocument().budget)
         else { return "the rewritten document could not be read again" }
         for text in document.texts where !text.verbatim {
             let before = probe.findings.count
@@ -190,11 +195,12 @@ extension BodyInspector {
             return nil
         }
         let allowed = request.policy.allowUninspected
-        request.documents.append(DocumentSummary(
+        let state = request.enterDocument()
+        state.summaries.append(DocumentSummary(
             location: location, format: format, bytes: bytes, pages: pages, findings: findings,
             outcome: allowed ? .uninspected : .refused, unreadable: reasons, limitsHit: limits))
         if !allowed {
-            request.documentBlocks.append(
+            state.blocks.append(
                 "the \(format) document at \(location) cannot be inspected: " + reasons.joined(separator: "; "))
         }
     }
@@ -243,11 +249,17 @@ extension BodyInspector {
         guard first == UInt8(ascii: "d") || first == UInt8(ascii: "h")
             || inner.count >= Self.shortestBase64Document
         else { return nil }
-        let decoded = literal.hasEscapes ? JSONStringCodec.decode(body, literal: literal.range) : Array(body[inner])
-        let found = decoded.withUnsafeBufferPointer { text in
-            Self.carrier(text, lastKey: Self.key(path, fromEnd: 0), parentKey: Self.key(path, fromEnd: 1))
+        // Most strings are ordinary text: they are looked at where they lie, without a copy, and the member names
+        // are decoded only for a URL (the one case that needs them).
+        let escaped = literal.hasEscapes ? JSONStringCodec.decode(body, literal: literal.range) : nil
+        let found: Carrier?
+        if let escaped {
+            found = escaped.withUnsafeBufferPointer { Self.carrier($0, path: path) }
+        } else {
+            found = Self.carrier(UnsafeBufferPointer(rebasing: body[inner]), path: path)
         }
         guard let found else { return nil }
+        let decoded = escaped ?? Array(body[inner])
         let place = location()
         switch found {
         case .remote:

@@ -17,11 +17,15 @@ struct RequestInspection {
     private var bytesSinceClockCheck: Int?
     /// How often the deadline was checked between texts (the cadence `clockCheckBytes` sets; tests hold it).
     private(set) var clockChecks = 0
-    /// The documents found so far, and why any of them blocks the request (see `BodyInspector+Documents`).
-    var documents: [DocumentSummary] = []
-    var documentBlocks: [String] = []
-    /// What this request's documents may still decompress and keep, shared by all of them.
-    let documentBudget: ExtractionBudget
+    /// The request's documents, made when the first one is found (`enterDocument`): most bodies carry none, and a
+    /// chat body then pays for no budget object and no larger copies of this state.
+    private(set) var documentState: DocumentState?
+    let documentLimits: DocumentLimits
+
+    /// The documents found so far (see `BodyInspector+Documents`).
+    var documents: [DocumentSummary] { self.documentState?.summaries ?? [] }
+    /// Why a document blocks the request.
+    var documentBlocks: [String] { self.documentState?.blocks ?? [] }
 
     /// The deadline is checked before the first text and then once per this many bytes of text (the scanner also
     /// checks every 64 matches), not before every text: a chat body is a dozen short texts, and reading the clock
@@ -36,7 +40,7 @@ struct RequestInspection {
     init(ruleSet: RuleSet, policy: CategoryPolicy, fingerprintMAC: HMACKey, session: MatchSession,
          deadline: InspectionDeadline, documentLimits: DocumentLimits = .default)
     {
-        self.documentBudget = ExtractionBudget(limits: documentLimits, deadline: deadline.instant)
+        self.documentLimits = documentLimits
         self.ruleSet = ruleSet
         self.policy = policy
         self.fingerprintMAC = fingerprintMAC
@@ -45,11 +49,15 @@ struct RequestInspection {
     }
 
     /// The body carries a document: the deadline becomes the document deadline (`InspectionDeadline.forDocuments`),
-    /// for the scanner and for extraction alike.
-    mutating func enterDocument() {
+    /// for the scanner and for extraction alike. Returns the request's document state (made on the first call).
+    @discardableResult
+    mutating func enterDocument() -> DocumentState {
+        if let state = self.documentState { return state }
         let deadline = self.scanner.deadline.forDocuments
         self.scanner.deadline = deadline
-        self.documentBudget.deadline = deadline.instant
+        let state = DocumentState(budget: ExtractionBudget(limits: self.documentLimits, deadline: deadline.instant))
+        self.documentState = state
+        return state
     }
 
     /// Findings kept once the request is certain to be blocked: more would change nothing but the record's length
@@ -198,5 +206,17 @@ struct RequestInspection {
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: text[position..<text.count]))
         return out
+    }
+}
+
+/// What one request's documents share: the extraction budget, and what was found. A reference, so that a copy of
+/// the inspection state (a rewrite's second reading) spends from the same budget.
+final class DocumentState {
+    let budget: ExtractionBudget
+    var summaries: [DocumentSummary] = []
+    var blocks: [String] = []
+
+    init(budget: ExtractionBudget) {
+        self.budget = budget
     }
 }
