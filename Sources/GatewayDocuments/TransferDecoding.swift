@@ -16,6 +16,7 @@ public enum TransferDecoding {
     /// `lenient`, every byte outside the alphabet is skipped (as Python's `b64decode` does by default and mail
     /// readers do), and only an impossible length fails.
     public static func base64(_ text: UnsafeBufferPointer<UInt8>, lenient: Bool = false) -> [UInt8]? {
+        let values = self.base64Values
         var out: [UInt8] = []
         out.reserveCapacity(text.count / 4 * 3)
         var accumulator: UInt32 = 0
@@ -24,7 +25,7 @@ public enum TransferDecoding {
         for byte in text {
             if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { continue }
             if byte == UInt8(ascii: "=") { padding += 1; continue }
-            let value = self.base64Values[Int(byte)]
+            let value = values[Int(byte)]
             if lenient && (value < 0 || padding > 0) {
                 if value < 0 { continue }
                 padding = 0  // data after padding: a reader that concatenates keeps reading
@@ -47,13 +48,16 @@ public enum TransferDecoding {
 
     /// Whether `text` is only base64 characters (and white space), at least `minimum` of them.
     public static func isBase64(_ text: UnsafeBufferPointer<UInt8>, minimum: Int) -> Bool {
-        var count = 0
-        for byte in text {
-            if byte == 0x0A || byte == 0x0D || byte == 0x20 || byte == 0x09 || byte == UInt8(ascii: "=") { continue }
-            if self.base64Values[Int(byte)] < 0 { return false }
-            count += 1
+        // The table is read once, not per byte: every long string of every request passes here.
+        self.base64Values.withUnsafeBufferPointer { values in
+            var count = 0
+            for byte in text {
+                if byte == 0x0A || byte == 0x0D || byte == 0x20 || byte == 0x09 || byte == UInt8(ascii: "=") { continue }
+                if values[Int(byte)] < 0 { return false }
+                count += 1
+            }
+            return count >= minimum
         }
-        return count >= minimum
     }
 
     /// Encodes base64 (standard alphabet, padded, one line).
