@@ -15,7 +15,12 @@ extension GatewayConfiguration {
         for provider in providers {
             lines.append("provider \(provider.name) (\(provider.apiShape.rawValue)): \(provider.baseURL)")
             for prefix in provider.pathPrefixes {
-                lines.append("  route \(prefix) → \(provider.baseURL.scheme)://\(provider.baseURL.hostHeader)\(provider.baseURL.upstreamPath(for: prefix))")
+                // A path another provider also serves is this one's only for requests carrying its route header.
+                let shared = provider.routeHeader.flatMap { header in
+                    self.providers.contains { $0.name != provider.name && $0.matches(path: prefix) }
+                        ? " (requests with \(header))" : nil
+                } ?? ""
+                lines.append("  route \(prefix)\(shared) → \(provider.baseURL.scheme)://\(provider.baseURL.hostHeader)\(provider.baseURL.upstreamPath(for: prefix))")
             }
         }
         let roleNames = rolePolicy.roles.keys.sorted().joined(separator: ", ")
