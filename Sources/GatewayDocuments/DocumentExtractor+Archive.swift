@@ -25,7 +25,7 @@ extension DocumentExtractor {
                 // is read as XML.
                 if isOffice && Self.looksLikeXML(buffer) {
                     let text = MarkupText.officeXML(buffer, separateEveryElement: Self.isPropertyPart(member.name))
-                    try self.keep(text, at: location, in: &document, budget: budget)
+                    try document.keep(text, at: location, budget: budget)
                 } else if isOffice && Self.carriesNoText(member.name, buffer) {
                     return
                 } else {

@@ -7,7 +7,7 @@ extension DocumentExtractor {
         try budget.checkDeadline()
         let here = location.map { $0 + " › " } ?? ""
         let headerText = entity.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
-        if !headerText.isEmpty { try self.keep(Array(headerText.utf8), at: here + "headers", in: &document, budget: budget) }
+        if !headerText.isEmpty { try document.keep(Array(headerText.utf8), at: here + "headers", budget: budget) }
         let type = entity.contentType
         if type.essence.hasPrefix("multipart/") {
             guard let boundary = type.parameters["boundary"], !boundary.isEmpty else {
@@ -34,10 +34,10 @@ extension DocumentExtractor {
                                      budget: budget)
             }
         } else if type.essence == "text/html" {
-            try self.keep(entity.decodedText().withUnsafeBufferPointer { MarkupText.decodeEntities($0) },
-                          at: partLocation, in: &document, budget: budget)
+            try document.keep(entity.decodedText().withUnsafeBufferPointer { MarkupText.decodeEntities($0) },
+                              at: partLocation, budget: budget)
         } else if type.essence.hasPrefix("text/") && name == nil {
-            try self.keep(entity.decodedText(), at: partLocation, in: &document, budget: budget)
+            try document.keep(entity.decodedText(), at: partLocation, budget: budget)
         } else {
             try body.withUnsafeBufferPointer { (buffer) throws(DocumentError) in
                 try self.extractNested(buffer, declaredType: type.essence, filename: name, location: partLocation,

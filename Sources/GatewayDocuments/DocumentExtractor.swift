@@ -41,17 +41,17 @@ public struct DocumentExtractor: Sendable {
             try self.extractArchive(bytes, into: &document, depth: depth, budget: budget)
         case .email:
             // The message as written (a model given the file reads it so), then every part decoded.
-            try self.keep(Array(bytes), at: "text", in: &document, budget: budget, verbatim: true)
+            try document.keep(Array(bytes), at: "text", budget: budget, verbatim: true)
             try self.extractMail(MailEntity(bytes), location: nil, into: &document, depth: depth, budget: budget)
         case .html, .rtf:
             // The markup as written (a model given the file reads it so) and the text it decodes to.
-            try self.keep(Array(bytes), at: "text", in: &document, budget: budget, verbatim: true)
+            try document.keep(Array(bytes), at: "text", budget: budget, verbatim: true)
             let decoded = format == .html ? MarkupText.decodeEntities(bytes) : RichText.plainText(bytes)
             if !decoded.elementsEqual(bytes) {
-                try self.keep(decoded, at: "decoded text", in: &document, budget: budget)
+                try document.keep(decoded, at: "decoded text", budget: budget)
             }
         case .json, .jsonl, .text:
-            try self.keep(Array(bytes), at: "text", in: &document, budget: budget, verbatim: true)
+            try document.keep(Array(bytes), at: "text", budget: budget, verbatim: true)
         case .png, .jpeg, .gif, .tiff, .webp, .bmp:
             document.pages = 1
             if ImageSize.isTooSmallForText(bytes) { break }
@@ -59,7 +59,7 @@ public struct DocumentExtractor: Sendable {
                 throw .unreadable("an image (\(format.rawValue)) without OCR")
             }
             let text = try reader.recognize(bytes, limits: budget.limits, milliseconds: budget.millisecondsLeft)
-            try self.keep(text, at: "image text (OCR)", in: &document, budget: budget)
+            try document.keep(text, at: "image text (OCR)", budget: budget)
         case .audio:
             throw .unreadable("audio")
         case .binary:
@@ -69,13 +69,6 @@ public struct DocumentExtractor: Sendable {
             throw .unreadable("a binary of no known document format")
         }
         return document
-    }
-
-    func keep(_ text: [UInt8], at location: String, in document: inout ExtractedDocument,
-              budget: ExtractionBudget, verbatim: Bool = false) throws(DocumentError)
-    {
-        try budget.spendText(text.count)
-        document.texts.append(DocumentText(location: location, text: text, verbatim: verbatim))
     }
 
     /// Folds a nested document's texts and unreadable parts into `document`, under `location`.

@@ -45,3 +45,13 @@ public struct ExtractedDocument: Sendable {
         self.unreadable = unreadable
     }
 }
+
+extension ExtractedDocument {
+    /// Adds a text, charging it to the request's text budget (past it, the extraction ends: `.limitExceeded`).
+    mutating func keep(_ text: [UInt8], at location: String, budget: ExtractionBudget, verbatim: Bool = false)
+        throws(DocumentError)
+    {
+        try budget.spendText(text.count)
+        self.texts.append(DocumentText(location: location, text: text, verbatim: verbatim))
+    }
+}

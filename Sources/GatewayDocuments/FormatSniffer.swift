@@ -39,6 +39,8 @@ public enum FormatSniffer {
         bytes.withUnsafeBufferPointer { self.detect($0, declaredType: declaredType, filename: filename) }
     }
 
+    static let pdfHeader = Array("%PDF-".utf8)
+
     /// Binary formats by their signature.
     static func magic(_ bytes: UnsafeBufferPointer<UInt8>) -> DocumentFormat? {
         func starts(_ signature: [UInt8], at offset: Int = 0) -> Bool {
@@ -47,8 +49,8 @@ public enum FormatSniffer {
         // "%PDF-" may follow junk: readers look for it in the first 1 KiB and, failing that, parse on anyway. So
         // in bytes that are not text it is looked for everywhere; in text, only where a reader would expect it
         // (a text that quotes "%PDF-" is text).
-        if self.find(Array("%PDF-".utf8), in: bytes, limit: 1024) != nil { return .pdf }
-        if self.find(Array("%PDF-".utf8), in: bytes, limit: bytes.count) != nil && !self.isText(bytes) { return .pdf }
+        if ByteText.firstIndex(of: self.pdfHeader, in: bytes, to: 1024 + self.pdfHeader.count) != nil { return .pdf }
+        if ByteText.firstIndex(of: self.pdfHeader, in: bytes) != nil && !self.isText(bytes) { return .pdf }
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) { return ZipArchive.officeFormat(of: bytes) }
         if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if starts([0xFF, 0xD8, 0xFF]) { return .jpeg }
@@ -134,20 +136,6 @@ public enum FormatSniffer {
         }
         // A pretty-printed JSON document has lines starting with spaces or quotes, so it is not taken for lines.
         return lines > 1
-    }
-
-    static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, limit: Int) -> Int? {
-        let end = min(bytes.count, limit + needle.count)
-        guard end >= needle.count, let base = bytes.baseAddress else { return nil }
-        var index = 0
-        while index + needle.count <= end {
-            guard let hit = memchr(base + index, Int32(needle[0]), end - index) else { return nil }
-            let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if position + needle.count > end { return nil }
-            if memcmp(base + position, needle, needle.count) == 0 { return position }
-            index = position + 1
-        }
-        return nil
     }
 }
 

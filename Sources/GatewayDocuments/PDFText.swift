@@ -34,10 +34,10 @@ enum PDFText {
         for index in 0..<pages {
             try budget.checkDeadline()
             if let text = self.take(gw_pdf_page_text(pdf, Int32(index))) {
-                try self.keep(text, at: "page \(index + 1)", in: &document, budget: budget)
+                try document.keep(text, at: "page \(index + 1)", budget: budget)
             }
             if let extras = self.take(gw_pdf_page_annotations_and_fields(pdf, Int32(index))) {
-                try self.keep(extras, at: "page \(index + 1) annotations and form fields", in: &document, budget: budget)
+                try document.keep(extras, at: "page \(index + 1) annotations and form fields", budget: budget)
             }
             let images = gw_pdf_page_image_count(pdf, Int32(index), self.smallestTextImage.width,
                                                  self.smallestTextImage.height)
@@ -46,7 +46,7 @@ enum PDFText {
             }
         }
         if let metadata = self.take(gw_pdf_metadata(pdf)) {
-            try self.keep(metadata, at: "metadata", in: &document, budget: budget)
+            try document.keep(metadata, at: "metadata", budget: budget)
         }
     }
 
@@ -70,7 +70,7 @@ enum PDFText {
         defer { gw_free(png) }
         let text = try reader.recognize(UnsafeBufferPointer(start: png, count: count), limits: budget.limits,
                                        milliseconds: budget.millisecondsLeft)
-        try self.keep(text, at: location + " (OCR)", in: &document, budget: budget)
+        if !text.isEmpty { try document.keep(text, at: location + " (OCR)", budget: budget) }
     }
 
     /// Page `index` of a PDF rendered to PNG at `dpi` (tests and tools: text as a picture).
@@ -86,19 +86,12 @@ enum PDFText {
         }
     }
 
-    private static func keep(_ text: [UInt8], at location: String, in document: inout ExtractedDocument,
-                             budget: ExtractionBudget) throws(DocumentError)
-    {
-        guard !text.isEmpty else { return }
-        try budget.spendText(text.count)
-        document.texts.append(DocumentText(location: location, text: text))
-    }
-
-    /// Copies and frees a string poppler allocated.
+    /// Copies and frees a string poppler allocated; nil for none or an empty one (nothing to keep).
     private static func take(_ pointer: UnsafeMutablePointer<CChar>?) -> [UInt8]? {
         guard let pointer else { return nil }
         defer { gw_free(pointer) }
         let count = strlen(pointer)
+        guard count > 0 else { return nil }
         return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: count))
     }
 }
@@ -116,7 +109,7 @@ enum PDFStreamScan {
         let end = Array("endstream".utf8)
         var index = 0
         var streams = 0
-        while let found = self.find(keyword, in: bytes, from: index, to: bytes.count) {
+        while let found = ByteText.firstIndex(of: keyword, in: bytes, from: index) {
             index = found + keyword.count
             // "endstream" contains "stream"; only a keyword followed by an end of line opens a stream.
             if found >= 3 && bytes[found - 3] == UInt8(ascii: "e") { continue }
@@ -128,13 +121,13 @@ enum PDFStreamScan {
             if streams % 64 == 0 { try budget.checkDeadline() }
             let windowStart = max(0, found - self.dictionaryWindow)
             let dictionaryStart = self.findLast(Array("obj".utf8), in: bytes, from: windowStart, to: found) ?? windowStart
-            let stop = self.find(end, in: bytes, from: start, to: bytes.count) ?? bytes.count
+            let stop = ByteText.firstIndex(of: end, in: bytes, from: start) ?? bytes.count
             index = max(index, stop)
-            if self.find(Array("/Image".utf8), in: bytes, from: dictionaryStart, to: found) != nil { continue }
+            if ByteText.firstIndex(of: Array("/Image".utf8), in: bytes, from: dictionaryStart, to: found) != nil { continue }
             var data = UnsafeBufferPointer(rebasing: bytes[start..<stop])
             var hexDecoded: [UInt8] = []
-            if self.find(Array("AHx".utf8), in: bytes, from: dictionaryStart, to: found) != nil
-                || self.find(Array("ASCIIHex".utf8), in: bytes, from: dictionaryStart, to: found) != nil
+            if ByteText.firstIndex(of: Array("AHx".utf8), in: bytes, from: dictionaryStart, to: found) != nil
+                || ByteText.firstIndex(of: Array("ASCIIHex".utf8), in: bytes, from: dictionaryStart, to: found) != nil
             {
                 hexDecoded = self.hexDecode(data)
             }
@@ -159,24 +152,11 @@ enum PDFStreamScan {
         var high: UInt8?
         for byte in text {
             if byte == UInt8(ascii: ">") { break }
-            guard let value = TransferDecoding.hex(byte) else { continue }
+            guard let value = TransferDecoding.hexDigitValue(byte) else { continue }
             if let pending = high { out.append(pending << 4 | value); high = nil } else { high = value }
         }
         if let pending = high { out.append(pending << 4) }
         return out
-    }
-
-    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
-        guard start < end, end - start >= needle.count, let base = bytes.baseAddress else { return nil }
-        var index = start
-        while index + needle.count <= end {
-            guard let hit = memchr(base + index, Int32(needle[0]), end - index) else { return nil }
-            let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if position + needle.count > end { return nil }
-            if memcmp(base + position, needle, needle.count) == 0 { return position }
-            index = position + 1
-        }
-        return nil
     }
 
     private static func findLast(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {

@@ -29,8 +29,8 @@ enum RichText {
                 index += 1
                 guard index < rtf.count else { break }
                 let next = rtf[index]
-                if next == UInt8(ascii: "'"), index + 2 < rtf.count, let high = TransferDecoding.hex(rtf[index + 1]),
-                   let low = TransferDecoding.hex(rtf[index + 2])
+                if next == UInt8(ascii: "'"), index + 2 < rtf.count, let high = TransferDecoding.hexDigitValue(rtf[index + 1]),
+                   let low = TransferDecoding.hexDigitValue(rtf[index + 2])
                 {
                     if skipDepth == nil && pendingSkip == 0 {
                         out.append(contentsOf: Array(String(Character(Unicode.Scalar(high << 4 | low))).utf8))

@@ -88,7 +88,7 @@ public enum TransferDecoding {
             if byte == UInt8(ascii: "=") {
                 if index + 1 < text.count && text[index + 1] == 0x0A { index += 2; continue }
                 if index + 2 < text.count && text[index + 1] == 0x0D && text[index + 2] == 0x0A { index += 3; continue }
-                if index + 2 < text.count, let high = self.hex(text[index + 1]), let low = self.hex(text[index + 2]) {
+                if index + 2 < text.count, let high = self.hexDigitValue(text[index + 1]), let low = self.hexDigitValue(text[index + 2]) {
                     out.append(high << 4 | low)
                     index += 3
                     continue
@@ -100,11 +100,14 @@ public enum TransferDecoding {
         return out
     }
 
-    static func hex(_ byte: UInt8) -> UInt8? {
+    /// The value of one ASCII hexadecimal digit, or nil (the project's one reading of hex digits; `PercentEncoding`
+    /// and the JSON reader use it too).
+    @inline(__always)
+    public static func hexDigitValue(_ byte: UInt8) -> UInt8? {
         switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
     }

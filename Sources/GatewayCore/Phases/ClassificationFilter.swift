@@ -1,3 +1,4 @@
+import GatewayDocuments
 import GatewayRules
 import NIOCore
 import NIOHTTP1
@@ -122,23 +123,16 @@ struct ClassificationFilter: GatewayFilter {
         // Compared as ASCII bytes, without lower-casing or a generic substring search: every request asks.
         guard var type = body.contentType, !type.isEmpty else { return false }
         return type.withUTF8 { bytes -> Bool in
-            if Self.matches(bytes, at: 0, "multipart/") { return true }
-            if Self.matches(bytes, at: 0, "text/plain") { return false }
+            if ByteText.hasWord("multipart/", in: bytes) { return true }
+            if ByteText.hasWord("text/plain", in: bytes) { return false }
             // JSON of any kind (`application/json`, `…+json`, `text/json`) is read as JSON, documents found inside.
-            for offset in bytes.indices where Self.matches(bytes, at: offset, "json") { return false }
+            for offset in bytes.indices where ByteText.hasWord("json", in: bytes, at: offset) { return false }
             return true
         }
     }
 
-    /// Whether `bytes` hold `word` (ASCII, any case) at `offset`.
-    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int, _ word: StaticString) -> Bool {
-        guard bytes.count - offset >= word.utf8CodeUnitCount else { return false }
-        for index in 0..<word.utf8CodeUnitCount where bytes[offset + index] | 0x20 != word.utf8Start[index] | 0x20 {
-            return false
-        }
-        return true
-    }
-
+    /// The one answer for each way inspection can fail: 400 for a body that is not what it says, 413 past a size
+    /// limit or a bomb, 415 for what cannot be decoded, and a 403 block when inspection could not finish (fail closed).
     static func gatewayError(for error: InspectionError) -> GatewayError {
         switch error {
         case .invalidBody: GatewayError(.badRequest, "The request body could not be inspected: \(error)")

@@ -52,7 +52,7 @@ struct UploadHold {
         context.decision = Decision(verdict: .allow, findings: [], inspectedBytes: 0)
         let created = Int(Date().timeIntervalSince1970)
         context.localAnswer = LocalAnswer(
-            json: #"{"id":"\#(id)","object":"upload.part","created_at":\#(created),"upload_id":"\#(JSONText.escaped(upload))"}"#,
+            json: #"{"id":"\#(id)","object":"upload.part","created_at":\#(created),"upload_id":\#(VendorErrorBody.jsonString(upload))}"#,
             reason: .uploadPartHeld)
     }
 
@@ -117,21 +117,5 @@ struct UploadHold {
     static func partBody(_ file: [UInt8], boundary: String) -> [UInt8] {
         Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"data\"; filename=\"upload\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
             + file + Array("\r\n--\(boundary)--\r\n".utf8)
-    }
-}
-
-/// JSON string escaping for the few strings the gateway writes into JSON itself.
-enum JSONText {
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

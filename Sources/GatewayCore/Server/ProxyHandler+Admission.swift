@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCrypto
+import GatewayDocuments
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -87,26 +88,11 @@ extension ProxyHandler {
         return body.bytes.readableBytesView.withContiguousStorageIfAvailable { bytes in
             // A run of base64 is looked for only in bodies of 16 KiB or more: a smaller document is small enough to
             // read on the loop (its expansion is bounded by the compression-ratio limit).
-            Self.contains(Self.base64Marker, in: bytes) || (bytes.count >= 16 * 1024 && Self.hasBase64Run(bytes, length: 1024))
+            ByteText.firstIndex(of: Self.base64Marker, in: bytes) != nil || (bytes.count >= 16 * 1024 && Self.hasBase64Run(bytes, length: 1024))
         } ?? false
     }
 
     private static let base64Marker: [UInt8] = [0x62, 0x61, 0x73, 0x65, 0x36, 0x34]  // "base64"
-
-    /// Whether `needle` occurs in `bytes` (memchr for its first byte, then a compare: the generic collection search
-    /// costs tens of microseconds on a 2 KB body, on every request).
-    static func contains(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress, bytes.count >= needle.count else { return false }
-        var index = 0
-        while index + needle.count <= bytes.count {
-            guard let hit = memchr(base + index, Int32(needle[0]), bytes.count - index) else { return false }
-            let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if position + needle.count > bytes.count { return false }
-            if memcmp(base + position, needle, needle.count) == 0 { return true }
-            index = position + 1
-        }
-        return false
-    }
 
     /// Whether `bytes` hold a run of `length` base64 characters: a file sent as a bare base64 string (its key or its
     /// `base64` marker may be escaped).

@@ -29,7 +29,7 @@ extension BodyInspector {
     static func carrier(_ text: UnsafeBufferPointer<UInt8>, path: JSONStringWalker.Path) -> Carrier? {
         // The member names are decoded only where they decide (a URL, a long base64 string).
         func keys() -> (last: String?, parent: String?) { (Self.key(path, fromEnd: 0), Self.key(path, fromEnd: 1)) }
-        if Self.startsCaseInsensitively(text, with: "data:") {
+        if ByteText.hasWord("data:", in: text) {
             guard let comma = text.firstIndex(of: UInt8(ascii: ",")) else { return nil }
             let header = String(decoding: text[5..<comma], as: UTF8.self)
             let attributes = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -41,7 +41,7 @@ extension BodyInspector {
                 : PercentEncoding.decode(Array(payload), plusIsSpace: false)
             return decoded.map { .dataURL(mediaType: mediaType, payload: $0, base64: isBase64) }
         }
-        if Self.startsCaseInsensitively(text, with: "http://") || Self.startsCaseInsensitively(text, with: "https://") {
+        if ByteText.hasWord("http://", in: text) || ByteText.hasWord("https://", in: text) {
             let (lastKey, parentKey) = keys()
             let fetched = lastKey == "file_url" || lastKey == "image_url"
                 || (lastKey == "url" && (parentKey == "image_url" || parentKey == "source" || parentKey == "document"))
@@ -65,14 +65,6 @@ extension BodyInspector {
             return (lastKey.map(Self.fileKeys.contains) ?? false) || parentKey == "input_audio"
         }()
         return format == .binary && !inFileField ? nil : .base64(decoded: decoded)
-    }
-
-    static func startsCaseInsensitively(_ text: UnsafeBufferPointer<UInt8>, with prefix: StaticString) -> Bool {
-        guard text.count >= prefix.utf8CodeUnitCount else { return false }
-        for index in 0..<prefix.utf8CodeUnitCount where text[index] | 0x20 != prefix.utf8Start[index] | 0x20 {
-            return false
-        }
-        return true
     }
 
     /// Inspects one document. Returns the document rewritten when the policy redacted something in a text document;

@@ -1,15 +1,9 @@
+import GatewayDocuments
 /// `%XX` decoding, the one implementation for form bodies, query strings and request targets.
 public enum PercentEncoding {
-    /// The value of one ASCII hexadecimal digit, or nil.
+    /// The value of one ASCII hexadecimal digit, or nil (`TransferDecoding.hexDigitValue`, the one implementation).
     @inline(__always)
-    public static func hexDigitValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
+    public static func hexDigitValue(_ byte: UInt8) -> UInt8? { TransferDecoding.hexDigitValue(byte) }
 
     /// `bytes` with every `%XX` decoded; with `plusIsSpace` (form encoding, RFC 1866) `+` is a space too. A `%` not
     /// followed by two hexadecimal digits stays as it is.
