@@ -11,7 +11,7 @@ import Testing
 struct ProxyHandlerDrainTests {
     /// Refuses every body, as a policy block would: the answer is a keep-alive 403 written after the body was read.
     struct RefuseEveryBody: GatewayFilter {
-        func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
+        func inspectBody(_ body: inout RequestBody, context: inout RequestContext, state: inout Void) throws(GatewayError) {
             throw GatewayError(.forbidden, "refused by the test filter")
         }
     }
@@ -44,7 +44,7 @@ struct ProxyHandlerDrainTests {
                 audit: nil
             )
             let settings = ProxySettings(
-                pipeline: pipeline, pools: [:], maxBodyBytes: 1 << 20, registry: ConnectionRegistry(),
+                pipeline: pipeline, upstreams: [:], maxBodyBytes: 1 << 20, registry: ConnectionRegistry(),
                 metrics: GatewayMetrics(), offLoopInspectionBytes: 1 << 20, inspectionPool: nil,
                 bodyBudget: BodyBudget(limit: 1 << 30)
             )

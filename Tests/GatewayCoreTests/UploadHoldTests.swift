@@ -56,7 +56,7 @@ import Testing
     }
 
     func partID(_ context: RequestContext) -> String? {
-        context.localAnswer?.json.split(separator: "\"").dropFirst(3).first.map(String.init)
+        context.delivery.localAnswer?.json.split(separator: "\"").dropFirst(3).first.map(String.init)
     }
 
     @Test func aValueSplitAcrossPartsIsFoundInTheAssembledFile() throws {
@@ -69,12 +69,12 @@ import Testing
         #expect(e1 == nil && e2 == nil, "each half alone is clean")
         let ids = try [#require(self.partID(first)), #require(self.partID(second))]
         #expect(ids.allSatisfy { $0.hasPrefix("part_gw_") })
-        #expect(first.localAnswer?.reason == .uploadPartHeld)
+        #expect(first.delivery.localAnswer?.reason == .uploadPartHeld)
         let complete = Array(#"{"part_ids":["\#(ids[0])","\#(ids[1])"]}"#.utf8)
         let (error, context) = self.send(filter, path: "/v1/uploads/up_9/complete", body: complete, type: "application/json")
         #expect(error?.kind == .blockedByPolicy)
         #expect(context.decision?.isBlocked == true)
-        #expect(context.uploadToSend == nil)
+        #expect(context.delivery.upload == nil)
     }
 
     @Test func aCleanAssembledFileIsSentBeforeTheCompletion() throws {
@@ -86,7 +86,7 @@ import Testing
         let complete = Array(#"{"part_ids":["\#(ids[0])","\#(ids[1])"],"md5":"x"}"#.utf8)
         let (error, context) = self.send(filter, path: "/v1/uploads/up_3/complete", body: complete, type: "application/json")
         #expect(error == nil)
-        #expect(context.uploadToSend == Array("region,sales\nnorth,12\n".utf8))
+        #expect(context.delivery.upload == Array("region,sales\nnorth,12\n".utf8))
         // The completion then names the one part the gateway sends, keeping the other members.
         let rewritten = try #require(ProxyHandler.completion(ByteBuffer(bytes: complete), partID: "part_real"))
         #expect(String(buffer: rewritten) == #"{"md5":"x","part_ids":["part_real"]}"#)

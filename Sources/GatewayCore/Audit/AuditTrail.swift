@@ -10,7 +10,7 @@ import GatewayRules
 /// Durability is the contract: a request is forwarded only after its decision record is on disk, and a refusal is
 /// answered only after its record is on disk. When records cannot be written the gateway answers 503 and forwards
 /// nothing until the log recovers (it retries by itself).
-final class AuditTrail: Sendable {
+final class AuditTrail: RequestObserver {
     let log: AuditLog
     let quarantine: Quarantine
     let ledger: ReleaseLedger
@@ -77,18 +77,11 @@ final class AuditTrail: Sendable {
 
     /// The decision record of a request about to be forwarded.
     private func forwardedRecord(_ context: RequestContext, id: RecordID, milliseconds: UInt64) -> DecisionRecord {
-        let decision: GatewayAudit.Decision =
-            if context.release != nil { .released } else {
-                switch context.decision?.verdict {
-                case _ where context.decision?.forwardsUninspected == true: .uninspected
-                case .redact: .redact
-                default: .allow
-                }
-            }
+        let decision = GatewayAudit.Decision(of: context, refusal: nil)
         let reason: Reason =
             switch decision {
             case .released: .reviewReleased
-            case _ where context.localAnswer != nil: context.localAnswer!.reason
+            case _ where context.delivery.localAnswer != nil: context.delivery.localAnswer!.reason
             case .uninspected: .documentUninspected
             case .redact: .ruleMatchRedacted
             default: context.decision?.findings.isEmpty == false ? .ruleMatchAllowed : .clean
@@ -114,7 +107,7 @@ final class AuditTrail: Sendable {
         _ error: GatewayError, context: RequestContext, body: [UInt8]?,
         completion: @escaping @Sendable (GatewayError, RecordID?) -> Void
     ) {
-        let decision = Self.decision(refusing: error, context: context)
+        let decision = GatewayAudit.Decision(of: context, refusal: error)
         var record = self.record(
             for: context, decision: decision, reason: Reason(error).code, status: Int(error.status.code)
         )
@@ -134,30 +127,22 @@ final class AuditTrail: Sendable {
     /// Whether a refusal of `context` with `error` keeps a body of `bodyBytes` in quarantine (blocking file I/O):
     /// only a block by policy does.
     func quarantines(_ error: GatewayError, context: RequestContext, bodyBytes: Int) -> Bool {
-        Self.decision(refusing: error, context: context) == .block && bodyBytes > 0
-    }
-
-    /// The decision a refusal is recorded with.
-    private static func decision(refusing error: GatewayError, context: RequestContext) -> GatewayAudit.Decision {
-        switch error.kind {
-        case .blockedByPolicy: context.decision?.isBlocked == true ? .block : .error
-        case .internalFailure, .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .error
-        default: .refused
-        }
+        GatewayAudit.Decision(of: context, refusal: error) == .block && bodyBytes > 0
     }
 
     /// Starts writing the lines queued since the last call.
     func flushQueuedLines() { self.log.flushQueuedLines() }
 
-    /// Appends the outcome of a forwarded request (status, bytes, timings). Not awaited by the caller: the
-    /// decision record already made the request accountable; this one completes it. Outcomes are gathered into one
-    /// line written with the next batch of records, or by themselves within the log's `deferredWriteDelay`, so an
-    /// outcome costs no fsync and no seal of its own. A crash inside that window loses the outcome, never the record
-    /// (which then reads "forwarded, outcome not recorded").
-    /// - Parameter unforwarded: record it although the request never left (its caller went away while the decision
-    ///   record was being written), so the record's "to be forwarded" is never read as "forwarded".
-    func recordOutcome(_ context: RequestContext, unforwarded: Bool = false) {
-        guard let id = context.auditRecordID, context.forwarded || unforwarded else { return }
+    /// Appends the outcome of a request its forwarding record was written for (status, bytes, timings). Not awaited:
+    /// the decision record already made the request accountable; this line completes it. Outcomes are gathered into
+    /// one line written with the next batch of records, or by themselves within the log's `deferredWriteDelay`, so
+    /// an outcome costs no fsync and no seal of its own. A crash inside that window loses the outcome, never the
+    /// record (which then reads "forwarded, outcome not recorded"). A request that left nothing to complete (refused:
+    /// its one record says everything) writes no outcome. So does a caller that left before its record was durable,
+    /// in which case the outcome line says the request was never sent, so "to be forwarded" is never read as
+    /// "forwarded".
+    func requestEnded(_ context: RequestContext, decision: GatewayAudit.Decision) {
+        guard let id = context.auditRecordID, context.recordAwaitsOutcome else { return }
         let total = Self.milliseconds(ContinuousClock.now - context.startedAt)
         let upstream = context.upstreamStartedAt.map { Self.milliseconds(ContinuousClock.now - $0) }
         let outcome = RequestOutcome(

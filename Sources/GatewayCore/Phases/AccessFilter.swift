@@ -15,7 +15,7 @@ struct AccessFilter: GatewayFilter {
 
     // MARK: - Phase 1: authenticate
 
-    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
+    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext, state: inout Void) throws(GatewayError) {
         let presented = Self.presentedKey(head.headers)
         let certificate = context.tls?.peer
         let fromCertificate = certificate.flatMap {
@@ -87,7 +87,7 @@ struct AccessFilter: GatewayFilter {
 
     // MARK: - Phase 2: route
 
-    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
+    func route(_ head: HTTPRequestHead, context: inout RequestContext, state: inout Void) throws(GatewayError) {
         let role = try self.role(of: context)
         guard let provider = context.provider else { return }
         guard role.allows(provider: provider.name) else {
@@ -109,7 +109,9 @@ struct AccessFilter: GatewayFilter {
     /// After inspection, so the model is the one the body's single reading found (`ClassificationFilter` sets
     /// `context.model` from the inspector's walk: escapes decoded, duplicate names refused), the same one the vendor
     /// will read.
-    func upstreamRequest(_ head: inout HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
+    func upstreamRequest(
+        _ head: inout HTTPRequestHead, context: inout RequestContext, state: inout Void
+    ) throws(GatewayError) {
         let role = try self.role(of: context)
         if let model = context.model {
             guard role.allows(model: model) else {

@@ -22,11 +22,26 @@ struct ClassificationFilter: GatewayFilter {
     /// Uploads API parts held until their upload is completed (nil: not held; tests that do not need it).
     var heldUploads: HeldUploads? = nil
 
+    /// What the filter remembers about one request: the role's category treatment, looked up once.
+    struct State: Sendable {
+        var policy: CategoryPolicy?
+    }
+
+    func makeState() -> State { State() }
+
+    /// The request's category treatment, looked up on first use (the identity is known from phase 1 on).
+    private func policy(_ context: RequestContext, _ state: inout State) -> CategoryPolicy {
+        if let policy = state.policy { return policy }
+        let policy = self.policyForRequest(context)
+        state.policy = policy
+        return policy
+    }
+
     /// Phase 2: what of the head reaches the vendor, the query string and every header field the provider's
     /// allow-list forwards, is scanned too. A header cannot be redacted, so any finding the role does not allow blocks.
-    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
+    func route(_ head: HTTPRequestHead, context: inout RequestContext, state: inout State) throws(GatewayError) {
         guard let provider = context.provider else { return }
-        let policy = self.policyForRequest(context)
+        let policy = self.policy(context, &state)
         var texts: [(location: String, text: [UInt8])] = []
         /// The fields scanned now (not known clean), with the location their findings carry.
         var scannedFields: [(name: String, value: String, location: String)] = []
@@ -73,7 +88,8 @@ struct ClassificationFilter: GatewayFilter {
         )
     }
 
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext, state: inout State) throws(GatewayError) {
+        let policy = self.policy(context, &state)
         // An Uploads API part is held as sent, not judged alone (half a PDF reads as nothing, and a value may
         // straddle two parts): its file is inspected whole when the upload is completed (`UploadHold`).
         if let held = self.heldUploads, let upload = UploadHold.partUpload(context.path) {
@@ -86,7 +102,7 @@ struct ClassificationFilter: GatewayFilter {
         do {
             decision = try self.inspector.inspect(
                 body: bytes, contentType: body.contentType, contentEncoding: body.contentEncoding,
-                policy: self.policyForRequest(context),
+                policy: policy,
                 deadline: .after(milliseconds: milliseconds, documents: self.documentDeadlineMilliseconds)
             )
         } catch {
@@ -108,7 +124,7 @@ struct ClassificationFilter: GatewayFilter {
             )
         }
         if let held = self.heldUploads, let upload = UploadHold.completedUpload(context.path) {
-            try self.uploadHold(held).complete(body, upload: upload, context: &context, policy: self.policyForRequest(context))
+            try self.uploadHold(held).complete(body, upload: upload, context: &context, policy: policy)
         }
     }
 

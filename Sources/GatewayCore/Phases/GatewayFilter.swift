@@ -16,27 +16,62 @@ public struct RequestBody: Sendable {
 ///
 /// The phases, in order (Pingora's and Envoy's model):
 /// 1. `authenticate`: establish `context.identity` (keys, client certificates).
-/// 2. `route`: after the router picked `context.provider`; refuse what the identity may not use.
+/// 2. `route`: the first filter (`ProviderRouter`) picks `context.provider`; later ones refuse what the identity may
+///    not use.
 /// 3. `inspectBody`: the whole request body (held up to the size limit); may rewrite it or block.
 /// 4. `upstreamRequest`: the head about to be sent to the vendor.
-/// 5. `responseHead`, 6. `responseBody`: what the vendor answers, chunk by chunk, as it streams.
+/// 5. `responseHead`, 6. `responseBody`: what the vendor answers, as a stream of parts; a filter may rewrite parts
+///    or hold bytes back.
 /// 7. `complete`: exactly once per request, success or failure.
+///
+/// `context` holds what every phase and the decision record share (identity, provider, decision). What only one
+/// filter needs to remember about a request lives in that filter's own `State` (Pingora's `CTX`): made by
+/// `makeState()` when the request starts, handed to each of the filter's hooks, dropped when the request ends.
 public protocol GatewayFilter: Sendable {
-    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError)
-    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError)
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError)
-    func upstreamRequest(_ head: inout HTTPRequestHead, context: inout RequestContext) throws(GatewayError)
-    func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext)
-    func responseBody(_ chunk: inout ByteBuffer, context: inout RequestContext)
-    func complete(context: RequestContext)
+    associatedtype State: Sendable = Void
+    func makeState() -> State
+
+    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext, state: inout State) throws(GatewayError)
+    func route(_ head: HTTPRequestHead, context: inout RequestContext, state: inout State) throws(GatewayError)
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext, state: inout State) throws(GatewayError)
+    func upstreamRequest(
+        _ head: inout HTTPRequestHead, context: inout RequestContext, state: inout State
+    ) throws(GatewayError)
+    func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext, state: inout State)
+    /// Phase 6, once per part of the vendor's answer and once more at its end.
+    ///
+    /// `part` holds the bytes about to go to the caller; nil when an earlier filter holds back everything it was
+    /// given. A filter may rewrite them, or keep them in its `state` (setting `part` to nil) and release them with a
+    /// later part. After the vendor's last part the hook runs once more with `endOfStream` true and `part` nil (or
+    /// what an earlier filter released): whatever a filter still holds must go out then. A filter that changes the
+    /// answer's length removes `Content-Length` in `responseHead`; the answer is then sent chunked.
+    func responseBody(
+        _ part: inout ByteBuffer?, endOfStream: Bool, context: inout RequestContext, state: inout State
+    )
+    func complete(context: RequestContext, state: State)
+}
+
+extension GatewayFilter where State == Void {
+    public func makeState() {}
 }
 
 extension GatewayFilter {
-    public func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {}
-    public func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {}
-    public func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {}
-    public func upstreamRequest(_ head: inout HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {}
-    public func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext) {}
-    public func responseBody(_ chunk: inout ByteBuffer, context: inout RequestContext) {}
-    public func complete(context: RequestContext) {}
+    public func authenticate(
+        _ head: HTTPRequestHead, context: inout RequestContext, state: inout State
+    ) throws(GatewayError) {}
+    public func route(_ head: HTTPRequestHead, context: inout RequestContext, state: inout State) throws(GatewayError) {}
+    public func inspectBody(
+        _ body: inout RequestBody, context: inout RequestContext, state: inout State
+    ) throws(GatewayError) {}
+    public func upstreamRequest(
+        _ head: inout HTTPRequestHead, context: inout RequestContext, state: inout State
+    ) throws(GatewayError) {}
+    public func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext, state: inout State) {}
+    public func responseBody(
+        _ part: inout ByteBuffer?, endOfStream: Bool, context: inout RequestContext, state: inout State
+    ) {}
+    public func complete(context: RequestContext, state: State) {}
+
+    /// Whether the filter keeps no state of its own (its `State` is `Void`).
+    static var isStateless: Bool { State.self == Void.self }
 }

@@ -68,10 +68,11 @@ public struct RequestContext: Sendable {
     public var auditRecordID: RecordID?
     /// The reviewer's release under which a blocked body was forwarded once.
     public var release: ReleaseGrant?
-    /// What the gateway answers itself instead of forwarding (an Uploads part it holds), after the record.
-    var localAnswer: LocalAnswer?
-    /// An assembled, inspected upload to send to the vendor as its one part before this completion is forwarded.
-    var uploadToSend: [UInt8]?
+    /// How an admitted request is delivered: forwarded, answered by the gateway, or forwarded after an upload.
+    var delivery = Delivery.forward
+    /// Whether the decision record written for this request is a forwarding record, which an outcome line completes
+    /// (set when it is durable; a refusal's record needs none).
+    var recordAwaitsOutcome = false
 
     public init(
         requestID: String, method: String, target: String, clientAddress: String?, tls: TLSHandshakeDetails?,
@@ -92,6 +93,20 @@ public struct RequestContext: Sendable {
 
     /// The error shape callers of this request expect.
     var apiShape: ProviderAPIShape { self.provider?.apiShape ?? VendorErrorBody.shape(forPath: self.path) }
+}
+
+/// How an admitted request is delivered, once its decision record is durable.
+enum Delivery: Sendable {
+    /// To the vendor, as phase 4 built it.
+    case forward
+    /// The gateway answers itself (an Uploads API part it holds); nothing goes to the vendor.
+    case answerLocally(LocalAnswer)
+    /// An assembled, inspected upload goes to the vendor as the upload's one part first; then the completion is
+    /// forwarded with that part's id.
+    case forwardAfterUpload([UInt8])
+
+    var localAnswer: LocalAnswer? { if case .answerLocally(let answer) = self { answer } else { nil } }
+    var upload: [UInt8]? { if case .forwardAfterUpload(let file) = self { file } else { nil } }
 }
 
 /// A response the gateway gives itself: 200 with a JSON body in the vendor's shape.

@@ -5,60 +5,73 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The request phases, in order, over the configured filters. Built once; shared by every connection.
+/// The request phases, in order, over the configured filters. Built once; shared by every connection. It runs
+/// phases; `RequestStateMachine` decides which runs when.
 ///
 /// The phases run on the caller's event loop and must not block: filters are synchronous. The two waits a request
-/// can have — its decision record becoming durable, and inspection of a large body — are futures, so a later phase
+/// can have (its decision record becoming durable, and inspection of a large body) are futures, so a later phase
 /// that must wait (escalation to a human reviewer, say) plugs in the same way.
 public struct RequestPipeline: Sendable {
     let configuration: GatewayConfiguration
+    /// The filters in order; the first is the router (`ProviderRouter`).
     let filters: [any GatewayFilter]
+    /// Whether any filter keeps state of its own (else a request's `FilterStates` costs nothing).
+    private let anyStatefulFilter: Bool
     let metrics: GatewayMetrics
     /// Nil only when `audit.enabled` is false (benchmarks).
     let audit: AuditTrail?
+    /// Told once per request when it has ended: the metrics, then the decision log's outcome line.
+    let observers: [any RequestObserver]
     /// Where the decision log's completions come back to, one batch per event loop; at the end of each loop pass
     /// the lines it queued are written together.
     let mailboxes: LoopMailboxes
-    /// Failures of the vendor side are logged with their detail (which callers never see).
-    let logger = Logger(label: "gateway.requests")
 
+    /// - Parameter filters: the filters after the router, which is always first.
     init(configuration: GatewayConfiguration, filters: [any GatewayFilter], metrics: GatewayMetrics, audit: AuditTrail?) {
         self.configuration = configuration
-        self.filters = filters
+        self.filters = [ProviderRouter(configuration: configuration)] + filters
+        self.anyStatefulFilter = self.filters.contains { !Self.isStateless($0) }
         self.metrics = metrics
         self.audit = audit
+        self.observers = [MetricsObserver(metrics: metrics)] + (audit.map { [$0] } ?? [])
         self.mailboxes = LoopMailboxes { audit?.flushQueuedLines() }
     }
 
+    private static func isStateless<Filter: GatewayFilter>(_ filter: Filter) -> Bool { Filter.isStateless }
+
+    /// The filters' own states for a new request.
+    func makeStates() -> FilterStates { FilterStates(self.filters, anyStateful: self.anyStatefulFilter) }
+
     /// Phase 1: who is calling.
-    func authenticate(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
-        for filter in self.filters { try filter.authenticate(head, context: &context) }
+    func authenticate(
+        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates
+    ) throws(GatewayError) {
+        for (index, filter) in self.filters.enumerated() {
+            try filter.authenticate(head, context: &context, states: &states, at: index)
+        }
     }
 
-    /// Phase 2: which provider serves the path (404 when none), then the filters' access checks.
-    func route(_ head: HTTPRequestHead, context: inout RequestContext) throws(GatewayError) {
-        let path = context.path
-        guard let provider = self.configuration.provider(forPath: path, hasHeader: { head.headers.contains(name: $0) }) else {
-            throw GatewayError(
-                .notFound,
-                "No route for \(head.method.rawValue) \(path) on this gateway. Routed paths: "
-                    + self.configuration.providers.flatMap(\.pathPrefixes).joined(separator: ", ")
-            )
+    /// Phase 2: the router picks the provider, then the filters' access checks.
+    func route(_ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates) throws(GatewayError) {
+        for (index, filter) in self.filters.enumerated() {
+            try filter.route(head, context: &context, states: &states, at: index)
         }
-        context.provider = provider
-        for filter in self.filters { try filter.route(head, context: &context) }
     }
 
     /// Phase 3: the whole body, inspected (and maybe rewritten) before anything leaves.
     ///
     /// A body blocked by policy may still go out once, unchanged, when the caller presents a reviewer's release
     /// token (`x-gateway-release`) bound to exactly this body and this sender.
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext) throws(GatewayError) {
+    func inspectBody(
+        _ body: inout RequestBody, context: inout RequestContext, states: inout FilterStates
+    ) throws(GatewayError) {
         let original = body
         let started = ContinuousClock.now
         defer { context.inspectDuration = ContinuousClock.now - started }
         do {
-            for filter in self.filters { try filter.inspectBody(&body, context: &context) }
+            for (index, filter) in self.filters.enumerated() {
+                try filter.inspectBody(&body, context: &context, states: &states, at: index)
+            }
         } catch let error where error.kind == .blockedByPolicy && context.decision?.isBlocked == true {
             guard let token = original.releaseToken, let audit = self.audit else { throw error }
             context.release = try audit.redeem(
@@ -71,33 +84,36 @@ public struct RequestPipeline: Sendable {
     /// What phases 3 and 4 made of a complete request: the head and body to forward, or the refusal.
     struct Admission: Sendable {
         var context: RequestContext
-        var outcome: Result<(head: HTTPRequestHead, body: ByteBuffer), GatewayError>
+        var states: FilterStates
+        var outcome: Result<UpstreamRequest, GatewayError>
     }
 
     /// Phases 3 and 4 together: inspects the whole body, then builds the vendor's head. Pure computation on values,
     /// so a large body can be inspected off the event loop.
-    func admit(_ head: HTTPRequestHead, body: RequestBody, context: RequestContext) -> Admission {
+    func admit(_ head: HTTPRequestHead, body: RequestBody, context: RequestContext, states: FilterStates) -> Admission {
         var context = context
-        let outcome = self.admit(head, body: body, context: &context)
-        return Admission(context: context, outcome: outcome)
+        var states = states
+        let outcome = self.admit(head, body: body, context: &context, states: &states)
+        return Admission(context: context, states: states, outcome: outcome)
     }
 
     /// `admit` on the caller's context in place (the event loop's path for small bodies: no copy of the context).
     func admit(
-        _ head: HTTPRequestHead, body: RequestBody, context: inout RequestContext
-    ) -> Result<(head: HTTPRequestHead, body: ByteBuffer), GatewayError> {
+        _ head: HTTPRequestHead, body: RequestBody, context: inout RequestContext, states: inout FilterStates
+    ) -> Result<UpstreamRequest, GatewayError> {
         var body = body
         let originalEncoding = body.contentEncoding
         do throws(GatewayError) {
-            try self.inspectBody(&body, context: &context)
+            try self.inspectBody(&body, context: &context, states: &states)
             context.forwardedBytes = body.bytes.readableBytes
-            let upstream = try self.upstreamRequest(head, body: body, originalEncoding: originalEncoding, context: &context)
-            return .success((upstream, body.bytes))
+            let upstream = try self.upstreamRequest(
+                head, body: body, originalEncoding: originalEncoding, context: &context, states: &states
+            )
+            return .success(UpstreamRequest(head: upstream, body: body.bytes))
         } catch {
             return .failure(error)
         }
     }
-
     /// Between phase 4 and the vendor: the decision record is made durable before anything is sent. The future
     /// holds the record's id (nil when records are disabled), or fails with `.auditUnavailable` (503): nothing may
     /// then be sent. Only the id travels back, not a copy of the context.
@@ -110,11 +126,6 @@ public struct RequestPipeline: Sendable {
         }
         mailbox.requestPassEnd()
         return recorded.futureResult
-    }
-
-    /// The caller left after its decision record was written but before anything was sent: the outcome line says so.
-    func recordUnforwarded(_ context: RequestContext) {
-        self.audit?.recordOutcome(context, unforwarded: true)
     }
 
     /// Before a refusal is answered: its record (and a blocked body's quarantine copy) is made durable first.
@@ -142,7 +153,8 @@ public struct RequestPipeline: Sendable {
 
     /// Phase 4: the head the vendor gets: headers cleaned, vendor key injected, filters last.
     func upstreamRequest(
-        _ head: HTTPRequestHead, body: RequestBody, originalEncoding: String?, context: inout RequestContext
+        _ head: HTTPRequestHead, body: RequestBody, originalEncoding: String?, context: inout RequestContext,
+        states: inout FilterStates
     ) throws(GatewayError) -> HTTPRequestHead {
         guard let provider = context.provider else { throw GatewayError(.internalFailure, "request has no route") }
         var droppedFields = 0
@@ -153,48 +165,95 @@ public struct RequestPipeline: Sendable {
             droppedFields: &droppedFields
         )
         if droppedFields > 0 { self.metrics.headersDropped(provider: provider.name, count: droppedFields) }
-        for filter in self.filters { try filter.upstreamRequest(&upstream, context: &context) }
+        for (index, filter) in self.filters.enumerated() {
+            try filter.upstreamRequest(&upstream, context: &context, states: &states, at: index)
+        }
         return upstream
     }
 
     /// Phase 5.
-    func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext) {
-        for filter in self.filters { filter.responseHead(&head, context: &context) }
+    func responseHead(_ head: inout HTTPResponseHead, context: inout RequestContext, states: inout FilterStates) {
+        for (index, filter) in self.filters.enumerated() {
+            filter.responseHead(&head, context: &context, states: &states, at: index)
+        }
     }
 
-    /// Phase 6, per chunk.
-    func responseBody(_ chunk: inout ByteBuffer, context: inout RequestContext) {
-        for filter in self.filters { filter.responseBody(&chunk, context: &context) }
+    /// Phase 6, per part of the answer and once more at its end (`endOfStream`): what goes to the caller now.
+    func responseBody(
+        _ part: ByteBuffer?, endOfStream: Bool, context: inout RequestContext, states: inout FilterStates
+    ) -> ByteBuffer? {
+        var part = part
+        for (index, filter) in self.filters.enumerated() {
+            filter.responseBody(&part, endOfStream: endOfStream, context: &context, states: &states, at: index)
+        }
+        return part
     }
 
-    /// Phase 7: exactly once per request.
-    func complete(context: RequestContext) {
-        let decision: String =
-            switch context.decision?.verdict {
-            case .none: context.error?.kind == .blockedByPolicy ? "block" : "none"
-            case .allow: context.decision?.forwardsUninspected == true ? "uninspected" : "allow"
-            case .redact: context.decision?.forwardsUninspected == true ? "uninspected" : "redact"
-            case .block: "block"
-            }
-        for document in context.decision?.documents ?? [] {
-            for limit in document.limitsHit { ProtectiveLimit(documentLimit: limit).map(self.metrics.limits.hit) }
+    /// Phase 7: exactly once per request. The decision is computed once and told to every observer.
+    func complete(context: RequestContext, states: FilterStates) {
+        let decision = GatewayAudit.Decision(ended: context)
+        for observer in self.observers { observer.requestEnded(context, decision: decision) }
+        for (index, filter) in self.filters.enumerated() { filter.complete(context: context, states: states, at: index) }
+    }
+}
+
+/// The head and body phase 4 made for the vendor.
+struct UpstreamRequest: Sendable {
+    var head: HTTPRequestHead
+    var body: ByteBuffer
+}
+
+/// The hooks called with the filter's own state taken from the request's `FilterStates` (the existential opened
+/// once per call, so `State` is the filter's concrete type).
+extension GatewayFilter {
+    fileprivate func authenticate(
+        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.authenticate(head, context: &context, state: &state)
         }
-        self.metrics.requestCompleted(
-            provider: context.provider?.name ?? "none", role: context.identity?.role ?? "none",
-            status: context.responseStatus ?? 0,
-            duration: ContinuousClock.now - context.startedAt, decision: decision
-        )
-        if let error = context.error, error.source == .upstream {
-            self.metrics.upstreamError(provider: context.provider?.name ?? "none", kind: error.kind.rawValue)
-            self.logger.warning(
-                "vendor request failed",
-                metadata: [
-                    "request": "\(context.requestID)", "provider": "\(context.provider?.name ?? "none")",
-                    "kind": "\(error.kind.rawValue)", "detail": "\(error.detail ?? error.message)",
-                ]
-            )
+    }
+
+    fileprivate func route(
+        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.route(head, context: &context, state: &state)
         }
-        self.audit?.recordOutcome(context)
-        for filter in self.filters { filter.complete(context: context) }
+    }
+
+    fileprivate func inspectBody(
+        _ body: inout RequestBody, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.inspectBody(&body, context: &context, state: &state)
+        }
+    }
+
+    fileprivate func upstreamRequest(
+        _ head: inout HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.upstreamRequest(&head, context: &context, state: &state)
+        }
+    }
+
+    fileprivate func responseHead(
+        _ head: inout HTTPResponseHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) {
+        states.visit(self, at: index) { state in self.responseHead(&head, context: &context, state: &state) }
+    }
+
+    fileprivate func responseBody(
+        _ part: inout ByteBuffer?, endOfStream: Bool, context: inout RequestContext, states: inout FilterStates,
+        at index: Int
+    ) {
+        states.visit(self, at: index) { state in
+            self.responseBody(&part, endOfStream: endOfStream, context: &context, state: &state)
+        }
+    }
+
+    fileprivate func complete(context: RequestContext, states: FilterStates, at index: Int) {
+        self.complete(context: context, state: states.state(of: self, at: index))
     }
 }

@@ -51,9 +51,9 @@ struct UploadHold {
         }
         context.decision = Decision(verdict: .allow, findings: [], inspectedBytes: 0)
         let created = Int(Date().timeIntervalSince1970)
-        context.localAnswer = LocalAnswer(
+        context.delivery = .answerLocally(LocalAnswer(
             json: #"{"id":"\#(id)","object":"upload.part","created_at":\#(created),"upload_id":\#(VendorErrorBody.jsonString(upload))}"#,
-            reason: .uploadPartHeld)
+            reason: .uploadPartHeld))
     }
 
     /// Assembles the parts `part_ids` names, inspects the file as one document, and either refuses the completion or
@@ -90,7 +90,7 @@ struct UploadHold {
         switch decision.verdict {
         case .allow:
             context.decision = merged
-            context.uploadToSend = file
+            context.delivery = .forwardAfterUpload(file)
         case .redact:
             context.decision = Decision(
                 verdict: .block(reason: "request blocked: the uploaded file (\(ids.count) parts) holds data the "

@@ -176,7 +176,7 @@ public final class GatewayServer: Sendable {
         let decoderLimits = limits
         let connections = configuration.limits.connections
         let settings = ProxySettings(
-            pipeline: self.runtime.pipeline, pools: self.pools, maxBodyBytes: configuration.limits.maxBodyBytes,
+            pipeline: self.runtime.pipeline, upstreams: self.pools, maxBodyBytes: configuration.limits.maxBodyBytes,
             registry: self.registry, metrics: self.runtime.metrics, offLoopInspectionBytes: 128 * 1024,
             inspectionPool: self.inspectionPool, bodyBudget: BodyBudget(limit: connections.maxBufferedBodyBytes)
         )

@@ -1,14 +1,15 @@
 import GatewayAccess
 import GatewayCrypto
 import GatewayTLS
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// What every caller connection shares: the phases, the upstream pools, the limits.
+/// What every caller connection shares: the phases, the upstream connections, the limits.
 struct ProxySettings: Sendable {
     let pipeline: RequestPipeline
-    let pools: [String: UpstreamPool]
+    let upstreams: [String: any UpstreamSource]
     let maxBodyBytes: Int
     let registry: ConnectionRegistry
     let metrics: GatewayMetrics
@@ -20,54 +21,42 @@ struct ProxySettings: Sendable {
     let bodyBudget: BodyBudget
 }
 
-/// One caller's connection, on its event loop: HTTP/1.1 requests served one after another through the phases.
+/// One caller's connection, on its event loop: the executor of its `RequestStateMachine`.
 ///
-/// The request's state machine:
-/// `idle` → head: authenticate, route → `receiving` (body held up to the limit) → end: inspect, build the vendor's
-/// head → `admitting` (decision record made durable, upstream connection taken) → `relaying` (the vendor's parts
-/// written as they arrive and flushed in the event-loop pass they arrived in, so server-sent events are not held back)
-/// → `idle`.
-/// A refusal at any point goes to `refusing`: its record is made durable, then the answer is sent in the vendor's
-/// error shape. A request refused before its body was read closes the connection, since the unread body would
-/// otherwise be taken for the next request. Requests pipelined behind the current one are held (and reading paused)
-/// until its response has ended; unlike NIO's pipeline handler this costs nothing when a client does not pipeline.
+/// Every channel event and every result of a wait (inspection off the loop, a decision record, an upstream
+/// connection, the vendor's answer) is told to the state machine, and the handler performs the action it returns.
+/// The handler keeps only what belongs to the connection: the channel context, the TLS session, the key verified
+/// on it, the caller's address.
 final class ProxyHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    enum State {
-        case idle
-        case receiving
-        case refusing
-        case admitting
-        case relaying(UpstreamConnection)
-        case closed
-    }
-
-    /// Set only by the handler's own files (this one and its `+Admission` and `+Responses` extensions).
-    var state = State.idle
-    /// The request in progress; async steps check they still belong to it when they complete.
-    private(set) var currentRequest: InFlightRequest?
+    var machine: RequestStateMachine
     private var tls: TLSHandshakeDetails?
     /// The gateway key authenticated on this connection, handed to each request's context (see `VerifiedKey`).
-    var verifiedKey: VerifiedKey?
+    private var verifiedKey: VerifiedKey?
     /// The caller's IP address as text, formatted once per connection rather than per request.
     private var clientAddress: String?
-    /// Parts of requests pipelined behind the current one (HTTP/1.1 allows sending before answers arrive).
-    private var pipelined: [HTTPServerRequestPart] = []
-    /// Set when the connection must close once the current response has ended (a parse error behind it, or the
-    /// gateway draining).
-    private var closeAfterResponse = false
     private(set) var channelContext: ChannelHandlerContext?
     /// Answers go out with the other answers written in this pass (see `PassEndFlush`).
     let passEndFlush = PassEndFlush()
     let settings: ProxySettings
     /// The connection's timeouts, told when a head has arrived, a body has ended and a response has ended.
     let timeouts: ConnectionTimeoutHandler?
+    private static let logger = Logger(label: "gateway.connection")
 
     init(settings: ProxySettings, timeouts: ConnectionTimeoutHandler? = nil) {
         self.settings = settings
         self.timeouts = timeouts
+        let offLoopBytes = settings.offLoopInspectionBytes
+        let hasPool = settings.inspectionPool != nil
+        self.machine = RequestStateMachine(
+            settings: .init(
+                pipeline: settings.pipeline, maxBodyBytes: settings.maxBodyBytes, bodyBudget: settings.bodyBudget,
+                metrics: settings.metrics,
+                inspectsOffLoop: { hasPool && Self.admitsOffLoop($0, offLoopBytes: offLoopBytes) }
+            )
+        )
     }
 
     var pipeline: RequestPipeline { self.settings.pipeline }
@@ -80,20 +69,13 @@ final class ProxyHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         self.settings.registry.opened(context.channel)
         self.settings.metrics.connectionOpened()
+        // Registered just after a drain went out: this connection drains too.
+        if self.settings.registry.isDraining { _ = self.machine.drain() }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let previous = self.state
-        self.state = .closed
-        if let flight = self.currentRequest {
-            // The caller left mid-request: stop the vendor's work and account for the request once.
-            if case .relaying(let connection) = previous { connection.handler.abandon() }
-            flight.context.error = flight.context.error ?? GatewayError(.badRequest, "The caller closed the connection")
-            self.currentRequest = nil
-            self.releaseBody(of: flight)
-            self.pipeline.complete(context: flight.context)
-        }
+        self.perform(self.machine.callerClosed())
         self.settings.registry.closed(context.channel)
         self.settings.metrics.connectionClosed()
         context.fireChannelInactive()
@@ -102,13 +84,7 @@ final class ProxyHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let details = event as? TLSHandshakeDetails { self.tls = details }
         if event is DrainRequested {
-            // Shutdown: an idle connection closes now; a busy one after its current response.
-            self.closeAfterResponse = true
-            if case .idle = self.state, self.pipelined.isEmpty {
-                // The last answer may still wait for the end of this pass; closing would discard it unwritten.
-                if self.passEndFlush.isScheduled { context.flush() }
-                context.close(promise: nil)
-            }
+            self.perform(self.machine.drain())
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -117,7 +93,7 @@ final class ProxyHandler: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // The vendor is read only as fast as the caller takes the answer: a slow caller never makes the gateway
         // buffer a whole stream.
-        if case .relaying(let connection) = self.state { connection.handler.setReading(context.channel.isWritable) }
+        self.machine.relayingConnection?.handler.setReading(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -137,135 +113,163 @@ final class ProxyHandler: ChannelInboundHandler {
             parserError == .headerOverflow
             ? GatewayError(.headersTooLarge, "The request headers are larger than this gateway accepts.")
             : GatewayError(.badRequest, "The request is not valid HTTP/1.1 (\(parserError)); it was not forwarded.")
-        switch self.state {
-        case .idle:
-            let flight = self.startRequest(
-                HTTPRequestHead(version: .http1_1, method: .GET, uri: ""), method: "", target: "", context: context
-            )
-            self.refuse(failure, flight: flight, quarantining: nil, bodyRead: false)
-        case .receiving:
-            if let flight = self.currentRequest { self.refuse(failure, flight: flight, quarantining: nil, bodyRead: false) }
-        case .refusing, .admitting, .relaying:
-            self.closeAfterResponse = true
-        case .closed:
-            break
-        }
+        self.perform(self.machine.parseFailed(failure, context: self.newContext(method: "", target: "")))
     }
 
     // MARK: - Request parts
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
-        switch self.state {
-        case .idle where self.pipelined.isEmpty, .receiving where self.pipelined.isEmpty:
-            self.handle(part, context: context)
-        case .idle, .receiving, .refusing, .admitting, .relaying:
-            // A pipelined request behind the one being served: held, and reading paused, until this one ends.
-            self.pipelined.append(part)
-            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
-        case .closed:
-            break
+        self.handle(self.unwrapInboundIn(data))
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, held: Bool = false) {
+        self.transition { machine throws(RequestStateMachine.IllegalTransition) in
+            let action = try machine.requestPart(part, held: held)
+            if case .end = part, !Self.isPause(action) { self.timeouts?.bodyReceived() }
+            return action
         }
+    }
+
+    private static func isPause(_ action: RequestStateMachine.Action) -> Bool {
+        if case .pauseReading = action { true } else { false }
     }
 
     /// Feeds held pipelined parts in until a request is busy again; reading resumes once none are left.
-    private func resumePipelined(context: ChannelHandlerContext) {
-        while self.acceptsParts, !self.pipelined.isEmpty {
-            self.handle(self.pipelined.removeFirst(), context: context)
-        }
-        if self.pipelined.isEmpty { try? context.channel.syncOptions?.setOption(.autoRead, value: true) }
-    }
-
-    /// Whether a request part can be handled now (else it waits in `pipelined`).
-    private var acceptsParts: Bool {
-        switch self.state {
-        case .idle, .receiving: true
-        case .refusing, .admitting, .relaying, .closed: false
+    private func resumePipelined() {
+        while let part = self.machine.nextPipelinedPart() { self.handle(part, held: true) }
+        if !self.machine.hasPipelinedParts, !self.machine.isClosed {
+            try? self.channelContext?.channel.syncOptions?.setOption(.autoRead, value: true)
         }
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch part {
-        case .head(let head):
-            guard case .idle = self.state else { return }
-            self.begin(head, context: context)
-        case .body(var chunk):
-            guard case .receiving = self.state, let flight = self.currentRequest else { return }
-            guard flight.body.readableBytes + chunk.readableBytes <= flight.limit else {
-                self.refuse(Self.tooLarge(flight.limit), flight: flight, quarantining: nil, bodyRead: false)
-                return
-            }
-            if flight.body.readableBytes + chunk.readableBytes > flight.reservedBytes {
-                // A body reserves its memory as it arrives; a small one (by its declared length, or so far) is never
-                // refused (`BodyBudget.smallBodyBytes`).
-                let growth = flight.body.readableBytes + chunk.readableBytes - flight.reservedBytes
-                let total = max(flight.declaredBytes, flight.reservedBytes + growth)
-                guard self.settings.bodyBudget.reserve(growth, bodyTotal: total) else {
-                    self.refuse(self.overBudget(), flight: flight, quarantining: nil, bodyRead: false)
-                    return
-                }
-                flight.reservedBytes += growth
-            }
-            flight.body.writeBuffer(&chunk)
-        case .end:
-            guard case .receiving = self.state, let flight = self.currentRequest else { return }
-            self.timeouts?.bodyReceived()
-            self.admit(flight)
-        }
-    }
-
-    func startRequest(
-        _ head: HTTPRequestHead, method: String, target: String, context: ChannelHandlerContext
-    ) -> InFlightRequest {
-        if self.clientAddress == nil { self.clientAddress = context.channel.remoteAddress?.ipAddress }
-        var requestContext = RequestContext(
+    /// A new request's context: its id, the caller's address and TLS session, the key verified on the connection.
+    private func newContext(method: String, target: String) -> RequestContext {
+        if self.clientAddress == nil { self.clientAddress = self.channelContext?.channel.remoteAddress?.ipAddress }
+        var context = RequestContext(
             requestID: Self.newRequestID(), method: method, target: target, clientAddress: self.clientAddress,
             tls: self.tls
         )
-        requestContext.verifiedKey = self.verifiedKey
-        let flight = InFlightRequest(head: head, context: requestContext)
-        self.currentRequest = flight
-        return flight
+        context.verifiedKey = self.verifiedKey
+        return context
     }
 
-    // MARK: - Ending a request
-
-    /// Records the refusal durably, then answers it.
-    func refuse(_ error: GatewayError, flight: InFlightRequest, quarantining body: ByteBuffer?, bodyRead: Bool) {
-        guard let loop = self.channelContext?.eventLoop else { return }
-        self.state = .refusing
-        let keepAlive = bodyRead && flight.head.isKeepAlive
-        self.pipeline.recordRefused(error, context: flight.context, body: body, on: loop).assumeIsolated()
-            .whenSuccess { answer, recordID in
-                guard self.currentRequest === flight else { return }
-                flight.context.auditRecordID = recordID
-                flight.context.error = answer
-                self.respond(answer, flight: flight, keepAlive: keepAlive)
-            }
-    }
-
-    /// Ends the request: completes its accounting exactly once, then writes its last parts and keeps the
-    /// connection or closes it.
-    func finish(_ flight: InFlightRequest, keepAlive: Bool, lastParts: [HTTPServerResponsePart]) {
-        guard self.currentRequest === flight, let context = self.channelContext else { return }
-        self.currentRequest = nil
-        self.releaseBody(of: flight)
-        self.pipeline.complete(context: flight.context)
-        // `isDraining` as well as the drain event: a connection registered just after the event went out.
-        let close = !keepAlive || self.closeAfterResponse || self.settings.registry.isDraining
-        self.state = close ? .closed : .idle
-        if !close { self.timeouts?.responseEnded() }
-        if !close, !self.pipelined.isEmpty {
-            // After this stack unwinds, so the next request starts on a clean state.
-            context.eventLoop.assumeIsolated().execute { self.resumePipelined(context: context) }
+    /// Runs a transition and performs its action; an illegal transition closes the connection.
+    func transition(
+        _ event: (inout RequestStateMachine) throws(RequestStateMachine.IllegalTransition) -> RequestStateMachine.Action
+    ) {
+        do {
+            self.perform(try event(&self.machine))
+        } catch {
+            Self.logger.error("closing the connection", metadata: ["error": "\(error)"])
+            self.channelContext?.close(promise: nil)
         }
-        for part in lastParts.dropLast() { context.write(self.wrapOutboundOut(part), promise: nil) }
-        guard let last = lastParts.last else {
+    }
+
+    // MARK: - Actions
+
+    func perform(_ action: RequestStateMachine.Action) {
+        // Accounting needs no channel: a request whose caller has gone still completes once.
+        switch action {
+        case .none:
+            return
+        case .complete(let completion):
+            self.complete(completion)
+            return
+        case .abandon(let connection, let completion):
+            connection.handler.abandon()
+            self.complete(completion)
+            return
+        case .releaseBody(let bytes):
+            self.settings.bodyBudget.release(bytes)
+            return
+        default:
+            break
+        }
+        guard let context = self.channelContext else { return }
+        switch action {
+        case .none, .complete, .abandon, .releaseBody:
+            break
+        case .pauseReading:
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        case .beginRequest(let head):
+            self.timeouts?.headReceived()
+            let requestContext = self.newContext(method: head.method.rawValue, target: head.uri)
+            self.transition { machine throws(RequestStateMachine.IllegalTransition) in
+                try machine.headReceived(head, context: requestContext)
+            }
+            // Only authentication changes it.
+            if let verified = self.machine.current?.context.verifiedKey { self.verifiedKey = verified }
+        case .receiveBody(let expectedBytes, let sendContinue):
+            if sendContinue {
+                context.writeAndFlush(
+                    self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil
+                )
+            }
+            // Pre-sized only up to 1 MiB: a head alone, declaring a large body that never comes, must not hold memory.
+            self.machine.bodyBufferAllocated(context.channel.allocator.buffer(capacity: min(max(0, expectedBytes), 1 << 20)))
+        case .inspectOffLoop(let job):
+            self.inspectOffLoop(job, on: context.eventLoop)
+        case .recordForwarded(let requestContext, let serial):
+            self.pipeline.recordForwarded(requestContext, on: context.eventLoop).assumeIsolated().whenComplete { result in
+                self.transition { machine throws(RequestStateMachine.IllegalTransition) in
+                    try machine.recordDurable(serial: serial, result)
+                }
+            }
+        case .recordRefusal(let error, let requestContext, let body, let serial):
+            self.pipeline.recordRefused(error, context: requestContext, body: body, on: context.eventLoop)
+                .assumeIsolated().whenSuccess { answer, recordID in
+                    self.transition { machine throws(RequestStateMachine.IllegalTransition) in
+                        try machine.refusalRecorded(serial: serial, answer: answer, recordID: recordID)
+                    }
+                }
+        case .sendUpload(let file, let completion, let requestContext, let serial):
+            self.sendUpload(file, completion: completion, context: requestContext, serial: serial, on: context.eventLoop)
+        case .acquireUpstream(let requestContext, let serial):
+            self.acquireUpstream(for: requestContext, serial: serial, on: context.eventLoop)
+        case .returnConnection(let connection):
+            // The grant's receiver gives it back to its pool (`acquireUpstream`); a connection reaching here has no
+            // pool to go back to, so it is closed.
+            connection.handler.abandon()
+        case .send(let upstream, let connection, let requestContext):
+            let seconds = requestContext.provider?.timeouts.firstByteSeconds ?? 600
+            connection.handler.send(
+                head: upstream.head, body: upstream.body, to: self, firstByteTimeout: .seconds(Int64(seconds))
+            )
+        case .write(let part):
+            context.write(self.wrapOutboundOut(part), promise: nil)
+            if case .body = part, !context.channel.isWritable {
+                self.machine.relayingConnection?.handler.setReading(false)
+            }
+        case .finish(let finish):
+            self.finish(finish, context: context)
+        case .close:
+            // The last answer may still wait for the end of this pass; closing would discard it unwritten.
+            if self.passEndFlush.isScheduled { context.flush() }
+            context.close(promise: nil)
+        }
+    }
+
+    private func complete(_ completion: RequestStateMachine.Completion) {
+        self.settings.bodyBudget.release(completion.reservedBytes)
+        self.pipeline.complete(context: completion.context, states: completion.states)
+    }
+
+    /// Completes the request once, then writes its last parts and keeps the connection or closes it.
+    private func finish(_ finish: RequestStateMachine.Finish, context: ChannelHandlerContext) {
+        self.complete(finish.completion)
+        if !finish.close { self.timeouts?.responseEnded() }
+        if finish.resumePipelined {
+            // After this stack unwinds, so the next request starts on a clean state.
+            context.eventLoop.assumeIsolated().execute { self.resumePipelined() }
+        }
+        let parts = finish.lastParts
+        for part in parts.dropLast() { context.write(self.wrapOutboundOut(part), promise: nil) }
+        guard let last = parts.last else {
             context.flush()
-            if close { context.close(promise: nil) }
+            if finish.close { context.close(promise: nil) }
             return
         }
-        if close {
+        if finish.close {
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(self.wrapOutboundOut(last), promise: written)
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -275,44 +279,5 @@ final class ProxyHandler: ChannelInboundHandler {
         }
     }
 
-    /// Gives the request's share of the body budget back (its body is no longer held).
-    private func releaseBody(of flight: InFlightRequest) {
-        self.settings.bodyBudget.release(flight.reservedBytes)
-        flight.reservedBytes = 0
-    }
-
-    /// The refusal of a body that would take the gateway past its budget of held bodies; counted.
-    func overBudget() -> GatewayError {
-        self.settings.metrics.limits.hit(.bodyBudget)
-        return GatewayError(
-            .overloaded,
-            "The gateway is holding as many request bodies for inspection as it may; nothing was sent. Retry shortly.",
-            retryAfterSeconds: 2
-        )
-    }
-
-    static func tooLarge(_ limit: Int) -> GatewayError {
-        GatewayError(.payloadTooLarge, "The request body is larger than this gateway accepts (\(limit) bytes).")
-    }
-
     static func newRequestID() -> String { "req_" + Crypto.hex(Crypto.identifierBytes(count: 12)) }
-}
-
-/// The mutable state of the request a connection is serving.
-final class InFlightRequest {
-    let head: HTTPRequestHead
-    var context: RequestContext
-    var body = ByteBuffer()
-    var limit = 0
-    /// Bytes of the body budget this request holds: what its body has grown to.
-    var reservedBytes = 0
-    /// The body's declared `Content-Length` (0 without one).
-    var declaredBytes = 0
-    /// Whether the vendor's response has no `Content-Length` (a broken stream can then still be ended cleanly).
-    var chunked = false
-
-    init(head: HTTPRequestHead, context: RequestContext) {
-        self.head = head
-        self.context = context
-    }
 }

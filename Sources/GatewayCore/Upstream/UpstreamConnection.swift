@@ -21,7 +21,8 @@ final class UpstreamConnection: Sendable {
     /// The handler; only on `eventLoop`.
     var handler: UpstreamClientHandler { self.boundHandler.value }
 
-    private init(channel: any Channel, handler: UpstreamClientHandler) {
+    /// A connection over `channel`, whose pipeline ends in `handler`; `connect` makes real ones.
+    init(channel: any Channel, handler: UpstreamClientHandler) {
         self.channel = channel
         self.boundHandler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
     }

@@ -3,6 +3,15 @@ import GatewayTLS
 import NIOCore
 import Synchronization
 
+/// Where a request gets its connection to the vendor: the provider's `UpstreamPool`, or in tests connections over
+/// an `EmbeddedChannel`.
+protocol UpstreamSource: Sendable {
+    /// Finds or opens a connection on `loop` and calls `deliver` with it on that loop. Called on `loop`.
+    func acquire(on loop: any EventLoop, _ deliver: @escaping UpstreamPool.Waiter)
+    /// A connection its receiver no longer wants (granted after its request had gone).
+    func finished(_ connection: UpstreamConnection, reusable: Bool)
+}
+
 /// The keep-alive connections to one provider: at most `pool.max_connections` open (idle and busy) across all event
 /// loops, each connection bound to the loop that opened it.
 ///
@@ -11,7 +20,7 @@ import Synchronization
 /// its slot up so that loop can open its own, else goes idle. A waiter facing only other loops' idle connections
 /// closes one of them and takes its slot. A request is never retried once its bytes went out: the pool only hands
 /// out connections; sending is the caller's, exactly once.
-final class UpstreamPool: Sendable {
+final class UpstreamPool: UpstreamSource {
     /// What a request gets from the pool. Delivered on the requesting loop.
     enum Grant {
         case connection(UpstreamConnection)

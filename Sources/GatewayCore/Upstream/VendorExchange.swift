@@ -9,11 +9,11 @@ enum VendorExchange {
         let body: ByteBuffer
     }
 
-    static func send(head: HTTPRequestHead, body: ByteBuffer, pool: UpstreamPool, on loop: any EventLoop,
+    static func send(head: HTTPRequestHead, body: ByteBuffer, source: any UpstreamSource, on loop: any EventLoop,
                      firstByteTimeout: TimeAmount, maximumResponseBytes: Int = 1 << 20) -> EventLoopFuture<Response>
     {
         let promise = loop.makePromise(of: Response.self)
-        pool.acquire(on: loop) { grant in
+        source.acquire(on: loop) { grant in
             switch grant {
             case .connection(let connection):
                 let receiver = CollectingReceiver(promise: promise, maximumBytes: maximumResponseBytes)

@@ -1,0 +1,121 @@
+import GatewayAudit
+import NIOCore
+import NIOHTTP1
+
+extension RequestStateMachine {
+    /// The request a connection is serving, carried by the state it is in.
+    struct InFlight {
+        /// Tags the results of waits started for this request, so a late one is told apart from the current one's.
+        let serial: UInt64
+        let head: HTTPRequestHead
+        var context: RequestContext
+        /// The filters' own states for this request.
+        var states: FilterStates
+        var body = ByteBuffer()
+        var limit = 0
+        /// Bytes of the body budget this request holds: what its body has grown to.
+        var reservedBytes = 0
+        /// The body's declared `Content-Length` (0 without one).
+        var declaredBytes = 0
+        /// Whether the whole body was read (a refusal before that closes the connection).
+        var bodyRead = false
+        /// Whether the answer has no `Content-Length` (a broken stream can then still be ended cleanly).
+        var chunked = false
+
+        init(serial: UInt64, head: HTTPRequestHead, context: RequestContext, states: FilterStates) {
+            self.serial = serial
+            self.head = head
+            self.context = context
+            self.states = states
+        }
+    }
+
+    /// Phases 3 and 4 to run on the inspection pool; the result comes back with `inspected(serial:_:)`.
+    struct InspectionJob: Sendable {
+        let serial: UInt64
+        let head: HTTPRequestHead
+        let body: RequestBody
+        let context: RequestContext
+        let states: FilterStates
+    }
+
+    /// A request that has ended: the complete phase runs once on it, and its body budget is given back.
+    struct Completion {
+        let context: RequestContext
+        let states: FilterStates
+        let reservedBytes: Int
+    }
+
+    /// The end of a request with an answer.
+    struct Finish {
+        let completion: Completion
+        /// The answer's last parts: written, then flushed at the end of the pass (or at once before closing).
+        let lastParts: [HTTPServerResponsePart]
+        /// Close the connection once they are written.
+        let close: Bool
+        /// Requests pipelined behind this one are waiting: feed them in once this stack has unwound.
+        let resumePipelined: Bool
+    }
+
+    /// What the handler does next.
+    enum Action {
+        case none
+        /// A pipelined part is held: stop reading until the current request has ended.
+        case pauseReading
+        /// A head arrived on an idle connection: make its context and report `headReceived`.
+        case beginRequest(HTTPRequestHead)
+        /// Hold the body: allocate its buffer (report `bodyBufferAllocated`), sending `100 Continue` if asked.
+        case receiveBody(expectedBytes: Int, sendContinue: Bool)
+        /// Run phases 3 and 4 on the inspection pool; report `inspected`.
+        case inspectOffLoop(InspectionJob)
+        /// Make the forwarding record durable; report `recordDurable`.
+        case recordForwarded(RequestContext, serial: UInt64)
+        /// Make the refusal's record durable, keeping `quarantining` when the refusal is a policy block; report
+        /// `refusalRecorded`.
+        case recordRefusal(GatewayError, RequestContext, quarantining: ByteBuffer?, serial: UInt64)
+        /// Send an assembled upload to the vendor as the upload's one part; report `uploadSent`.
+        case sendUpload([UInt8], UpstreamRequest, context: RequestContext, serial: UInt64)
+        /// Take a connection to the request's provider; report `upstreamGranted`.
+        case acquireUpstream(RequestContext, serial: UInt64)
+        /// Give back a connection granted to a request that has gone.
+        case returnConnection(UpstreamConnection)
+        /// Send the request on the connection; its answer comes back as `upstreamHead`, `upstreamBodyPart`,
+        /// `upstreamEnd` or `upstreamFailed`.
+        case send(UpstreamRequest, on: UpstreamConnection, context: RequestContext)
+        /// Write a part of the answer (flushed at the end of the pass).
+        case write(HTTPServerResponsePart)
+        case finish(Finish)
+        /// The request ended without an answer (its caller left).
+        case complete(Completion)
+        /// The caller left mid-answer: close the vendor's connection, then complete the request.
+        case abandon(UpstreamConnection, Completion)
+        /// The caller left while the forwarding record was written: give the body budget back now (the request
+        /// completes when the record does).
+        case releaseBody(Int)
+        case close
+    }
+
+    /// An event the current state does not allow: a bug in the handler or in a collaborator (a vendor connection
+    /// reporting after its exchange ended). The connection is closed; nothing is forwarded.
+    struct IllegalTransition: Error, CustomStringConvertible {
+        let event: String
+        let state: String
+
+        init(event: String, state: State) {
+            self.event = event
+            self.state = switch state {
+            case .idle: "idle"
+            case .receiving: "receiving"
+            case .inspecting: "inspecting"
+            case .recording: "recording"
+            case .connecting: "connecting"
+            case .relaying: "relaying"
+            case .refusing: "refusing"
+            case .closed: "closed"
+            case .modifying: "modifying"
+            }
+        }
+
+        var description: String { "illegal request transition: \(self.event) in state \(self.state)" }
+    }
+}
