@@ -9,6 +9,9 @@ import Testing
 enum GatewayIntegration {}
 
 extension GatewayIntegration {
+    /// What needs the real path: TLS both ways and real sockets end to end (a plain answer, a stream's timing),
+    /// large bodies inspected on the inspection threads, the upstream pools under concurrency, and `idle_seconds`
+    /// as the pool's connections apply it. The rest: `ForwardingInMemoryTests`.
     @Suite("Forwarding to the vendor")
     struct Forwarding {
         @Test("OpenAI chat completion, not streamed: the vendor's JSON reaches the caller unchanged")
@@ -40,30 +43,6 @@ extension GatewayIntegration {
             }
         }
 
-        @Test("Anthropic message, not streamed")
-        func anthropicNonStreaming() async throws {
-            try await GatewayHarness.run { gateway in
-                let marker = makeMarker()
-                let body = #"{"model":"claude-sonnet-4","max_tokens":64,"messages":[{"role":"user","content":"hi \#(marker)"}]}"#
-                let response = try await gateway.client.send(
-                    .json("/v1/messages", body, headers: [("anthropic-version", "2023-06-01")])
-                )
-                #expect(response.status == .ok)
-                let json = try #require(response.json)
-                #expect(json["type"] as? String == "message")
-                #expect(json["model"] as? String == "claude-sonnet-4")
-                #expect(response.requestID != nil)
-
-                let received = gateway.vendor.requests(containing: marker)
-                try #require(received.count == 1)
-                #expect(received[0].uri == "/v1/messages")
-                #expect(received[0].headers["x-api-key"] == [VendorKeys.anthropic])
-                #expect(received[0].headers["anthropic-version"] == ["2023-06-01"])
-                #expect(!received[0].headers.contains(name: "authorization"))
-                #expect(received[0].bodyText == body)
-            }
-        }
-
         @Test("OpenAI SSE stream: events reach the caller as the vendor sends them")
         func openAIStreaming() async throws {
             try await GatewayHarness.run { gateway in
@@ -81,25 +60,6 @@ extension GatewayIntegration {
                 let expected = FakeAPI.openAIStream(model: "gpt-4o", events: FakeVendor.defaultEvents).joined()
                 #expect(response.text == expected)
                 #expect(response.text.hasSuffix("data: [DONE]\n\n"))
-                try Self.expectIncremental(response, vendor: gateway.vendor, marker: marker)
-            }
-        }
-
-        @Test("Anthropic SSE stream: message_start … message_stop, incrementally")
-        func anthropicStreaming() async throws {
-            try await GatewayHarness.run { gateway in
-                let marker = makeMarker()
-                let response = try await gateway.client.send(
-                    .json(
-                        "/v1/messages?m=\(marker)",
-                        #"{"model":"claude-haiku","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"count"}]}"#
-                    )
-                )
-                #expect(response.status == .ok)
-                let expected = FakeAPI.anthropicStream(model: "claude-haiku", events: FakeVendor.defaultEvents).joined()
-                #expect(response.text == expected)
-                #expect(response.text.hasPrefix("event: message_start\n"))
-                #expect(response.text.hasSuffix("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"))
                 try Self.expectIncremental(response, vendor: gateway.vendor, marker: marker)
             }
         }
@@ -139,84 +99,6 @@ extension GatewayIntegration {
                 try #require(received.count == 1)
                 #expect(received[0].body.count == body.utf8.count)
                 #expect(received[0].body == Array(body.utf8), "the body the vendor received differs")
-            }
-        }
-
-        @Test("The caller's Authorization and x-api-key never reach the vendor; the vendor key is set exactly once")
-        func callerCredentialsNeverForwarded() async throws {
-            try await GatewayHarness.run { gateway in
-                let marker = makeMarker()
-                let gatewayKey = gateway.gatewayKey
-                // OpenAI SDK style: the gateway key as a bearer token, plus other key headers the vendor must not see.
-                var openAI = TestRequest.json(
-                    "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","messages":[]}"#,
-                    headers: [
-                        ("Authorization", "Bearer \(gatewayKey)"), ("authorization", "Bearer gw-caller-secret-1"),
-                        ("x-api-key", "gw-caller-secret-2"), ("Api-Key", "gw-caller-secret-3"),
-                    ]
-                )
-                openAI.credential = .none
-                let openAIResponse = try await gateway.client.send(openAI)
-                #expect(openAIResponse.status == .ok, "\(openAIResponse.text)")
-                // Anthropic SDK style: the gateway key in x-api-key, plus a non-bearer Authorization.
-                var anthropic = TestRequest.json(
-                    "/v1/messages?m=\(marker)", #"{"model":"claude-3","max_tokens":1,"messages":[]}"#,
-                    headers: [
-                        ("x-api-key", gatewayKey), ("X-Api-Key", "gw-caller-secret-4"),
-                        ("Authorization", "Basic Z3ctY2FsbGVyLXNlY3JldC01"),
-                    ]
-                )
-                anthropic.credential = .none
-                let anthropicResponse = try await gateway.client.send(anthropic)
-                #expect(anthropicResponse.status == .ok, "\(anthropicResponse.text)")
-
-                let received = gateway.vendor.requests(containing: marker)
-                try #require(received.count == 2)
-                for request in received {
-                    for (name, value) in request.headers {
-                        #expect(!value.contains("gw-caller"), "a caller credential reached the vendor in \(name)")
-                        #expect(!value.contains(gatewayKey), "the gateway key reached the vendor in \(name)")
-                        #expect(!value.contains("Z3ctY2FsbGVy"), "the caller's Authorization reached the vendor in \(name)")
-                    }
-                }
-                let openAIRequest = try #require(received.first { $0.uri.hasPrefix("/v1/chat/completions") })
-                #expect(openAIRequest.headers["authorization"] == [VendorKeys.openAI])
-                #expect(openAIRequest.headers["x-api-key"].isEmpty)
-                #expect(openAIRequest.headers["api-key"].isEmpty)
-                let anthropicRequest = try #require(received.first { $0.uri.hasPrefix("/v1/messages") })
-                #expect(anthropicRequest.headers["x-api-key"] == [VendorKeys.anthropic])
-                #expect(anthropicRequest.headers["authorization"].isEmpty)
-            }
-        }
-
-        @Test("Hop-by-hop headers, and any named in Connection, are dropped in both directions")
-        func hopByHopRemoved() async throws {
-            try await GatewayHarness.run { gateway in
-                let marker = makeMarker()
-                let request = TestRequest.json(
-                    "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","messages":[]}"#,
-                    headers: [
-                        ("Connection", "keep-alive, X-Custom"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
-                        ("Upgrade", "websocket"), ("Proxy-Authorization", "Basic cHJveHk6c2VjcmV0"),
-                        ("Proxy-Connection", "keep-alive"), ("X-Custom", "hop-only"), ("X-Kept", "end-to-end"),
-                        ("Forwarded", "for=10.1.2.3"), ("X-Forwarded-For", "10.1.2.3"),
-                    ]
-                )
-                let response = try await gateway.client.send(request)
-                #expect(response.status == .ok)
-                let received = try #require(gateway.vendor.requests(containing: marker).first)
-                for name in ["keep-alive", "te", "upgrade", "proxy-authorization", "proxy-connection", "x-custom",
-                             "forwarded", "x-forwarded-for", "transfer-encoding"] {
-                    #expect(received.headers[name].isEmpty, "\(name) reached the vendor: \(received.headers[name])")
-                }
-                #expect(received.headers["x-kept"] == ["end-to-end"])
-                // The gateway's own connection management toward the vendor, never the caller's list.
-                #expect(received.headers["connection"].allSatisfy { !$0.lowercased().contains("x-custom") })
-                // Response direction: the vendor's hop-by-hop fields and the one its Connection names stay behind.
-                #expect(response.headers["x-vendor-hop"].isEmpty)
-                #expect(response.headers["keep-alive"].isEmpty)
-                #expect(response.headers["connection"].allSatisfy { !$0.lowercased().contains("x-vendor-hop") })
-                #expect(response.headers.first(name: "x-vendor-trace") == "kept")
             }
         }
 
@@ -293,25 +175,6 @@ extension GatewayIntegration {
             }
         }
 
-        @Test("A vendor that breaks mid-stream ends the caller's stream cleanly; the gateway keeps serving")
-        func upstreamBreaksMidStream() async throws {
-            try await GatewayHarness.run { gateway in
-                let marker = makeMarker()
-                let response = try await gateway.client.send(
-                    .json(
-                        "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","stream":true,"messages":[]}"#,
-                        headers: [("x-fake-behavior", "break")]
-                    )
-                )
-                #expect(response.status == .ok)
-                let events = FakeAPI.openAIStream(model: "gpt-4o", events: FakeVendor.defaultEvents)
-                #expect(response.text == events[0] + events[1], "the caller gets exactly what the vendor sent")
-                #expect(!response.text.contains("[DONE]"))
-                let next = try await gateway.client.send(.json("/v1/chat/completions", #"{"model":"gpt-4o","messages":[]}"#))
-                #expect(next.status == .ok)
-            }
-        }
-
         @Test("A vendor that stalls mid-stream for longer than idle_seconds: the caller's stream is ended cleanly")
         func upstreamIdleMidStream() async throws {
             try await GatewayHarness.run { gateway in
@@ -330,25 +193,200 @@ extension GatewayIntegration {
                 #expect(gateway.vendor.requests(containing: marker).first?.uri == "/idle/idle/v1/chat/completions?m=\(marker)")
             }
         }
+    }
+}
 
-        @Test("A caller that goes away mid-stream cancels the vendor request")
-        func callerLeavingCancelsUpstream() async throws {
-            try await GatewayHarness.run { gateway in
-                let marker = makeMarker()
-                // A long stream (40 events, 100 ms apart); the client gives up after half a second.
-                let request = TestRequest.json(
-                    "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","stream":true,"messages":[]}"#,
-                    headers: [("x-fake-events", "40")]
-                )
-                await #expect(throws: ClientTimedOut.self) {
-                    _ = try await gateway.client.send(request, timeout: .milliseconds(500))
-                }
-                let received = try #require(gateway.vendor.requests(containing: marker).first)
-                let closed = await eventually(within: .seconds(3)) { gateway.vendor.isConnectionClosed(received.connectionID) }
-                #expect(closed, "the vendor connection stayed open after the caller left")
-                let timing = gateway.vendor.streamTiming(ofRequest: received.index)
-                #expect(timing?.lastEventSent == nil, "the vendor finished the whole stream")
+/// The forwarding tests that need no sockets, on `EmbeddedGateway` with the socket harness's configuration. The test
+/// plays the vendor: `exchange` and `answersAsFakeVendor` answer as `FakeVendor` does, and a test that needs the
+/// answer's timing (a stream, a break) writes it part by part. Over sockets: `GatewayIntegration.Forwarding`.
+@Suite("Forwarding to the vendor, in memory (EmbeddedGateway)", .timeLimit(.minutes(1)))
+struct ForwardingInMemoryTests {
+    @Test("Anthropic message, not streamed")
+    func anthropicNonStreaming() async throws {
+        let gateway = try await EmbeddedGateway(options: .socketHarness)
+        let marker = makeMarker()
+        let body = #"{"model":"claude-sonnet-4","max_tokens":64,"messages":[{"role":"user","content":"hi \#(marker)"}]}"#
+        let response = try gateway.exchange(.json("/v1/messages", body, headers: [("anthropic-version", "2023-06-01")]))
+        #expect(response.status == .ok)
+        let json = try #require(response.json)
+        #expect(json["type"] as? String == "message")
+        #expect(json["model"] as? String == "claude-sonnet-4")
+        #expect(response.requestID != nil)
+
+        let received = try gateway.vendor.requests(containing: marker)
+        try #require(received.count == 1)
+        #expect(received[0].uri == "/v1/messages")
+        #expect(received[0].headers["x-api-key"] == [VendorKeys.anthropic])
+        #expect(received[0].headers["anthropic-version"] == ["2023-06-01"])
+        #expect(!received[0].headers.contains(name: "authorization"))
+        #expect(received[0].bodyText == body)
+    }
+
+    @Test("Anthropic SSE stream: message_start … message_stop, incrementally")
+    func anthropicStreaming() async throws {
+        let gateway = try await EmbeddedGateway(options: .socketHarness)
+        let marker = makeMarker()
+        try gateway.send(
+            .json(
+                "/v1/messages?m=\(marker)",
+                #"{"model":"claude-haiku","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"count"}]}"#
+            )
+        )
+        try #require(try gateway.vendor.requests(containing: marker).count == 1)
+        // The vendor sends its events one at a time: each must have reached the caller before the vendor sends the
+        // next (over sockets: the first arrived before the vendor sent the last, in several parts).
+        let events = FakeAPI.anthropicStream(model: "claude-haiku", events: FakeVendor.defaultEvents)
+        try gateway.vendor.answers(EmbeddedVendor.streamHead())
+        var received = try gateway.callerReceived()
+        #expect(received.hasPrefix("HTTP/1.1 200 OK\r\n"), "the head waits for the body: \(received)")
+        for (n, event) in events.enumerated() {
+            try gateway.vendor.answers(EmbeddedVendor.chunk(event))
+            let relayed = try gateway.callerReceived()
+            #expect(relayed.contains(event), "event \(n) had not reached the caller when the vendor sent the next")
+            received += relayed
+        }
+        try gateway.vendor.answers(EmbeddedVendor.lastChunk)
+        received += try gateway.callerReceived()
+
+        let responses = try EmbeddedGateway.responses(in: received)
+        try #require(responses.count == 1)
+        let response = responses[0]
+        #expect(response.status == .ok)
+        let expected = events.joined()
+        #expect(response.text == expected)
+        #expect(response.text.hasPrefix("event: message_start\n"))
+        #expect(response.text.hasSuffix("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"))
+        #expect(response.bodyParts.count >= 3, "events arrived in \(response.bodyParts.count) part(s)")
+    }
+
+    @Test("The caller's Authorization and x-api-key never reach the vendor; the vendor key is set exactly once")
+    func callerCredentialsNeverForwarded() async throws {
+        let gateway = try await EmbeddedGateway(options: .socketHarness)
+        let marker = makeMarker()
+        let gatewayKey = gateway.gatewayKey
+        // OpenAI SDK style: the gateway key as a bearer token, plus other key headers the vendor must not see.
+        var openAI = TestRequest.json(
+            "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","messages":[]}"#,
+            headers: [
+                ("Authorization", "Bearer \(gatewayKey)"), ("authorization", "Bearer gw-caller-secret-1"),
+                ("x-api-key", "gw-caller-secret-2"), ("Api-Key", "gw-caller-secret-3"),
+            ]
+        )
+        openAI.credential = .none
+        let openAIResponse = try gateway.exchange(openAI)
+        #expect(openAIResponse.status == .ok, "\(openAIResponse.text)")
+        // Anthropic SDK style: the gateway key in x-api-key, plus a non-bearer Authorization.
+        var anthropic = TestRequest.json(
+            "/v1/messages?m=\(marker)", #"{"model":"claude-3","max_tokens":1,"messages":[]}"#,
+            headers: [
+                ("x-api-key", gatewayKey), ("X-Api-Key", "gw-caller-secret-4"),
+                ("Authorization", "Basic Z3ctY2FsbGVyLXNlY3JldC01"),
+            ]
+        )
+        anthropic.credential = .none
+        let anthropicResponse = try gateway.exchange(anthropic)
+        #expect(anthropicResponse.status == .ok, "\(anthropicResponse.text)")
+
+        let received = try gateway.vendor.requests(containing: marker)
+        try #require(received.count == 2)
+        for request in received {
+            for (name, value) in request.headers {
+                #expect(!value.contains("gw-caller"), "a caller credential reached the vendor in \(name)")
+                #expect(!value.contains(gatewayKey), "the gateway key reached the vendor in \(name)")
+                #expect(!value.contains("Z3ctY2FsbGVy"), "the caller's Authorization reached the vendor in \(name)")
             }
         }
+        let openAIRequest = try #require(received.first { $0.uri.hasPrefix("/v1/chat/completions") })
+        #expect(openAIRequest.headers["authorization"] == [VendorKeys.openAI])
+        #expect(openAIRequest.headers["x-api-key"].isEmpty)
+        #expect(openAIRequest.headers["api-key"].isEmpty)
+        let anthropicRequest = try #require(received.first { $0.uri.hasPrefix("/v1/messages") })
+        #expect(anthropicRequest.headers["x-api-key"] == [VendorKeys.anthropic])
+        #expect(anthropicRequest.headers["authorization"].isEmpty)
+    }
+
+    @Test("Hop-by-hop headers, and any named in Connection, are dropped in both directions")
+    func hopByHopRemoved() async throws {
+        let gateway = try await EmbeddedGateway(options: .socketHarness)
+        let marker = makeMarker()
+        let request = TestRequest.json(
+            "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","messages":[]}"#,
+            headers: [
+                ("Connection", "keep-alive, X-Custom"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
+                ("Upgrade", "websocket"), ("Proxy-Authorization", "Basic cHJveHk6c2VjcmV0"),
+                ("Proxy-Connection", "keep-alive"), ("X-Custom", "hop-only"), ("X-Kept", "end-to-end"),
+                ("Forwarded", "for=10.1.2.3"), ("X-Forwarded-For", "10.1.2.3"),
+            ]
+        )
+        // The vendor's answer carries FakeVendor's hop-by-hop fields (Keep-Alive, Connection naming X-Vendor-Hop).
+        let response = try gateway.exchange(request)
+        #expect(response.status == .ok)
+        let received = try #require(try gateway.vendor.requests(containing: marker).first)
+        for name in ["keep-alive", "te", "upgrade", "proxy-authorization", "proxy-connection", "x-custom",
+                     "forwarded", "x-forwarded-for", "transfer-encoding"] {
+            #expect(received.headers[name].isEmpty, "\(name) reached the vendor: \(received.headers[name])")
+        }
+        #expect(received.headers["x-kept"] == ["end-to-end"])
+        // The gateway's own connection management toward the vendor, never the caller's list.
+        #expect(received.headers["connection"].allSatisfy { !$0.lowercased().contains("x-custom") })
+        // Response direction: the vendor's hop-by-hop fields and the one its Connection names stay behind.
+        #expect(response.headers["x-vendor-hop"].isEmpty)
+        #expect(response.headers["keep-alive"].isEmpty)
+        #expect(response.headers["connection"].allSatisfy { !$0.lowercased().contains("x-vendor-hop") })
+        #expect(response.headers.first(name: "x-vendor-trace") == "kept")
+    }
+
+    @Test("A vendor that breaks mid-stream ends the caller's stream cleanly; the gateway keeps serving")
+    func upstreamBreaksMidStream() async throws {
+        let gateway = try await EmbeddedGateway(options: .socketHarness)
+        let marker = makeMarker()
+        try gateway.send(
+            .json(
+                "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","stream":true,"messages":[]}"#,
+                headers: [("x-fake-behavior", "break")]
+            )
+        )
+        let received = try #require(try gateway.vendor.requests(containing: marker).first)
+        // What FakeVendor does for `x-fake-behavior: break`: two events, then the connection closes, no last chunk.
+        let events = FakeAPI.openAIStream(model: "gpt-4o", events: FakeVendor.defaultEvents)
+        try gateway.vendor.answers(
+            EmbeddedVendor.streamHead() + EmbeddedVendor.chunk(events[0]) + EmbeddedVendor.chunk(events[1]),
+            on: received.connectionID
+        )
+        gateway.vendor.connections[received.connectionID].close(promise: nil)
+        gateway.loop.run()
+        let response = try gateway.response()
+        #expect(response.status == .ok)
+        #expect(response.text == events[0] + events[1], "the caller gets exactly what the vendor sent")
+        #expect(!response.text.contains("[DONE]"))
+        let next = try gateway.exchange(.json("/v1/chat/completions", #"{"model":"gpt-4o","messages":[]}"#))
+        #expect(next.status == .ok)
+    }
+
+    @Test("A caller that goes away mid-stream cancels the vendor request")
+    func callerLeavingCancelsUpstream() async throws {
+        let gateway = try await EmbeddedGateway(options: .socketHarness)
+        let marker = makeMarker()
+        // A long stream (40 events); the caller gives up after the first five.
+        let request = TestRequest.json(
+            "/v1/chat/completions?m=\(marker)", #"{"model":"gpt-4o","stream":true,"messages":[]}"#,
+            headers: [("x-fake-events", "40")]
+        )
+        try gateway.send(request)
+        let received = try #require(try gateway.vendor.requests(containing: marker).first)
+        let vendorConnection = gateway.vendor.connections[received.connectionID]
+        let events = FakeAPI.openAIStream(model: "gpt-4o", events: 40)
+        try gateway.vendor.answers(
+            EmbeddedVendor.streamHead() + events.prefix(5).map(EmbeddedVendor.chunk).joined(), on: received.connectionID
+        )
+        let partial = try gateway.callerReceived()
+        #expect(partial.contains(events[4]))
+        #expect(throws: EmbeddedGateway.ResponseError.self, "the response was complete before the caller left") {
+            _ = try EmbeddedGateway.responses(in: partial)
+        }
+        #expect(vendorConnection.isActive)
+        gateway.caller.close(promise: nil)
+        gateway.loop.run()
+        #expect(!vendorConnection.isActive, "the vendor connection stayed open after the caller left")
     }
 }

@@ -1,3 +1,4 @@
+import GatewayAccess
 import GatewayAudit
 import NIOCore
 import NIOEmbedded
@@ -330,5 +331,13 @@ struct RequestStateMachineTests {
             default: Issue.record("unknown event \(event)")
             }
         }
+    }
+}
+
+extension RequestStateMachine {
+    /// `headReceived` on a connection without a verified key.
+    mutating func headReceived(_ head: HTTPRequestHead, context: RequestContext) throws(IllegalTransition) -> Action {
+        var verifiedKey: VerifiedKey? = nil
+        return try self.headReceived(head, context: context, verifiedKey: &verifiedKey)
     }
 }

@@ -3,8 +3,10 @@ import NIOCore
 import NIOHTTP1
 
 extension RequestStateMachine {
-    /// The request a connection is serving, carried by the state it is in.
-    struct InFlight {
+    /// The request a connection is serving, carried by the state it is in. A class: the transitions change it in
+    /// place on the connection's event loop, instead of copying the whole request out of the enum and back at every
+    /// event (which cost a retain and a release of each of its fields).
+    final class InFlight {
         /// Tags the results of waits started for this request, so a late one is told apart from the current one's.
         let serial: UInt64
         let head: HTTPRequestHead
@@ -76,12 +78,12 @@ extension RequestStateMachine {
         /// Send an assembled upload to the vendor as the upload's one part; report `uploadSent`.
         case sendUpload([UInt8], UpstreamRequest, context: RequestContext, serial: UInt64)
         /// Take a connection to the request's provider; report `upstreamGranted`.
-        case acquireUpstream(RequestContext, serial: UInt64)
+        case acquireUpstream(provider: String, serial: UInt64)
         /// Give back a connection granted to a request that has gone.
         case returnConnection(UpstreamConnection)
         /// Send the request on the connection; its answer comes back as `upstreamHead`, `upstreamBodyPart`,
         /// `upstreamEnd` or `upstreamFailed`.
-        case send(UpstreamRequest, on: UpstreamConnection, context: RequestContext)
+        case send(UpstreamRequest, on: UpstreamConnection, firstByteTimeout: TimeAmount)
         /// Write a part of the answer (flushed at the end of the pass).
         case write(HTTPServerResponsePart)
         case finish(Finish)
@@ -112,7 +114,6 @@ extension RequestStateMachine {
             case .relaying: "relaying"
             case .refusing: "refusing"
             case .closed: "closed"
-            case .modifying: "modifying"
             }
         }
 

@@ -1,3 +1,4 @@
+import GatewayAccess
 import GatewayAudit
 import NIOCore
 import NIOHTTP1
@@ -36,8 +37,6 @@ struct RequestStateMachine {
         /// A refusal's record is being made durable; then the error is answered.
         case refusing(InFlight)
         case closed
-        /// Only while a transition has moved the request out of the enum to change it in place.
-        case modifying
     }
 
     private(set) var state = State.idle
@@ -46,6 +45,9 @@ struct RequestStateMachine {
     /// The connection closes once the current response has ended (a parse error behind it, or a drain).
     private var closeAfterResponse = false
     private var nextSerial: UInt64 = 0
+    /// The serial of the request being served; 0 when none is (checked by every late result, so it is kept here
+    /// rather than read out of the state).
+    private(set) var serving: UInt64 = 0
     /// The caller left while the forwarding record was being written: that request ends when the record does.
     private var leftWhileRecording: InFlight?
     let settings: Settings
@@ -69,7 +71,7 @@ struct RequestStateMachine {
         case .receiving(let flight), .inspecting(let flight), .recording(let flight, _), .connecting(let flight, _),
             .relaying(let flight, _), .refusing(let flight):
             flight
-        case .idle, .closed, .modifying: nil
+        case .idle, .closed: nil
         }
     }
 
@@ -91,7 +93,6 @@ struct RequestStateMachine {
         case .idle, .receiving: accepts = held || self.pipelined.isEmpty
         case .inspecting, .recording, .connecting, .relaying, .refusing: accepts = false
         case .closed: return .none
-        case .modifying: throw IllegalTransition(event: "requestPart", state: self.state)
         }
         guard accepts else {
             self.pipelined.append(part)
@@ -120,13 +121,18 @@ struct RequestStateMachine {
 
     /// Phases 1 and 2 on a head (the handler made `context`: id, caller address, TLS session). Accepted, the body is
     /// then held; refused, the refusal is recorded.
-    mutating func headReceived(_ head: HTTPRequestHead, context: RequestContext) throws(IllegalTransition) -> Action {
+    /// - Parameter verifiedKey: the key verified on the connection; authentication updates it.
+    mutating func headReceived(
+        _ head: HTTPRequestHead, context: RequestContext, verifiedKey: inout VerifiedKey?
+    ) throws(IllegalTransition) -> Action {
         guard case .idle = self.state else { throw IllegalTransition(event: "headReceived", state: self.state) }
         self.nextSerial &+= 1
-        var flight = InFlight(serial: self.nextSerial, head: head, context: context, states: self.pipeline.makeStates())
+        self.serving = self.nextSerial
+        let flight = InFlight(serial: self.nextSerial, head: head, context: context, states: self.pipeline.makeStates())
         do throws(GatewayError) {
             try RequestHeadChecks.check(head)
             try self.pipeline.authenticate(head, context: &flight.context, states: &flight.states)
+            verifiedKey = flight.context.verifiedKey
             try self.pipeline.route(head, context: &flight.context, states: &flight.states)
             flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
             let declared = head.headers.first(name: "content-length").flatMap(Int.init)
@@ -146,17 +152,14 @@ struct RequestStateMachine {
 
     /// The handler allocated the body's buffer (pre-sized from the declared length).
     mutating func bodyBufferAllocated(_ buffer: ByteBuffer) {
-        guard case .receiving(var flight) = self.state else { return }
-        self.state = .modifying
+        guard case .receiving(let flight) = self.state else { return }
         flight.body = buffer
-        self.state = .receiving(flight)
     }
 
     private mutating func bodyPart(_ chunk: ByteBuffer) throws(IllegalTransition) -> Action {
-        guard case .receiving(var flight) = self.state else {
+        guard case .receiving(let flight) = self.state else {
             throw IllegalTransition(event: "bodyPart", state: self.state)
         }
-        self.state = .modifying
         let total = flight.body.readableBytes + chunk.readableBytes
         guard total <= flight.limit else {
             return self.refuse(Self.tooLarge(flight.limit), flight, quarantining: nil)
@@ -172,17 +175,15 @@ struct RequestStateMachine {
         }
         var chunk = chunk
         flight.body.writeBuffer(&chunk)
-        self.state = .receiving(flight)
         return .none
     }
 
     /// Phases 3 and 4: inline for most bodies; on the inspection pool (`.inspectOffLoop`) for large ones, ones that
     /// may carry documents, and ones presenting a release token.
     private mutating func bodyEnded() throws(IllegalTransition) -> Action {
-        guard case .receiving(var flight) = self.state else {
+        guard case .receiving(let flight) = self.state else {
             throw IllegalTransition(event: "bodyEnded", state: self.state)
         }
-        self.state = .modifying
         flight.bodyRead = true
         flight.context.requestBytes = flight.body.readableBytes
         let body = RequestBody(
@@ -204,11 +205,10 @@ struct RequestStateMachine {
     mutating func inspected(
         serial: UInt64, _ result: Result<RequestPipeline.Admission, any Error>
     ) throws(IllegalTransition) -> Action {
-        guard self.current?.serial == serial else { return .none }  // the caller left meanwhile
-        guard case .inspecting(var flight) = self.state else {
+        guard self.serving == serial else { return .none }  // the caller left meanwhile
+        guard case .inspecting(let flight) = self.state else {
             throw IllegalTransition(event: "inspected", state: self.state)
         }
-        self.state = .modifying
         switch result {
         case .success(let admission):
             flight.context = admission.context
@@ -237,7 +237,7 @@ struct RequestStateMachine {
 
     /// The forwarding record is durable (or could not be written: nothing may leave).
     mutating func recordDurable(serial: UInt64, _ result: Result<RecordID?, any Error>) throws(IllegalTransition) -> Action {
-        if var flight = self.leftWhileRecording, flight.serial == serial {
+        if let flight = self.leftWhileRecording, flight.serial == serial {
             // The caller left while the record was written: nothing is sent, and the outcome line says so.
             self.leftWhileRecording = nil
             if case .success(let id?) = result {
@@ -246,11 +246,10 @@ struct RequestStateMachine {
             }
             return .complete(Completion(context: flight.context, states: flight.states, reservedBytes: 0))
         }
-        guard self.current?.serial == serial else { return .none }
-        guard case .recording(var flight, let upstream) = self.state else {
+        guard self.serving == serial else { return .none }
+        guard case .recording(let flight, let upstream) = self.state else {
             throw IllegalTransition(event: "recordDurable", state: self.state)
         }
-        self.state = .modifying
         switch result {
         case .failure(let error):
             return self.refuse(error as? GatewayError ?? AuditTrail.unavailable, flight, quarantining: nil)
@@ -271,7 +270,7 @@ struct RequestStateMachine {
         case .forward:
             flight.context.upstreamStartedAt = .now
             self.state = .connecting(flight, upstream)
-            return .acquireUpstream(flight.context, serial: flight.serial)
+            return .acquireUpstream(provider: flight.context.provider?.name ?? "", serial: flight.serial)
         }
     }
 
@@ -280,11 +279,10 @@ struct RequestStateMachine {
     mutating func refusalRecorded(
         serial: UInt64, answer: GatewayError, recordID: RecordID?
     ) throws(IllegalTransition) -> Action {
-        guard self.current?.serial == serial else { return .none }
-        guard case .refusing(var flight) = self.state else {
+        guard self.serving == serial else { return .none }
+        guard case .refusing(let flight) = self.state else {
             throw IllegalTransition(event: "refusalRecorded", state: self.state)
         }
-        self.state = .modifying
         flight.context.auditRecordID = recordID
         // A request refused before its body was read closes the connection: the unread body would be taken for
         // the next request.
@@ -298,16 +296,15 @@ struct RequestStateMachine {
     mutating func uploadSent(
         serial: UInt64, _ result: Result<UpstreamRequest, GatewayError>, forwardedBytes: Int
     ) throws(IllegalTransition) -> Action {
-        guard self.current?.serial == serial else { return .none }
-        guard case .connecting(var flight, _) = self.state else {
+        guard self.serving == serial else { return .none }
+        guard case .connecting(let flight, _) = self.state else {
             throw IllegalTransition(event: "uploadSent", state: self.state)
         }
-        self.state = .modifying
         switch result {
         case .success(let completion):
             flight.context.forwardedBytes += forwardedBytes
             self.state = .connecting(flight, completion)
-            return .acquireUpstream(flight.context, serial: flight.serial)
+            return .acquireUpstream(provider: flight.context.provider?.name ?? "", serial: flight.serial)
         case .failure(let error):
             return self.answer(error, flight, keepAlive: flight.head.isKeepAlive)
         }
@@ -315,18 +312,18 @@ struct RequestStateMachine {
 
     /// The pool granted a connection, or failed. A connection granted after its request has gone goes back unused.
     mutating func upstreamGranted(serial: UInt64, _ grant: UpstreamPool.Grant) throws(IllegalTransition) -> Action {
-        guard self.current?.serial == serial else {
+        guard self.serving == serial else {
             if case .connection(let connection) = grant { return .returnConnection(connection) }
             return .none
         }
         guard case .connecting(let flight, let upstream) = self.state else {
             throw IllegalTransition(event: "upstreamGranted", state: self.state)
         }
-        self.state = .modifying
         switch grant {
         case .connection(let connection):
             self.state = .relaying(flight, connection)
-            return .send(upstream, on: connection, context: flight.context)
+            let seconds = flight.context.provider?.timeouts.firstByteSeconds ?? 600
+            return .send(upstream, on: connection, firstByteTimeout: .seconds(Int64(seconds)))
         case .failed(let error):
             return self.answer(error, flight, keepAlive: flight.head.isKeepAlive)
         }
@@ -334,10 +331,9 @@ struct RequestStateMachine {
 
     /// Phase 5 on the vendor's head; the cleaned head goes to the caller.
     mutating func upstreamHead(_ vendorHead: HTTPResponseHead) throws(IllegalTransition) -> Action {
-        guard case .relaying(var flight, let connection) = self.state else {
+        guard case .relaying(let flight, _) = self.state else {
             throw IllegalTransition(event: "upstreamHead", state: self.state)
         }
-        self.state = .modifying
         var head = HeaderHygiene.downstreamHead(
             from: vendorHead, requestID: flight.context.requestID, keepAlive: flight.head.isKeepAlive
         )
@@ -346,29 +342,25 @@ struct RequestStateMachine {
         flight.context.streamed = head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") ?? false
         self.pipeline.responseHead(&head, context: &flight.context, states: &flight.states)
         flight.chunked = !head.headers.contains(name: "content-length")
-        self.state = .relaying(flight, connection)
         return .write(.head(head))
     }
 
     /// Phase 6 on a part of the vendor's answer: what the filters let through goes to the caller.
     mutating func upstreamBodyPart(_ chunk: ByteBuffer) throws(IllegalTransition) -> Action {
-        guard case .relaying(var flight, let connection) = self.state else {
+        guard case .relaying(let flight, _) = self.state else {
             throw IllegalTransition(event: "upstreamBodyPart", state: self.state)
         }
-        self.state = .modifying
         let out = self.pipeline.responseBody(chunk, endOfStream: false, context: &flight.context, states: &flight.states)
         flight.context.responseBytes += out?.readableBytes ?? 0
-        self.state = .relaying(flight, connection)
         guard let out, out.readableBytes > 0 else { return .none }
         return .write(.body(.byteBuffer(out)))
     }
 
     /// The vendor's answer ended: phase 6 once more (what filters held goes out), then the request finishes.
     mutating func upstreamEnd() throws(IllegalTransition) -> Action {
-        guard case .relaying(var flight, _) = self.state else {
+        guard case .relaying(let flight, _) = self.state else {
             throw IllegalTransition(event: "upstreamEnd", state: self.state)
         }
-        self.state = .modifying
         var parts: [HTTPServerResponsePart] = [.end(nil)]
         if let rest = self.pipeline.responseBody(nil, endOfStream: true, context: &flight.context, states: &flight.states),
            rest.readableBytes > 0
@@ -383,10 +375,9 @@ struct RequestStateMachine {
     /// stream is ended cleanly so its parser is not left hanging, and the connection closes either way (a
     /// length-delimited body cannot be completed).
     mutating func upstreamFailed(_ error: GatewayError, responseStarted: Bool) throws(IllegalTransition) -> Action {
-        guard case .relaying(var flight, _) = self.state else {
+        guard case .relaying(let flight, _) = self.state else {
             throw IllegalTransition(event: "upstreamFailed", state: self.state)
         }
-        self.state = .modifying
         flight.context.error = error
         guard responseStarted else { return self.answer(error, flight, keepAlive: false) }
         return self.finish(flight, keepAlive: false, lastParts: flight.chunked ? [.end(nil)] : [])
@@ -399,8 +390,9 @@ struct RequestStateMachine {
     mutating func callerClosed() -> Action {
         let previous = self.state
         self.state = .closed
+        self.serving = 0
         self.pipelined.removeAll()
-        guard var flight = Self.flight(in: previous) else { return .none }
+        guard let flight = Self.flight(in: previous) else { return .none }
         flight.context.error = flight.context.error ?? GatewayError(.badRequest, "The caller closed the connection")
         let reserved = flight.reservedBytes
         switch previous {
@@ -431,16 +423,16 @@ struct RequestStateMachine {
         switch self.state {
         case .idle:
             self.nextSerial &+= 1
+            self.serving = self.nextSerial
             let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
             let flight = InFlight(serial: self.nextSerial, head: head, context: context(), states: self.pipeline.makeStates())
             return self.refuse(error, flight, quarantining: nil)
         case .receiving(let flight):
-            self.state = .modifying
-            return self.refuse(error, flight, quarantining: nil)
+                return self.refuse(error, flight, quarantining: nil)
         case .inspecting, .recording, .connecting, .relaying, .refusing:
             self.closeAfterResponse = true
             return .none
-        case .closed, .modifying:
+        case .closed:
             return .none
         }
     }
@@ -451,7 +443,6 @@ struct RequestStateMachine {
     private mutating func refuse(
         _ error: GatewayError, _ flight: InFlight, quarantining body: ByteBuffer?
     ) -> Action {
-        var flight = flight
         flight.context.error = error
         self.state = .refusing(flight)
         return .recordRefusal(error, flight.context, quarantining: body, serial: flight.serial)
@@ -459,7 +450,6 @@ struct RequestStateMachine {
 
     /// Answers `error` in the vendor's error shape and finishes.
     private mutating func answer(_ error: GatewayError, _ flight: InFlight, keepAlive: Bool) -> Action {
-        var flight = flight
         flight.context.error = error
         let parts = LocalResponses.error(error, context: flight.context, keepAlive: keepAlive)
         flight.context.responseStatus = Int(error.status.code)
@@ -472,6 +462,7 @@ struct RequestStateMachine {
     private mutating func finish(_ flight: InFlight, keepAlive: Bool, lastParts: [HTTPServerResponsePart]) -> Action {
         let close = !keepAlive || self.closeAfterResponse
         self.state = close ? .closed : .idle
+        self.serving = 0
         if close { self.pipelined.removeAll() }
         return .finish(
             Finish(
@@ -486,7 +477,7 @@ struct RequestStateMachine {
         case .receiving(let flight), .inspecting(let flight), .recording(let flight, _), .connecting(let flight, _),
             .relaying(let flight, _), .refusing(let flight):
             flight
-        case .idle, .closed, .modifying: nil
+        case .idle, .closed: nil
         }
     }
 

@@ -22,26 +22,11 @@ struct ClassificationFilter: GatewayFilter {
     /// Uploads API parts held until their upload is completed (nil: not held; tests that do not need it).
     var heldUploads: HeldUploads? = nil
 
-    /// What the filter remembers about one request: the role's category treatment, looked up once.
-    struct State: Sendable {
-        var policy: CategoryPolicy?
-    }
-
-    func makeState() -> State { State() }
-
-    /// The request's category treatment, looked up on first use (the identity is known from phase 1 on).
-    private func policy(_ context: RequestContext, _ state: inout State) -> CategoryPolicy {
-        if let policy = state.policy { return policy }
-        let policy = self.policyForRequest(context)
-        state.policy = policy
-        return policy
-    }
-
     /// Phase 2: what of the head reaches the vendor, the query string and every header field the provider's
     /// allow-list forwards, is scanned too. A header cannot be redacted, so any finding the role does not allow blocks.
-    func route(_ head: HTTPRequestHead, context: inout RequestContext, state: inout State) throws(GatewayError) {
+    func route(_ head: HTTPRequestHead, context: inout RequestContext, state: inout Void) throws(GatewayError) {
         guard let provider = context.provider else { return }
-        let policy = self.policy(context, &state)
+        let policy = self.policyForRequest(context)
         var texts: [(location: String, text: [UInt8])] = []
         /// The fields scanned now (not known clean), with the location their findings carry.
         var scannedFields: [(name: String, value: String, location: String)] = []
@@ -88,8 +73,8 @@ struct ClassificationFilter: GatewayFilter {
         )
     }
 
-    func inspectBody(_ body: inout RequestBody, context: inout RequestContext, state: inout State) throws(GatewayError) {
-        let policy = self.policy(context, &state)
+    func inspectBody(_ body: inout RequestBody, context: inout RequestContext, state: inout Void) throws(GatewayError) {
+        let policy = self.policyForRequest(context)
         // An Uploads API part is held as sent, not judged alone (half a PDF reads as nothing, and a value may
         // straddle two parts): its file is inspected whole when the upload is completed (`UploadHold`).
         if let held = self.heldUploads, let upload = UploadHold.partUpload(context.path) {

@@ -22,8 +22,8 @@ extension ProxyHandler {
         }
     }
 
-    func acquireUpstream(for context: RequestContext, serial: UInt64, on loop: any EventLoop) {
-        guard let provider = context.provider, let source = self.settings.upstreams[provider.name] else {
+    func acquireUpstream(provider: String, serial: UInt64, on loop: any EventLoop) {
+        guard let source = self.settings.upstreams[provider] else {
             self.transition { machine throws(RequestStateMachine.IllegalTransition) in
                 try machine.upstreamGranted(serial: serial, .failed(GatewayError(.internalFailure, "no upstream pool")))
             }

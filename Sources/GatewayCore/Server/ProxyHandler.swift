@@ -31,7 +31,8 @@ final class ProxyHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    var machine: RequestStateMachine
+    /// Reached only on the connection's event loop, one transition at a time (no overlapping access to check).
+    @exclusivity(unchecked) var machine: RequestStateMachine
     private var tls: TLSHandshakeDetails?
     /// The gateway key authenticated on this connection, handed to each request's context (see `VerifiedKey`).
     private var verifiedKey: VerifiedKey?
@@ -194,11 +195,11 @@ final class ProxyHandler: ChannelInboundHandler {
         case .beginRequest(let head):
             self.timeouts?.headReceived()
             let requestContext = self.newContext(method: head.method.rawValue, target: head.uri)
+            var verifiedKey = self.verifiedKey
             self.transition { machine throws(RequestStateMachine.IllegalTransition) in
-                try machine.headReceived(head, context: requestContext)
+                try machine.headReceived(head, context: requestContext, verifiedKey: &verifiedKey)
             }
-            // Only authentication changes it.
-            if let verified = self.machine.current?.context.verifiedKey { self.verifiedKey = verified }
+            self.verifiedKey = verifiedKey
         case .receiveBody(let expectedBytes, let sendContinue):
             if sendContinue {
                 context.writeAndFlush(
@@ -224,17 +225,14 @@ final class ProxyHandler: ChannelInboundHandler {
                 }
         case .sendUpload(let file, let completion, let requestContext, let serial):
             self.sendUpload(file, completion: completion, context: requestContext, serial: serial, on: context.eventLoop)
-        case .acquireUpstream(let requestContext, let serial):
-            self.acquireUpstream(for: requestContext, serial: serial, on: context.eventLoop)
+        case .acquireUpstream(let provider, let serial):
+            self.acquireUpstream(provider: provider, serial: serial, on: context.eventLoop)
         case .returnConnection(let connection):
             // The grant's receiver gives it back to its pool (`acquireUpstream`); a connection reaching here has no
             // pool to go back to, so it is closed.
             connection.handler.abandon()
-        case .send(let upstream, let connection, let requestContext):
-            let seconds = requestContext.provider?.timeouts.firstByteSeconds ?? 600
-            connection.handler.send(
-                head: upstream.head, body: upstream.body, to: self, firstByteTimeout: .seconds(Int64(seconds))
-            )
+        case .send(let upstream, let connection, let firstByteTimeout):
+            connection.handler.send(head: upstream.head, body: upstream.body, to: self, firstByteTimeout: firstByteTimeout)
         case .write(let part):
             context.write(self.wrapOutboundOut(part), promise: nil)
             if case .body = part, !context.channel.isWritable {
