@@ -60,9 +60,9 @@ struct RequestStateMachineTests {
 
     static func serial(of action: Machine.Action) -> UInt64? {
         switch action {
-        case .recordForwarded(_, let serial), .recordRefusal(_, _, _, let serial), .acquireUpstream(_, let serial):
-            serial
-        case .inspectOffLoop(let job): job.serial
+        case .recordForwarded(let flight), .recordRefusal(_, let flight, _), .acquireUpstream(let flight):
+            flight.serial
+        case .inspectOffLoop(let flight, _): flight.serial
         default: nil
         }
     }
@@ -80,14 +80,18 @@ struct RequestStateMachineTests {
     func forwardingPath() async throws {
         var machine = try await Self.machine()
         let action = try Self.request(&machine, body: "{}")
-        guard case .recordForwarded(let context, let serial) = action else { Issue.record("\(action)"); return }
-        #expect(context.provider?.name == "openai", "the router (a filter) chose the provider")
-        guard case .acquireUpstream(_, serial) = try machine.recordDurable(serial: serial, .success(nil)) else {
+        guard case .recordForwarded(let flight) = action else { Issue.record("\(action)"); return }
+        let serial = flight.serial
+        #expect(flight.context.provider?.name == "openai", "the router (a filter) chose the provider")
+        guard case .acquireUpstream(let same) = try machine.recordDurable(serial: serial, .success(nil)), same === flight
+        else {
             Issue.record("no acquireUpstream"); return
         }
         let loop = EmbeddedEventLoop()
         let connection = try Self.connection(loop)
-        guard case .send(let upstream, _, _) = try machine.upstreamGranted(serial: serial, .connection(connection)) else {
+        guard case .send(let sending) = try machine.upstreamGranted(serial: serial, .connection(connection)),
+              let upstream = sending.upstream, sending.connection === connection
+        else {
             Issue.record("no send"); return
         }
         #expect(String(buffer: upstream.body) == "{}")
@@ -111,9 +115,10 @@ struct RequestStateMachineTests {
     func refusalPath() async throws {
         var machine = try await Self.machine()
         let action = try Self.request(&machine, body: "please refuse")
-        guard case .recordRefusal(let error, _, let quarantined, let serial) = action else {
+        guard case .recordRefusal(let error, let refused, let quarantined) = action else {
             Issue.record("\(action)"); return
         }
+        let serial = refused.serial
         #expect(error.kind == .forbidden)
         #expect(quarantined.map { String(buffer: $0) } == "please refuse", "the body is offered for quarantine")
         guard case .finish(let finish) = try machine.refusalRecorded(serial: serial, answer: error, recordID: nil)
@@ -130,8 +135,9 @@ struct RequestStateMachineTests {
         let head = Self.head()
         _ = try machine.requestPart(.head(head))
         _ = try machine.headReceived(head, context: Self.context(head))
-        guard case .recordRefusal(let error, _, nil, let serial) = try machine.requestPart(.body(ByteBuffer(string: "12345")))
+        guard case .recordRefusal(let error, let refused, nil) = try machine.requestPart(.body(ByteBuffer(string: "12345")))
         else { Issue.record("not refused"); return }
+        let serial = refused.serial
         #expect(error.kind == .payloadTooLarge)
         guard case .finish(let finish) = try machine.refusalRecorded(serial: serial, answer: error, recordID: nil) else {
             Issue.record("no finish"); return
@@ -145,7 +151,7 @@ struct RequestStateMachineTests {
         var machine = try await Self.machine(maxBodyBytes: 4)
         let head = Self.head(length: 5)
         _ = try machine.requestPart(.head(head))
-        guard case .recordRefusal(let error, _, _, _) = try machine.headReceived(head, context: Self.context(head)) else {
+        guard case .recordRefusal(let error, _, _) = try machine.headReceived(head, context: Self.context(head)) else {
             Issue.record("not refused"); return
         }
         #expect(error.kind == .payloadTooLarge)
@@ -154,7 +160,7 @@ struct RequestStateMachineTests {
     @Test("An unrouted path is refused by the router filter (404)")
     func unrouted() async throws {
         var machine = try await Self.machine()
-        guard case .recordRefusal(let error, _, _, _) = try Self.request(&machine, body: "{}", path: "/nowhere") else {
+        guard case .recordRefusal(let error, _, _) = try Self.request(&machine, body: "{}", path: "/nowhere") else {
             Issue.record("not refused"); return
         }
         #expect(error.kind == .notFound)
@@ -163,14 +169,16 @@ struct RequestStateMachineTests {
     @Test("A large body is inspected off the loop; its result comes back as `inspected`")
     func offLoopInspection() async throws {
         var machine = try await Self.machine(offLoop: true)
-        guard case .inspectOffLoop(let job) = try Self.request(&machine, body: "{}") else { Issue.record("inline"); return }
-        let admission = machine.pipeline.admit(job.head, body: job.body, context: job.context, states: job.states)
+        guard case .inspectOffLoop(let job, let body) = try Self.request(&machine, body: "{}") else {
+            Issue.record("inline"); return
+        }
+        let admission = machine.pipeline.admit(job.head, body: body, context: job.context, states: job.states)
         guard case .recordForwarded = try machine.inspected(serial: job.serial, .success(admission)) else {
             Issue.record("not recorded"); return
         }
         var failing = try await Self.machine(offLoop: true)
-        guard case .inspectOffLoop(let other) = try Self.request(&failing, body: "{}") else { return }
-        guard case .recordRefusal(let error, _, _, _) = try failing.inspected(serial: other.serial, .failure(Failure("pool gone")))
+        guard case .inspectOffLoop(let other, _) = try Self.request(&failing, body: "{}") else { return }
+        guard case .recordRefusal(let error, _, _) = try failing.inspected(serial: other.serial, .failure(Failure("pool gone")))
         else { Issue.record("not refused"); return }
         #expect(error.kind == .internalFailure, "inspection that could not run fails closed")
     }
@@ -178,8 +186,9 @@ struct RequestStateMachineTests {
     @Test("A decision record that cannot be written refuses the request with 503; nothing is sent")
     func recordUnavailable() async throws {
         var machine = try await Self.machine()
-        guard case .recordForwarded(_, let serial) = try Self.request(&machine, body: "{}") else { return }
-        guard case .recordRefusal(let error, _, _, _) = try machine.recordDurable(serial: serial, .failure(AuditTrail.unavailable))
+        guard case .recordForwarded(let recorded) = try Self.request(&machine, body: "{}") else { return }
+        let serial = recorded.serial
+        guard case .recordRefusal(let error, _, _) = try machine.recordDurable(serial: serial, .failure(AuditTrail.unavailable))
         else { Issue.record("not refused"); return }
         #expect(error.kind == .auditUnavailable)
     }
@@ -189,7 +198,8 @@ struct RequestStateMachineTests {
     @Test("A caller that leaves while its record is written: the request completes when the record does, marked unsent")
     func callerLeavesWhileRecording() async throws {
         var machine = try await Self.machine()
-        guard case .recordForwarded(_, let serial) = try Self.request(&machine, body: "{}") else { return }
+        guard case .recordForwarded(let recorded) = try Self.request(&machine, body: "{}") else { return }
+        let serial = recorded.serial
         guard case .releaseBody = machine.callerClosed() else { Issue.record("body kept"); return }
         let id = RecordID.generate()
         guard case .complete(let completion) = try machine.recordDurable(serial: serial, .success(id)) else {
@@ -204,7 +214,8 @@ struct RequestStateMachineTests {
     @Test("A connection granted after its request has gone is given back")
     func lateGrantReturned() async throws {
         var machine = try await Self.machine()
-        guard case .recordForwarded(_, let serial) = try Self.request(&machine, body: "{}") else { return }
+        guard case .recordForwarded(let recorded) = try Self.request(&machine, body: "{}") else { return }
+        let serial = recorded.serial
         _ = try machine.recordDurable(serial: serial, .success(nil))
         guard case .complete = machine.callerClosed() else { Issue.record("not completed"); return }
         let connection = try Self.connection(EmbeddedEventLoop())
@@ -216,7 +227,8 @@ struct RequestStateMachineTests {
     @Test("A result for an earlier request on the connection does nothing")
     func staleSerialIgnored() async throws {
         var machine = try await Self.machine()
-        guard case .recordRefusal(let error, _, _, let first) = try Self.request(&machine, body: "refuse") else { return }
+        guard case .recordRefusal(let error, let refused, _) = try Self.request(&machine, body: "refuse") else { return }
+        let first = refused.serial
         _ = try machine.refusalRecorded(serial: first, answer: error, recordID: nil)
         guard case .recordForwarded = try Self.request(&machine, body: "{}") else { return }
         guard case .none = try machine.refusalRecorded(serial: first, answer: error, recordID: nil) else {
@@ -228,7 +240,8 @@ struct RequestStateMachineTests {
     @Test("The caller leaving mid-answer abandons the vendor connection and completes the request once")
     func callerLeavesMidAnswer() async throws {
         var machine = try await Self.machine()
-        guard case .recordForwarded(_, let serial) = try Self.request(&machine, body: "{}") else { return }
+        guard case .recordForwarded(let recorded) = try Self.request(&machine, body: "{}") else { return }
+        let serial = recorded.serial
         _ = try machine.recordDurable(serial: serial, .success(nil))
         _ = try machine.upstreamGranted(serial: serial, .connection(try Self.connection(EmbeddedEventLoop())))
         guard case .abandon(_, let completion) = machine.callerClosed() else { Issue.record("not abandoned"); return }
@@ -239,7 +252,8 @@ struct RequestStateMachineTests {
     @Test("A vendor failing mid-stream ends a chunked answer cleanly and closes")
     func upstreamFailsMidStream() async throws {
         var machine = try await Self.machine()
-        guard case .recordForwarded(_, let serial) = try Self.request(&machine, body: "{}") else { return }
+        guard case .recordForwarded(let recorded) = try Self.request(&machine, body: "{}") else { return }
+        let serial = recorded.serial
         _ = try machine.recordDurable(serial: serial, .success(nil))
         _ = try machine.upstreamGranted(serial: serial, .connection(try Self.connection(EmbeddedEventLoop())))
         _ = try machine.upstreamHead(HTTPResponseHead(version: .http1_1, status: .ok))
@@ -254,7 +268,8 @@ struct RequestStateMachineTests {
     @Test("Parts behind a busy request are held in order and handed back once it has ended")
     func pipelinedPartsHeld() async throws {
         var machine = try await Self.machine()
-        guard case .recordRefusal(let error, _, _, let serial) = try Self.request(&machine, body: "refuse") else { return }
+        guard case .recordRefusal(let error, let refused, _) = try Self.request(&machine, body: "refuse") else { return }
+        let serial = refused.serial
         let next = Self.head("/v1/models")
         guard case .pauseReading = try machine.requestPart(.head(next)) else { Issue.record("not held"); return }
         guard case .pauseReading = try machine.requestPart(.end(nil)) else { Issue.record("not held"); return }
@@ -275,7 +290,8 @@ struct RequestStateMachineTests {
         var idle = try await Self.machine()
         guard case .close = idle.drain() else { Issue.record("idle not closed"); return }
         var busy = try await Self.machine()
-        guard case .recordRefusal(let error, _, _, let serial) = try Self.request(&busy, body: "refuse") else { return }
+        guard case .recordRefusal(let error, let refused, _) = try Self.request(&busy, body: "refuse") else { return }
+        let serial = refused.serial
         guard case .none = busy.drain() else { Issue.record("busy closed early"); return }
         guard case .finish(let finish) = try busy.refusalRecorded(serial: serial, answer: error, recordID: nil) else { return }
         #expect(finish.close)
@@ -285,7 +301,7 @@ struct RequestStateMachineTests {
     func parseFailures() async throws {
         var machine = try await Self.machine()
         let failure = GatewayError(.badRequest, "not HTTP")
-        guard case .recordRefusal(let error, _, _, _) = machine.parseFailed(failure, context: Self.context(Self.head()))
+        guard case .recordRefusal(let error, _, _) = machine.parseFailed(failure, context: Self.context(Self.head()))
         else { Issue.record("not refused"); return }
         #expect(error.kind == .badRequest)
         var busy = try await Self.machine()
@@ -326,7 +342,8 @@ struct RequestStateMachineTests {
                 try receiving()
                 _ = try machine.recordDurable(serial: 1, .success(nil))
             case "grant while recording":
-                guard case .recordForwarded(_, let serial) = try Self.request(&machine, body: "{}") else { return }
+                guard case .recordForwarded(let recorded) = try Self.request(&machine, body: "{}") else { return }
+        let serial = recorded.serial
                 _ = try machine.upstreamGranted(serial: serial, .failed(GatewayError(.upstreamTimeout, "x")))
             default: Issue.record("unknown event \(event)")
             }

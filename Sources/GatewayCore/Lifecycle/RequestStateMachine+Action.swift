@@ -23,6 +23,10 @@ extension RequestStateMachine {
         var bodyRead = false
         /// Whether the answer has no `Content-Length` (a broken stream can then still be ended cleanly).
         var chunked = false
+        /// What phase 4 made for the vendor, once admitted.
+        var upstream: UpstreamRequest?
+        /// The vendor connection relaying the answer.
+        var connection: UpstreamConnection?
 
         init(serial: UInt64, head: HTTPRequestHead, context: RequestContext, states: FilterStates) {
             self.serial = serial
@@ -32,20 +36,13 @@ extension RequestStateMachine {
         }
     }
 
-    /// Phases 3 and 4 to run on the inspection pool; the result comes back with `inspected(serial:_:)`.
-    struct InspectionJob: Sendable {
-        let serial: UInt64
-        let head: HTTPRequestHead
-        let body: RequestBody
-        let context: RequestContext
-        let states: FilterStates
-    }
-
-    /// A request that has ended: the complete phase runs once on it, and its body budget is given back.
+    /// A request that has ended: the complete phase runs once on it, and its body budget is given back. It refers to
+    /// the request rather than copying its context.
     struct Completion {
-        let context: RequestContext
-        let states: FilterStates
-        let reservedBytes: Int
+        let flight: InFlight
+        var context: RequestContext { self.flight.context }
+        var states: FilterStates { self.flight.states }
+        var reservedBytes: Int { self.flight.reservedBytes }
     }
 
     /// The end of a request with an answer.
@@ -59,7 +56,8 @@ extension RequestStateMachine {
         let resumePipelined: Bool
     }
 
-    /// What the handler does next.
+    /// What the handler does next. Payloads refer to the in-flight request rather than copy its context, so an
+    /// action stays a few words wide.
     enum Action {
         case none
         /// A pipelined part is held: stop reading until the current request has ended.
@@ -68,22 +66,24 @@ extension RequestStateMachine {
         case beginRequest(HTTPRequestHead)
         /// Hold the body: allocate its buffer (report `bodyBufferAllocated`), sending `100 Continue` if asked.
         case receiveBody(expectedBytes: Int, sendContinue: Bool)
-        /// Run phases 3 and 4 on the inspection pool; report `inspected`.
-        case inspectOffLoop(InspectionJob)
+        /// Run phases 3 and 4 on the inspection pool, on copies of the request's context and states; report
+        /// `inspected`.
+        case inspectOffLoop(InFlight, RequestBody)
         /// Make the forwarding record durable; report `recordDurable`.
-        case recordForwarded(RequestContext, serial: UInt64)
+        case recordForwarded(InFlight)
         /// Make the refusal's record durable, keeping `quarantining` when the refusal is a policy block; report
         /// `refusalRecorded`.
-        case recordRefusal(GatewayError, RequestContext, quarantining: ByteBuffer?, serial: UInt64)
-        /// Send an assembled upload to the vendor as the upload's one part; report `uploadSent`.
-        case sendUpload([UInt8], UpstreamRequest, context: RequestContext, serial: UInt64)
+        case recordRefusal(GatewayError, InFlight, quarantining: ByteBuffer?)
+        /// Send an assembled upload to the vendor as the upload's one part, before the completion in
+        /// `flight.upstream`; report `uploadSent`.
+        case sendUpload([UInt8], InFlight)
         /// Take a connection to the request's provider; report `upstreamGranted`.
-        case acquireUpstream(provider: String, serial: UInt64)
+        case acquireUpstream(InFlight)
         /// Give back a connection granted to a request that has gone.
         case returnConnection(UpstreamConnection)
-        /// Send the request on the connection; its answer comes back as `upstreamHead`, `upstreamBodyPart`,
-        /// `upstreamEnd` or `upstreamFailed`.
-        case send(UpstreamRequest, on: UpstreamConnection, firstByteTimeout: TimeAmount)
+        /// Send `flight.upstream` on `flight.connection`; its answer comes back as `upstreamHead`,
+        /// `upstreamBodyPart`, `upstreamEnd` or `upstreamFailed`.
+        case send(InFlight)
         /// Write a part of the answer (flushed at the end of the pass).
         case write(HTTPServerResponsePart)
         case finish(Finish)

@@ -29,11 +29,11 @@ struct RequestStateMachine {
         /// Phases 3 and 4 run on the inspection pool.
         case inspecting(InFlight)
         /// The decision record is being made durable; nothing leaves before it is.
-        case recording(InFlight, UpstreamRequest)
+        case recording(InFlight)
         /// Waiting for a connection to the vendor (or for an assembled upload to be accepted first).
-        case connecting(InFlight, UpstreamRequest)
+        case connecting(InFlight)
         /// The vendor's answer goes to the caller as it arrives.
-        case relaying(InFlight, UpstreamConnection)
+        case relaying(InFlight)
         /// A refusal's record is being made durable; then the error is answered.
         case refusing(InFlight)
         case closed
@@ -68,8 +68,8 @@ struct RequestStateMachine {
     /// The request being served, if any.
     var current: InFlight? {
         switch self.state {
-        case .receiving(let flight), .inspecting(let flight), .recording(let flight, _), .connecting(let flight, _),
-            .relaying(let flight, _), .refusing(let flight):
+        case .receiving(let flight), .inspecting(let flight), .recording(let flight), .connecting(let flight),
+            .relaying(let flight), .refusing(let flight):
             flight
         case .idle, .closed: nil
         }
@@ -77,7 +77,7 @@ struct RequestStateMachine {
 
     /// The vendor connection whose answer is being relayed (its reading follows the caller's writability).
     var relayingConnection: UpstreamConnection? {
-        if case .relaying(_, let connection) = self.state { connection } else { nil }
+        if case .relaying(let flight) = self.state { flight.connection } else { nil }
     }
 
     var isClosed: Bool { if case .closed = self.state { true } else { false } }
@@ -193,9 +193,7 @@ struct RequestStateMachine {
         )
         if self.settings.inspectsOffLoop(body) {
             self.state = .inspecting(flight)
-            return .inspectOffLoop(
-                InspectionJob(serial: flight.serial, head: flight.head, body: body, context: flight.context,
-                              states: flight.states))
+            return .inspectOffLoop(flight, body)
         }
         let outcome = self.pipeline.admit(flight.head, body: body, context: &flight.context, states: &flight.states)
         return self.admitted(outcome, flight)
@@ -228,8 +226,9 @@ struct RequestStateMachine {
         case .failure(let error):
             return self.refuse(error, flight, quarantining: flight.body)
         case .success(let upstream):
-            self.state = .recording(flight, upstream)
-            return .recordForwarded(flight.context, serial: flight.serial)
+            flight.upstream = upstream
+            self.state = .recording(flight)
+            return .recordForwarded(flight)
         }
     }
 
@@ -244,10 +243,10 @@ struct RequestStateMachine {
                 flight.context.auditRecordID = id
                 flight.context.recordAwaitsOutcome = true
             }
-            return .complete(Completion(context: flight.context, states: flight.states, reservedBytes: 0))
+            return .complete(Completion(flight: flight))
         }
         guard self.serving == serial else { return .none }
-        guard case .recording(let flight, let upstream) = self.state else {
+        guard case .recording(let flight) = self.state else {
             throw IllegalTransition(event: "recordDurable", state: self.state)
         }
         switch result {
@@ -265,12 +264,12 @@ struct RequestStateMachine {
             return self.finish(flight, keepAlive: flight.head.isKeepAlive, lastParts: parts)
         case .forwardAfterUpload(let file):
             flight.context.upstreamStartedAt = .now
-            self.state = .connecting(flight, upstream)
-            return .sendUpload(file, upstream, context: flight.context, serial: flight.serial)
+            self.state = .connecting(flight)
+            return .sendUpload(file, flight)
         case .forward:
             flight.context.upstreamStartedAt = .now
-            self.state = .connecting(flight, upstream)
-            return .acquireUpstream(provider: flight.context.provider?.name ?? "", serial: flight.serial)
+            self.state = .connecting(flight)
+            return .acquireUpstream(flight)
         }
     }
 
@@ -297,14 +296,14 @@ struct RequestStateMachine {
         serial: UInt64, _ result: Result<UpstreamRequest, GatewayError>, forwardedBytes: Int
     ) throws(IllegalTransition) -> Action {
         guard self.serving == serial else { return .none }
-        guard case .connecting(let flight, _) = self.state else {
+        guard case .connecting(let flight) = self.state else {
             throw IllegalTransition(event: "uploadSent", state: self.state)
         }
         switch result {
         case .success(let completion):
             flight.context.forwardedBytes += forwardedBytes
-            self.state = .connecting(flight, completion)
-            return .acquireUpstream(provider: flight.context.provider?.name ?? "", serial: flight.serial)
+            flight.upstream = completion
+            return .acquireUpstream(flight)
         case .failure(let error):
             return self.answer(error, flight, keepAlive: flight.head.isKeepAlive)
         }
@@ -316,14 +315,14 @@ struct RequestStateMachine {
             if case .connection(let connection) = grant { return .returnConnection(connection) }
             return .none
         }
-        guard case .connecting(let flight, let upstream) = self.state else {
+        guard case .connecting(let flight) = self.state else {
             throw IllegalTransition(event: "upstreamGranted", state: self.state)
         }
         switch grant {
         case .connection(let connection):
-            self.state = .relaying(flight, connection)
-            let seconds = flight.context.provider?.timeouts.firstByteSeconds ?? 600
-            return .send(upstream, on: connection, firstByteTimeout: .seconds(Int64(seconds)))
+            flight.connection = connection
+            self.state = .relaying(flight)
+            return .send(flight)
         case .failed(let error):
             return self.answer(error, flight, keepAlive: flight.head.isKeepAlive)
         }
@@ -331,7 +330,7 @@ struct RequestStateMachine {
 
     /// Phase 5 on the vendor's head; the cleaned head goes to the caller.
     mutating func upstreamHead(_ vendorHead: HTTPResponseHead) throws(IllegalTransition) -> Action {
-        guard case .relaying(let flight, _) = self.state else {
+        guard case .relaying(let flight) = self.state else {
             throw IllegalTransition(event: "upstreamHead", state: self.state)
         }
         var head = HeaderHygiene.downstreamHead(
@@ -347,7 +346,7 @@ struct RequestStateMachine {
 
     /// Phase 6 on a part of the vendor's answer: what the filters let through goes to the caller.
     mutating func upstreamBodyPart(_ chunk: ByteBuffer) throws(IllegalTransition) -> Action {
-        guard case .relaying(let flight, _) = self.state else {
+        guard case .relaying(let flight) = self.state else {
             throw IllegalTransition(event: "upstreamBodyPart", state: self.state)
         }
         let out = self.pipeline.responseBody(chunk, endOfStream: false, context: &flight.context, states: &flight.states)
@@ -358,7 +357,7 @@ struct RequestStateMachine {
 
     /// The vendor's answer ended: phase 6 once more (what filters held goes out), then the request finishes.
     mutating func upstreamEnd() throws(IllegalTransition) -> Action {
-        guard case .relaying(let flight, _) = self.state else {
+        guard case .relaying(let flight) = self.state else {
             throw IllegalTransition(event: "upstreamEnd", state: self.state)
         }
         var parts: [HTTPServerResponsePart] = [.end(nil)]
@@ -375,7 +374,7 @@ struct RequestStateMachine {
     /// stream is ended cleanly so its parser is not left hanging, and the connection closes either way (a
     /// length-delimited body cannot be completed).
     mutating func upstreamFailed(_ error: GatewayError, responseStarted: Bool) throws(IllegalTransition) -> Action {
-        guard case .relaying(let flight, _) = self.state else {
+        guard case .relaying(let flight) = self.state else {
             throw IllegalTransition(event: "upstreamFailed", state: self.state)
         }
         flight.context.error = error
@@ -400,11 +399,11 @@ struct RequestStateMachine {
             flight.reservedBytes = 0
             self.leftWhileRecording = flight
             return .releaseBody(reserved)
-        case .relaying(_, let connection):
+        case .relaying(let flight):
             // Stop the vendor's work: closing the connection cancels it.
-            return .abandon(connection, Completion(context: flight.context, states: flight.states, reservedBytes: reserved))
+            return flight.connection.map { .abandon($0, Completion(flight: flight)) } ?? .complete(Completion(flight: flight))
         default:
-            return .complete(Completion(context: flight.context, states: flight.states, reservedBytes: reserved))
+            return .complete(Completion(flight: flight))
         }
     }
 
@@ -445,7 +444,7 @@ struct RequestStateMachine {
     ) -> Action {
         flight.context.error = error
         self.state = .refusing(flight)
-        return .recordRefusal(error, flight.context, quarantining: body, serial: flight.serial)
+        return .recordRefusal(error, flight, quarantining: body)
     }
 
     /// Answers `error` in the vendor's error shape and finishes.
@@ -466,7 +465,7 @@ struct RequestStateMachine {
         if close { self.pipelined.removeAll() }
         return .finish(
             Finish(
-                completion: Completion(context: flight.context, states: flight.states, reservedBytes: flight.reservedBytes),
+                completion: Completion(flight: flight),
                 lastParts: lastParts, close: close, resumePipelined: !close && !self.pipelined.isEmpty
             )
         )
@@ -474,8 +473,8 @@ struct RequestStateMachine {
 
     private static func flight(in state: State) -> InFlight? {
         switch state {
-        case .receiving(let flight), .inspecting(let flight), .recording(let flight, _), .connecting(let flight, _),
-            .relaying(let flight, _), .refusing(let flight):
+        case .receiving(let flight), .inspecting(let flight), .recording(let flight), .connecting(let flight),
+            .relaying(let flight), .refusing(let flight):
             flight
         case .idle, .closed: nil
         }

@@ -1,7 +1,8 @@
 /// The filters' own states for one request (each filter's `State`), in filter order.
 ///
-/// Built when the request starts; when no filter keeps state it holds nothing and costs no allocation.
-struct FilterStates: Sendable {
+/// Built when the request starts; when no filter keeps state it holds nothing and costs no allocation. Opaque to
+/// filters: each hook is handed its own filter's state.
+public struct FilterStates: Sendable {
     private var slots: [any Sendable]
 
     init(_ filters: [any GatewayFilter], anyStateful: Bool) {

@@ -49,6 +49,29 @@ public protocol GatewayFilter: Sendable {
         _ part: inout ByteBuffer?, endOfStream: Bool, context: inout RequestContext, state: inout State
     )
     func complete(context: RequestContext, state: State)
+
+    // The hooks as the pipeline calls them, with the filter's state taken from the request's states. Implemented
+    // once for every filter (below); a filter implements the hooks above instead.
+    func authenticate(
+        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError)
+    func route(
+        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError)
+    func inspectBody(
+        _ body: inout RequestBody, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError)
+    func upstreamRequest(
+        _ head: inout HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError)
+    func responseHead(
+        _ head: inout HTTPResponseHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    )
+    func responseBody(
+        _ part: inout ByteBuffer?, endOfStream: Bool, context: inout RequestContext, states: inout FilterStates,
+        at index: Int
+    )
+    func complete(context: RequestContext, states: FilterStates, at index: Int)
 }
 
 extension GatewayFilter where State == Void {
@@ -74,4 +97,60 @@ extension GatewayFilter {
 
     /// Whether the filter keeps no state of its own (its `State` is `Void`).
     static var isStateless: Bool { State.self == Void.self }
+}
+
+/// The hooks as the pipeline calls them: the filter's own state taken from the request's `FilterStates`. Declared
+/// in the protocol and implemented only here, so each filter's witness is compiled for its concrete `State` (no
+/// generic code or metadata lookup at run time on every hook).
+extension GatewayFilter {
+    public func authenticate(
+        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.authenticate(head, context: &context, state: &state)
+        }
+    }
+
+    public func route(
+        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.route(head, context: &context, state: &state)
+        }
+    }
+
+    public func inspectBody(
+        _ body: inout RequestBody, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.inspectBody(&body, context: &context, state: &state)
+        }
+    }
+
+    public func upstreamRequest(
+        _ head: inout HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) throws(GatewayError) {
+        try states.access(self, at: index) { (state) throws(GatewayError) in
+            try self.upstreamRequest(&head, context: &context, state: &state)
+        }
+    }
+
+    public func responseHead(
+        _ head: inout HTTPResponseHead, context: inout RequestContext, states: inout FilterStates, at index: Int
+    ) {
+        states.visit(self, at: index) { state in self.responseHead(&head, context: &context, state: &state) }
+    }
+
+    public func responseBody(
+        _ part: inout ByteBuffer?, endOfStream: Bool, context: inout RequestContext, states: inout FilterStates,
+        at index: Int
+    ) {
+        states.visit(self, at: index) { state in
+            self.responseBody(&part, endOfStream: endOfStream, context: &context, state: &state)
+        }
+    }
+
+    public func complete(context: RequestContext, states: FilterStates, at index: Int) {
+        self.complete(context: context, state: states.state(of: self, at: index))
+    }
 }

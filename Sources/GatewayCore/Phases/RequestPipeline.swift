@@ -11,7 +11,7 @@ import NIOPosix
 /// The phases run on the caller's event loop and must not block: filters are synchronous. The two waits a request
 /// can have (its decision record becoming durable, and inspection of a large body) are futures, so a later phase
 /// that must wait (escalation to a human reviewer, say) plugs in the same way.
-public struct RequestPipeline: Sendable {
+public final class RequestPipeline: Sendable {
     let configuration: GatewayConfiguration
     /// The filters in order; the first is the router (`ProviderRouter`).
     let filters: [any GatewayFilter]
@@ -201,59 +201,4 @@ public struct RequestPipeline: Sendable {
 struct UpstreamRequest: Sendable {
     var head: HTTPRequestHead
     var body: ByteBuffer
-}
-
-/// The hooks called with the filter's own state taken from the request's `FilterStates` (the existential opened
-/// once per call, so `State` is the filter's concrete type).
-extension GatewayFilter {
-    fileprivate func authenticate(
-        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
-    ) throws(GatewayError) {
-        try states.access(self, at: index) { (state) throws(GatewayError) in
-            try self.authenticate(head, context: &context, state: &state)
-        }
-    }
-
-    fileprivate func route(
-        _ head: HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
-    ) throws(GatewayError) {
-        try states.access(self, at: index) { (state) throws(GatewayError) in
-            try self.route(head, context: &context, state: &state)
-        }
-    }
-
-    fileprivate func inspectBody(
-        _ body: inout RequestBody, context: inout RequestContext, states: inout FilterStates, at index: Int
-    ) throws(GatewayError) {
-        try states.access(self, at: index) { (state) throws(GatewayError) in
-            try self.inspectBody(&body, context: &context, state: &state)
-        }
-    }
-
-    fileprivate func upstreamRequest(
-        _ head: inout HTTPRequestHead, context: inout RequestContext, states: inout FilterStates, at index: Int
-    ) throws(GatewayError) {
-        try states.access(self, at: index) { (state) throws(GatewayError) in
-            try self.upstreamRequest(&head, context: &context, state: &state)
-        }
-    }
-
-    fileprivate func responseHead(
-        _ head: inout HTTPResponseHead, context: inout RequestContext, states: inout FilterStates, at index: Int
-    ) {
-        states.visit(self, at: index) { state in self.responseHead(&head, context: &context, state: &state) }
-    }
-
-    fileprivate func responseBody(
-        _ part: inout ByteBuffer?, endOfStream: Bool, context: inout RequestContext, states: inout FilterStates,
-        at index: Int
-    ) {
-        states.visit(self, at: index) { state in
-            self.responseBody(&part, endOfStream: endOfStream, context: &context, state: &state)
-        }
-    }
-
-    fileprivate func complete(context: RequestContext, states: FilterStates, at index: Int) {
-        self.complete(context: context, state: states.state(of: self, at: index))
-    }
 }

@@ -8,16 +8,17 @@ import NIOPosix
 /// The waits the handler starts for its state machine: inspection off the loop, the upstream connection, an
 /// assembled upload sent first; and the vendor's answer, told back to the machine part by part.
 extension ProxyHandler {
-    func inspectOffLoop(_ job: RequestStateMachine.InspectionJob, on loop: any EventLoop) {
+    /// Phases 3 and 4 on the inspection pool, on copies of the request's head, context and states.
+    func inspectOffLoop(_ flight: RequestStateMachine.InFlight, body: RequestBody, on loop: any EventLoop) {
         guard let pool = self.settings.inspectionPool else { return }
-        let pipeline = self.pipeline
+        let (pipeline, serial, head, context, states) = (self.pipeline, flight.serial, flight.head, flight.context, flight.states)
         pool.runIfActive(eventLoop: loop) {
             InspectionThreads.yieldToEventLoops()
-            return pipeline.admit(job.head, body: job.body, context: job.context, states: job.states)
+            return pipeline.admit(head, body: body, context: context, states: states)
         }
         .assumeIsolated().whenComplete { result in
             self.transition { machine throws(RequestStateMachine.IllegalTransition) in
-                try machine.inspected(serial: job.serial, result)
+                try machine.inspected(serial: serial, result)
             }
         }
     }
@@ -45,15 +46,16 @@ extension ProxyHandler {
 
     /// Sends an assembled, inspected upload to the vendor as the upload's one part; the completion then goes with
     /// that part's id in place of the ids the gateway gave out.
-    func sendUpload(
-        _ file: [UInt8], completion: UpstreamRequest, context: RequestContext, serial: UInt64, on loop: any EventLoop
-    ) {
+    func sendUpload(_ file: [UInt8], flight: RequestStateMachine.InFlight, on loop: any EventLoop) {
+        let (serial, context) = (flight.serial, flight.context)
         let report: (Result<UpstreamRequest, GatewayError>, Int) -> Void = { result, bytes in
             self.transition { machine throws(RequestStateMachine.IllegalTransition) in
                 try machine.uploadSent(serial: serial, result, forwardedBytes: bytes)
             }
         }
-        guard let provider = context.provider, let source = self.settings.upstreams[provider.name] else {
+        guard let provider = context.provider, let source = self.settings.upstreams[provider.name],
+              let completion = flight.upstream
+        else {
             report(.failure(GatewayError(.internalFailure, "no upstream pool")), 0)
             return
         }

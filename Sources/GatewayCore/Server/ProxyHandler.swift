@@ -208,31 +208,37 @@ final class ProxyHandler: ChannelInboundHandler {
             }
             // Pre-sized only up to 1 MiB: a head alone, declaring a large body that never comes, must not hold memory.
             self.machine.bodyBufferAllocated(context.channel.allocator.buffer(capacity: min(max(0, expectedBytes), 1 << 20)))
-        case .inspectOffLoop(let job):
-            self.inspectOffLoop(job, on: context.eventLoop)
-        case .recordForwarded(let requestContext, let serial):
-            self.pipeline.recordForwarded(requestContext, on: context.eventLoop).assumeIsolated().whenComplete { result in
+        case .inspectOffLoop(let flight, let body):
+            self.inspectOffLoop(flight, body: body, on: context.eventLoop)
+        case .recordForwarded(let flight):
+            let serial = flight.serial
+            self.pipeline.recordForwarded(flight.context, on: context.eventLoop).assumeIsolated().whenComplete { result in
                 self.transition { machine throws(RequestStateMachine.IllegalTransition) in
                     try machine.recordDurable(serial: serial, result)
                 }
             }
-        case .recordRefusal(let error, let requestContext, let body, let serial):
-            self.pipeline.recordRefused(error, context: requestContext, body: body, on: context.eventLoop)
+        case .recordRefusal(let error, let flight, let body):
+            let serial = flight.serial
+            self.pipeline.recordRefused(error, context: flight.context, body: body, on: context.eventLoop)
                 .assumeIsolated().whenSuccess { answer, recordID in
                     self.transition { machine throws(RequestStateMachine.IllegalTransition) in
                         try machine.refusalRecorded(serial: serial, answer: answer, recordID: recordID)
                     }
                 }
-        case .sendUpload(let file, let completion, let requestContext, let serial):
-            self.sendUpload(file, completion: completion, context: requestContext, serial: serial, on: context.eventLoop)
-        case .acquireUpstream(let provider, let serial):
-            self.acquireUpstream(provider: provider, serial: serial, on: context.eventLoop)
+        case .sendUpload(let file, let flight):
+            self.sendUpload(file, flight: flight, on: context.eventLoop)
+        case .acquireUpstream(let flight):
+            self.acquireUpstream(provider: flight.context.provider?.name ?? "", serial: flight.serial, on: context.eventLoop)
         case .returnConnection(let connection):
             // The grant's receiver gives it back to its pool (`acquireUpstream`); a connection reaching here has no
             // pool to go back to, so it is closed.
             connection.handler.abandon()
-        case .send(let upstream, let connection, let firstByteTimeout):
-            connection.handler.send(head: upstream.head, body: upstream.body, to: self, firstByteTimeout: firstByteTimeout)
+        case .send(let flight):
+            guard let upstream = flight.upstream, let connection = flight.connection else { break }
+            let seconds = flight.context.provider?.timeouts.firstByteSeconds ?? 600
+            connection.handler.send(
+                head: upstream.head, body: upstream.body, to: self, firstByteTimeout: .seconds(Int64(seconds))
+            )
         case .write(let part):
             context.write(self.wrapOutboundOut(part), promise: nil)
             if case .body = part, !context.channel.isWritable {
@@ -248,8 +254,10 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     private func complete(_ completion: RequestStateMachine.Completion) {
-        self.settings.bodyBudget.release(completion.reservedBytes)
-        self.pipeline.complete(context: completion.context, states: completion.states)
+        let flight = completion.flight
+        self.settings.bodyBudget.release(flight.reservedBytes)
+        flight.reservedBytes = 0
+        self.pipeline.complete(context: flight.context, states: flight.states)
     }
 
     /// Completes the request once, then writes its last parts and keeps the connection or closes it.
