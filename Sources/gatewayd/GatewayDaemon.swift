@@ -63,7 +63,17 @@ struct GatewayDaemon: AsyncParsableCommand {
             log.notice("received \(signal): draining for up to \(loaded.shutdown.drainSeconds) s")
             server.shutdown()
         }
-        defer { signals.forEach { $0.cancel() } }
+        // SIGHUP re-reads gateway.yaml, the policy and rules/ (as `gatewayctl reload` does through the admin listener).
+        let hangup = Self.installSignalHandler(SIGHUP) {
+            Task {
+                let report = await server.reload()
+                if report.applied { log.notice("SIGHUP: \(report)") } else { log.error("SIGHUP: \(report)") }
+            }
+        }
+        defer {
+            signals.forEach { $0.cancel() }
+            hangup.cancel()
+        }
         try await server.run { ports in
             Self.printHowToCall(configuration: loaded, port: ports.listener, adminPort: ports.admin)
         }
@@ -119,6 +129,16 @@ struct GatewayDaemon: AsyncParsableCommand {
             source.resume()
             return source
         }
+    }
+
+    private static func installSignalHandler(
+        _ number: Int32, _ handler: @escaping @Sendable () -> Void
+    ) -> any DispatchSourceSignal {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { handler() }
+        source.resume()
+        return source
     }
 
     private static func fail(_ message: String) -> Never {

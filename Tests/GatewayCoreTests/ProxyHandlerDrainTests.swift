@@ -44,7 +44,7 @@ struct ProxyHandlerDrainTests {
                 audit: nil
             )
             let settings = ProxySettings(
-                pipeline: pipeline, upstreams: [:], maxBodyBytes: 1 << 20, registry: ConnectionRegistry(),
+                live: LivePipeline(pipeline), upstreams: [:], maxBodyBytes: 1 << 20, registry: ConnectionRegistry(),
                 metrics: GatewayMetrics(), offLoopInspectionBytes: 1 << 20, inspectionPool: nil,
                 bodyBudget: BodyBudget(limit: 1 << 30)
             )

@@ -26,7 +26,7 @@ struct RequestStateMachineTests {
             audit: nil
         )
         return Machine(settings: .init(
-            pipeline: pipeline, maxBodyBytes: maxBodyBytes, bodyBudget: BodyBudget(limit: 1 << 20),
+            live: LivePipeline(pipeline), maxBodyBytes: maxBodyBytes, bodyBudget: BodyBudget(limit: 1 << 20),
             metrics: GatewayMetrics(), inspectsOffLoop: { _ in offLoop }
         ))
     }

@@ -179,6 +179,12 @@ public final class AuditLog: Sendable {
         try await self.append(payload: .review(review))
     }
 
+    /// Appends a configuration event (a reload applied or refused) durably.
+    @discardableResult
+    public func append(_ config: ConfigEvent) async throws(AuditError) -> AppendReceipt {
+        try await self.append(payload: .config(config))
+    }
+
     private func append(payload: AuditPayload) async throws(AuditError) -> AppendReceipt {
         let result = await withCheckedContinuation { continuation in
             self.append(payload, flush: .now, completion: { continuation.resume(returning: $0) })

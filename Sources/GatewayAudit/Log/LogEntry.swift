@@ -16,6 +16,8 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {
         /// `outcome` (one per line) is what logs written before outcomes were batched hold; it is still read.
         case record, outcome, outcomes, review, checkpoint
+        /// A configuration reload, applied or refused (`ConfigEvent`).
+        case config
     }
 
     public var v: Int
@@ -31,6 +33,7 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public var outcomes: [RequestOutcome]?
     public var review: ReviewEvent?
     public var checkpoint: Checkpoint?
+    public var config: ConfigEvent?
 
     init(seq: UInt64, prev: String, kid: String, payload: AuditPayload) {
         self.v = Self.formatVersion
@@ -42,6 +45,7 @@ public struct LogEntry: Sendable, Hashable, Codable {
         case .outcomes(let values): (self.kind, self.outcomes) = (.outcomes, values)
         case .review(let value): (self.kind, self.review) = (.review, value)
         case .checkpoint(let value): (self.kind, self.checkpoint) = (.checkpoint, value)
+        case .config(let value): (self.kind, self.config) = (.config, value)
         }
     }
 
@@ -68,8 +72,10 @@ public struct LogEntry: Sendable, Hashable, Codable {
     func write(to json: inout CanonicalJSON) throws(AuditError) {
         let checkpoint = try self.checkpoint.map { value throws(AuditError) in try Sealing.encode(value) }
         let review = try self.review.map { value throws(AuditError) in try Sealing.encode(value) }
+        let config = try self.config.map { value throws(AuditError) in try Sealing.encode(value) }
         json.object { json in
             if let checkpoint { json.member("checkpoint", raw: checkpoint) }
+            if let config { json.member("config", raw: config) }
             json.member("kid", self.kid)
             json.member("kind", self.kind.rawValue)
             if let outcomes = self.outcomes {
@@ -91,6 +97,40 @@ public enum AuditPayload: Sendable, Hashable {
     case outcomes([RequestOutcome])
     case review(ReviewEvent)
     case checkpoint(Checkpoint)
+    case config(ConfigEvent)
+}
+
+/// A configuration reload: the rule set and policy it put in force, or why it was refused (the previous set then
+/// keeps serving). Decision records name the hashes they were decided under; these lines say when each came in.
+public struct ConfigEvent: Sendable, Hashable, Codable {
+    public enum Event: String, Sendable, Hashable, Codable {
+        /// A valid configuration replaced the one in force.
+        case configReloaded = "config_reloaded"
+        /// The configuration was invalid; nothing changed.
+        case configReloadFailed = "config_reload_failed"
+    }
+
+    public var time: String
+    public var event: Event
+    /// The rule set and policy in force after the event (the new ones, or the unchanged ones after a failure).
+    public var ruleSetHash: String
+    public var policyHash: String
+    /// Why a reload was refused, as `config check` reports it.
+    public var problems: [String]?
+    /// Settings that changed in the files but take effect only at the next start.
+    public var restartRequired: [String]?
+
+    public init(
+        time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), event: Event, ruleSetHash: String,
+        policyHash: String, problems: [String]? = nil, restartRequired: [String]? = nil
+    ) {
+        self.time = time
+        self.event = event
+        self.ruleSetHash = ruleSetHash
+        self.policyHash = policyHash
+        self.problems = problems
+        self.restartRequired = restartRequired
+    }
 }
 
 /// Closes a segment (rotation, clean shutdown, or recovery after a crash or write failure).

@@ -140,7 +140,7 @@ private struct ScanState {
             self.hashes[entry.seq] = lineHash
         case .record:
             self.records += 1
-        case .outcome, .outcomes, .review:
+        case .outcome, .outcomes, .review, .config:
             break
         }
         return nil

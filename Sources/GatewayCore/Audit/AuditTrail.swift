@@ -177,7 +177,8 @@ final class AuditTrail: RequestObserver {
             provider: context.provider?.name, method: context.method, target: context.target, model: context.model,
             decision: decision, reason: reason, status: status, findings: FindingSummary.aggregate(findings),
             bytesIn: context.requestBytes, inspectMs: context.inspectDuration.map(Self.milliseconds),
-            ruleSetHash: self.ruleSetHash, policyHash: self.policyHash
+            ruleSetHash: context.ruleSet?.ruleSetHash ?? self.ruleSetHash,
+            policyHash: context.ruleSet?.policyHash ?? self.policyHash
         )
         record.documents = documents.isEmpty ? nil : documents
         return record

@@ -11,6 +11,8 @@ extension RequestStateMachine {
         let serial: UInt64
         let head: HTTPRequestHead
         var context: RequestContext
+        /// The phases in force when the head arrived: the request keeps them to its end, whatever a reload does.
+        let pipeline: RequestPipeline
         /// The filters' own states for this request.
         var states: FilterStates
         var body = ByteBuffer()
@@ -28,11 +30,13 @@ extension RequestStateMachine {
         /// The vendor connection relaying the answer.
         var connection: UpstreamConnection?
 
-        init(serial: UInt64, head: HTTPRequestHead, context: RequestContext, states: FilterStates) {
+        init(serial: UInt64, head: HTTPRequestHead, context: RequestContext, pipeline: RequestPipeline) {
             self.serial = serial
             self.head = head
             self.context = context
-            self.states = states
+            self.context.ruleSet = pipeline.identity
+            self.pipeline = pipeline
+            self.states = pipeline.makeStates()
         }
     }
 

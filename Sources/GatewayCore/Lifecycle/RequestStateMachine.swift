@@ -53,7 +53,8 @@ struct RequestStateMachine {
     let settings: Settings
 
     struct Settings: Sendable {
-        let pipeline: RequestPipeline
+        /// The phases in force; each request takes the ones in force when its head arrives.
+        let live: LivePipeline
         let maxBodyBytes: Int
         let bodyBudget: BodyBudget
         let metrics: GatewayMetrics
@@ -63,7 +64,8 @@ struct RequestStateMachine {
 
     init(settings: Settings) { self.settings = settings }
 
-    var pipeline: RequestPipeline { self.settings.pipeline }
+    /// The phases for a request starting now.
+    var pipeline: RequestPipeline { self.settings.live.current }
 
     /// The request being served, if any.
     var current: InFlight? {
@@ -128,12 +130,12 @@ struct RequestStateMachine {
         guard case .idle = self.state else { throw IllegalTransition(event: "headReceived", state: self.state) }
         self.nextSerial &+= 1
         self.serving = self.nextSerial
-        let flight = InFlight(serial: self.nextSerial, head: head, context: context, states: self.pipeline.makeStates())
+        let flight = InFlight(serial: self.nextSerial, head: head, context: context, pipeline: self.pipeline)
         do throws(GatewayError) {
             try RequestHeadChecks.check(head)
-            try self.pipeline.authenticate(head, context: &flight.context, states: &flight.states)
+            try flight.pipeline.authenticate(head, context: &flight.context, states: &flight.states)
             verifiedKey = flight.context.verifiedKey
-            try self.pipeline.route(head, context: &flight.context, states: &flight.states)
+            try flight.pipeline.route(head, context: &flight.context, states: &flight.states)
             flight.limit = min(self.settings.maxBodyBytes, flight.context.bodyLimit ?? .max)
             let declared = head.headers.first(name: "content-length").flatMap(Int.init)
             if let declared, declared > flight.limit { throw Self.tooLarge(flight.limit) }
@@ -195,7 +197,7 @@ struct RequestStateMachine {
             self.state = .inspecting(flight)
             return .inspectOffLoop(flight, body)
         }
-        let outcome = self.pipeline.admit(flight.head, body: body, context: &flight.context, states: &flight.states)
+        let outcome = flight.pipeline.admit(flight.head, body: body, context: &flight.context, states: &flight.states)
         return self.admitted(outcome, flight)
     }
 
@@ -339,7 +341,7 @@ struct RequestStateMachine {
         flight.context.upstreamStatus = Int(vendorHead.status.code)
         flight.context.responseStatus = Int(vendorHead.status.code)
         flight.context.streamed = head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") ?? false
-        self.pipeline.responseHead(&head, context: &flight.context, states: &flight.states)
+        flight.pipeline.responseHead(&head, context: &flight.context, states: &flight.states)
         flight.chunked = !head.headers.contains(name: "content-length")
         return .write(.head(head))
     }
@@ -349,7 +351,7 @@ struct RequestStateMachine {
         guard case .relaying(let flight) = self.state else {
             throw IllegalTransition(event: "upstreamBodyPart", state: self.state)
         }
-        let out = self.pipeline.responseBody(chunk, endOfStream: false, context: &flight.context, states: &flight.states)
+        let out = flight.pipeline.responseBody(chunk, endOfStream: false, context: &flight.context, states: &flight.states)
         flight.context.responseBytes += out?.readableBytes ?? 0
         guard let out, out.readableBytes > 0 else { return .none }
         return .write(.body(.byteBuffer(out)))
@@ -361,7 +363,7 @@ struct RequestStateMachine {
             throw IllegalTransition(event: "upstreamEnd", state: self.state)
         }
         var parts: [HTTPServerResponsePart] = [.end(nil)]
-        if let rest = self.pipeline.responseBody(nil, endOfStream: true, context: &flight.context, states: &flight.states),
+        if let rest = flight.pipeline.responseBody(nil, endOfStream: true, context: &flight.context, states: &flight.states),
            rest.readableBytes > 0
         {
             flight.context.responseBytes += rest.readableBytes
@@ -424,7 +426,7 @@ struct RequestStateMachine {
             self.nextSerial &+= 1
             self.serving = self.nextSerial
             let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "")
-            let flight = InFlight(serial: self.nextSerial, head: head, context: context(), states: self.pipeline.makeStates())
+            let flight = InFlight(serial: self.nextSerial, head: head, context: context(), pipeline: self.pipeline)
             return self.refuse(error, flight, quarantining: nil)
         case .receiving(let flight):
                 return self.refuse(error, flight, quarantining: nil)

@@ -22,19 +22,26 @@ public final class RequestPipeline: Sendable {
     let audit: AuditTrail?
     /// Told once per request when it has ended: the metrics, then the decision log's outcome line.
     let observers: [any RequestObserver]
+    /// The rules and policy these phases apply; set on every request's context for its records.
+    let identity: RuleSetIdentity
     /// Where the decision log's completions come back to, one batch per event loop; at the end of each loop pass
     /// the lines it queued are written together.
     let mailboxes: LoopMailboxes
 
     /// - Parameter filters: the filters after the router, which is always first.
-    init(configuration: GatewayConfiguration, filters: [any GatewayFilter], metrics: GatewayMetrics, audit: AuditTrail?) {
+    /// - Parameter mailboxes: shared with the pipeline this one replaces on a reload (made here when nil).
+    init(
+        configuration: GatewayConfiguration, filters: [any GatewayFilter], metrics: GatewayMetrics, audit: AuditTrail?,
+        identity: RuleSetIdentity = RuleSetIdentity(ruleSetHash: "", policyHash: ""), mailboxes: LoopMailboxes? = nil
+    ) {
         self.configuration = configuration
+        self.identity = identity
         self.filters = [ProviderRouter(configuration: configuration)] + filters
         self.anyStatefulFilter = self.filters.contains { !Self.isStateless($0) }
         self.metrics = metrics
         self.audit = audit
         self.observers = [MetricsObserver(metrics: metrics)] + (audit.map { [$0] } ?? [])
-        self.mailboxes = LoopMailboxes { audit?.flushQueuedLines() }
+        self.mailboxes = mailboxes ?? LoopMailboxes { audit?.flushQueuedLines() }
     }
 
     private static func isStateless<Filter: GatewayFilter>(_ filter: Filter) -> Bool { Filter.isStateless }

@@ -11,11 +11,21 @@ import NIOCore
 /// Everything expensive, built once from a validated configuration before anything is bound: the listener's TLS
 /// context, one client TLS context per provider, the compiled rules, the request phases.
 public struct GatewayRuntime: Sendable {
+    /// The configuration the gateway started with (listeners, pools and limits stay as it says until a restart).
     public let configuration: GatewayConfiguration
     let serverTLS: TLSContext
     let upstreamTLS: [String: TLSContext]
-    public let pipeline: RequestPipeline
+    /// The phases in force; a reload replaces them (`reload()`).
+    public let live: LivePipeline
+    /// The phases in force now.
+    public var pipeline: RequestPipeline { self.live.current }
     public let metrics: GatewayMetrics
+    /// The key findings' fingerprints are made with (kept for the rule sets a reload compiles).
+    let fingerprintKey: [UInt8]
+    /// Filters added after the built-in ones (tests), kept across reloads.
+    let extraFilters: [any GatewayFilter]
+    /// One reload at a time.
+    let reloading = ReloadGate()
     /// The gateway keys in force; `GatewayServer` reloads it when the keys file changes.
     public let keys: KeyStore
     /// Uploads API parts held until their upload is completed; `GatewayServer` drops expired ones.
@@ -77,18 +87,7 @@ public struct GatewayRuntime: Sendable {
         }
         var inspector: BodyInspector? = nil
         do {
-            let rules = try RuleLoader.load(directory: configuration.rules.directory.absolute)
-            let limits = configuration.limits
-            inspector = BodyInspector(
-                rules: rules, fingerprintKey: fingerprintKey ?? [],
-                limits: BodyLimits(
-                    maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
-                    maximumCompressionRatio: limits.maxDecompressionRatio
-                ),
-                fieldNames: ["model"],
-                documentLimits: Self.documentLimits(configuration.documents),
-                imageReader: Self.imageReader(configuration.documents)
-            )
+            inspector = try Self.makeInspector(configuration, limits: configuration.limits, fingerprintKey: fingerprintKey ?? [])
         } catch {
             problems.append("rules (\(configuration.rules.directory)): \(error)")
         }
@@ -112,16 +111,52 @@ public struct GatewayRuntime: Sendable {
         guard problems.isEmpty, let serverTLS, let inspector, let keys, audit != nil || !configuration.audit.enabled else {
             throw StartupError(problems: problems)
         }
-        let rolePolicies = configuration.rolePolicy.roles.mapValues { $0.categoryPolicy(base: .default) }
-        let access = AccessFilter(
-            keys: keys, policy: configuration.rolePolicy, mode: configuration.listen.authentication,
-            limiter: RateLimiter()
-        )
         let heldUploads = HeldUploads(capacity: configuration.documents.maxHeldUploadBytes) { [metrics] in
             metrics.limits.hit(.heldUploads)
         }
+        let pipeline = Self.makePipeline(
+            configuration, running: configuration, inspector: inspector, keys: keys, heldUploads: heldUploads, metrics: metrics, audit: audit,
+            extraFilters: extraFilters, mailboxes: nil
+        )
+        return GatewayRuntime(
+            configuration: configuration, serverTLS: serverTLS, upstreamTLS: upstreamTLS, live: LivePipeline(pipeline),
+            metrics: metrics, fingerprintKey: fingerprintKey ?? [], extraFilters: extraFilters, keys: keys,
+            heldUploads: heldUploads
+        )
+    }
+
+    /// The rule set under `rules.directory`, compiled, with the body limits (`limits` is the running gateway's:
+    /// they change only at a restart) and the document limits.
+    static func makeInspector(
+        _ configuration: GatewayConfiguration, limits: LimitSettings, fingerprintKey: [UInt8]
+    ) throws -> BodyInspector {
+        let rules = try RuleLoader.load(directory: configuration.rules.directory.absolute)
+        return BodyInspector(
+            rules: rules, fingerprintKey: fingerprintKey,
+            limits: BodyLimits(
+                maximumBodyBytes: limits.maxBodyBytes, maximumDecodedBytes: limits.maxDecompressedBytes,
+                maximumCompressionRatio: limits.maxDecompressionRatio
+            ),
+            fieldNames: ["model"],
+            documentLimits: Self.documentLimits(configuration.documents),
+            imageReader: Self.imageReader(configuration.documents)
+        )
+    }
+
+    /// The phases for `configuration`: router, access (keys and roles), classification (rules and per-role
+    /// category treatment), then `extraFilters`. Limits and the authentication mode come from `running`, the
+    /// configuration the gateway started with (they change only at a restart).
+    static func makePipeline(
+        _ configuration: GatewayConfiguration, running: GatewayConfiguration, inspector: BodyInspector, keys: KeyStore, heldUploads: HeldUploads,
+        metrics: GatewayMetrics, audit: AuditTrail?, extraFilters: [any GatewayFilter], mailboxes: LoopMailboxes?
+    ) -> RequestPipeline {
+        let rolePolicies = configuration.rolePolicy.roles.mapValues { $0.categoryPolicy(base: .default) }
+        let access = AccessFilter(
+            keys: keys, policy: configuration.rolePolicy, mode: running.listen.authentication,
+            limiter: RateLimiter()
+        )
         var classification = ClassificationFilter(
-            inspector: inspector, deadlineMilliseconds: configuration.limits.inspectionDeadlineMilliseconds,
+            inspector: inspector, deadlineMilliseconds: running.limits.inspectionDeadlineMilliseconds,
             documentDeadlineMilliseconds: configuration.documents.inspectionDeadlineMilliseconds,
             policyForRequest: { context in
                 // Deny by default: without a known role the strictest treatment applies.
@@ -129,13 +164,13 @@ public struct GatewayRuntime: Sendable {
             }
         )
         classification.heldUploads = heldUploads
-        let pipeline = RequestPipeline(
-            configuration: configuration, filters: [access, classification] + extraFilters, metrics: metrics,
-            audit: audit
+        let identity = RuleSetIdentity(
+            ruleSetHash: inspector.rules.sourceDigest,
+            policyHash: AuditTrail.digest(ofFile: configuration.policy.file.absolute)
         )
-        return GatewayRuntime(
-            configuration: configuration, serverTLS: serverTLS, upstreamTLS: upstreamTLS, pipeline: pipeline,
-            metrics: metrics, keys: keys, heldUploads: heldUploads
+        return RequestPipeline(
+            configuration: configuration, filters: [access, classification] + extraFilters, metrics: metrics,
+            audit: audit, identity: identity, mailboxes: mailboxes
         )
     }
 

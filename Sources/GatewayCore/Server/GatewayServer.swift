@@ -60,7 +60,8 @@ public final class GatewayServer: Sendable {
         let admin = try await AdminServer.bind(
             host: configuration.admin.address, port: configuration.admin.port, group: self.group,
             metrics: self.runtime.metrics,
-            isReady: { [registry, audit = runtime.pipeline.audit] in !registry.isDraining && audit?.isHealthy != false }
+            isReady: { [registry, audit = runtime.pipeline.audit] in !registry.isDraining && audit?.isHealthy != false },
+            reload: { [runtime] in await runtime.reload() }
         )
         onBound(BoundPorts(listener: listener.localAddress?.port ?? 0, admin: admin.localAddress?.port ?? 0))
         if self.runtime.pipeline.audit == nil {
@@ -147,6 +148,13 @@ public final class GatewayServer: Sendable {
         self.logger.warning("protective limits hit since the last report", metadata: metadata)
     }
 
+    /// Re-reads the configuration, policy and rules and puts them in force if they are valid (SIGHUP, `POST /reload`
+    /// on the admin listener). See `GatewayRuntime.reload()`.
+    public func reload() async -> ReloadReport { await self.runtime.reload() }
+
+    /// The rules and policy in force now.
+    public var identityInForce: RuleSetIdentity { self.runtime.pipeline.identity }
+
     /// Begins a graceful shutdown (SIGTERM). Safe to call from any thread, more than once.
     public func shutdown() {
         let waiter = self.shutdownSignal.withLock { signal in
@@ -176,7 +184,7 @@ public final class GatewayServer: Sendable {
         let decoderLimits = limits
         let connections = configuration.limits.connections
         let settings = ProxySettings(
-            pipeline: self.runtime.pipeline, upstreams: self.pools, maxBodyBytes: configuration.limits.maxBodyBytes,
+            live: self.runtime.live, upstreams: self.pools, maxBodyBytes: configuration.limits.maxBodyBytes,
             registry: self.registry, metrics: self.runtime.metrics, offLoopInspectionBytes: 128 * 1024,
             inspectionPool: self.inspectionPool, bodyBudget: BodyBudget(limit: connections.maxBufferedBodyBytes)
         )

@@ -8,7 +8,8 @@ import NIOPosix
 
 /// What every caller connection shares: the phases, the upstream connections, the limits.
 struct ProxySettings: Sendable {
-    let pipeline: RequestPipeline
+    /// The phases in force (replaced by a reload).
+    let live: LivePipeline
     let upstreams: [String: any UpstreamSource]
     let maxBodyBytes: Int
     let registry: ConnectionRegistry
@@ -53,14 +54,12 @@ final class ProxyHandler: ChannelInboundHandler {
         let hasPool = settings.inspectionPool != nil
         self.machine = RequestStateMachine(
             settings: .init(
-                pipeline: settings.pipeline, maxBodyBytes: settings.maxBodyBytes, bodyBudget: settings.bodyBudget,
+                live: settings.live, maxBodyBytes: settings.maxBodyBytes, bodyBudget: settings.bodyBudget,
                 metrics: settings.metrics,
                 inspectsOffLoop: { hasPool && Self.admitsOffLoop($0, offLoopBytes: offLoopBytes) }
             )
         )
     }
-
-    var pipeline: RequestPipeline { self.settings.pipeline }
 
     // MARK: - Connection events
 
@@ -212,14 +211,14 @@ final class ProxyHandler: ChannelInboundHandler {
             self.inspectOffLoop(flight, body: body, on: context.eventLoop)
         case .recordForwarded(let flight):
             let serial = flight.serial
-            self.pipeline.recordForwarded(flight.context, on: context.eventLoop).assumeIsolated().whenComplete { result in
+            flight.pipeline.recordForwarded(flight.context, on: context.eventLoop).assumeIsolated().whenComplete { result in
                 self.transition { machine throws(RequestStateMachine.IllegalTransition) in
                     try machine.recordDurable(serial: serial, result)
                 }
             }
         case .recordRefusal(let error, let flight, let body):
             let serial = flight.serial
-            self.pipeline.recordRefused(error, context: flight.context, body: body, on: context.eventLoop)
+            flight.pipeline.recordRefused(error, context: flight.context, body: body, on: context.eventLoop)
                 .assumeIsolated().whenSuccess { answer, recordID in
                     self.transition { machine throws(RequestStateMachine.IllegalTransition) in
                         try machine.refusalRecorded(serial: serial, answer: answer, recordID: recordID)
@@ -257,7 +256,7 @@ final class ProxyHandler: ChannelInboundHandler {
         let flight = completion.flight
         self.settings.bodyBudget.release(flight.reservedBytes)
         flight.reservedBytes = 0
-        self.pipeline.complete(context: flight.context, states: flight.states)
+        flight.pipeline.complete(context: flight.context, states: flight.states)
     }
 
     /// Completes the request once, then writes its last parts and keeps the connection or closes it.

@@ -86,7 +86,7 @@ final class EmbeddedGateway {
         var upstreams: [String: any UpstreamSource] = [:]
         for provider in configuration.providers { upstreams[provider.name] = self.vendor }
         self.settings = ProxySettings(
-            pipeline: self.runtime.pipeline, upstreams: upstreams,
+            live: self.runtime.live, upstreams: upstreams,
             maxBodyBytes: options.maxBodyBytes, registry: ConnectionRegistry(), metrics: self.runtime.metrics,
             offLoopInspectionBytes: .max, inspectionPool: nil, bodyBudget: BodyBudget(limit: 1 << 30)
         )

@@ -39,6 +39,9 @@ final class GatewayHarness: Sendable {
         var auditFaults: FaultInjector? = nil
         /// More `limits:` keys, one `key: value` a line (connection timeouts, caps, budgets).
         var extraLimits: [String] = []
+        /// Copy `policy.yaml` and `rules/` into the gateway's directory (`policy.yaml`, `rules/`), so a test may
+        /// change them and reload.
+        var ownPolicyAndRules = false
     }
 
     let vendor: FakeVendor
@@ -103,8 +106,14 @@ final class GatewayHarness: Sendable {
         func write(_ name: String, _ text: String) throws {
             try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
-        let rules = repositoryRoot.appendingPathComponent("rules").path
-        let policy = repositoryRoot.appendingPathComponent("policy.yaml").path
+        var rules = repositoryRoot.appendingPathComponent("rules").path
+        var policy = repositoryRoot.appendingPathComponent("policy.yaml").path
+        if options.ownPolicyAndRules {
+            let fileManager = FileManager.default
+            try fileManager.copyItem(atPath: rules, toPath: directory.appendingPathComponent("rules").path)
+            try fileManager.copyItem(atPath: policy, toPath: directory.appendingPathComponent("policy.yaml").path)
+            (rules, policy) = ("rules", "policy.yaml")
+        }
         let yaml = """
             listen:
               address: 127.0.0.1
