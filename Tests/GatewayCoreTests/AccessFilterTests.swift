@@ -195,7 +195,7 @@ struct AccessFilterTests {
 
     @Test func roleCategoryOverrideChangesTheDecision() async throws {
         let inspector = BodyInspector(rules: try RuleLoader.load(directory: Self.rulesDirectory), fingerprintKey: Array(repeating: 7, count: 32))
-        let body = #"{"model":"m","messages":[{"role":"user","content":"Write to dana.smith@example.org about the invoice"}]}"#
+        let body = #"{"model":"m","messages":[{"role":"user","content":"Write to dana.smith@acme-widgets.co.uk about the invoice"}]}"#
         func decide(_ role: String) async throws -> Decision? {
             let policy = Self.roles[role]!.categoryPolicy(base: .default)
             let filter = ClassificationFilter(inspector: inspector, deadlineMilliseconds: 1000, policyForRequest: { _ in policy })

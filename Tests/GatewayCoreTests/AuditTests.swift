@@ -11,7 +11,7 @@ extension GatewayIntegration {
     @Suite("Decision records")
     struct Audit {
         static let awsKey = "AKIAL2YY5HLGNUZLUMHX"
-        static let email = "dana.whitfield@example.org"
+        static let email = "dana.whitfield@acme-widgets.co.uk"
 
         static func location(_ gateway: GatewayHarness) -> AuditLocation {
             AuditLocation(directory: gateway.directory.appendingPathComponent("var/audit").path)

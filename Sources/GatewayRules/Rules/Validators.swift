@@ -100,9 +100,10 @@ public enum Validators {
         "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27, "BR": 29,
         "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
         "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+        "HN": 28,
         "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
         "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20,
-        "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "QA": 29,
+        "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
         "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23,
         "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
     ]
@@ -199,7 +200,8 @@ public enum Validators {
         }
     }
 
-    /// JWT: three base64url parts separated by dots, the header decodes to a JSON object with an `alg` string.
+    /// JWT: three base64url parts separated by dots (the signature may be empty: `alg: none`), or an unsigned token
+    /// of two parts whose payload decodes to a JSON object; the header decodes to a JSON object with an `alg` string.
     public static func jwt(_ text: Substring) -> Bool {
         // Bytes only, no Foundation: a body can hold thousands of candidates (bench/rules-bench --hostile).
         let bytes = Array(text.utf8)
@@ -212,10 +214,15 @@ public enum Validators {
                 return false
             }
         }
-        // The signature may be empty (alg "none"); header and payload may not.
-        guard dots.count == 2, dots[0] > 0, dots[1] > dots[0] + 1,
+        // The signature may be empty or missing (alg "none"); header and payload may not.
+        guard (1...2).contains(dots.count), dots[0] > 0, (dots.count == 1 ? bytes.count : dots[1]) > dots[0] + 1,
             let header = base64URLDecode(bytes[..<dots[0]])
         else { return false }
+        if dots.count == 1 {
+            guard let payload = base64URLDecode(bytes[(dots[0] + 1)...]), payload.first == UInt8(ascii: "{") else {
+                return false
+            }
+        }
         return header.withUnsafeBufferPointer { Self.isJSONObjectWithStringMember("alg", $0) }
     }
 
