@@ -129,6 +129,7 @@ enum CandidateWindows {
             default: break
             }
             let spaceOrDash0 = s0 == 0x20 || s0 == UInt8(ascii: "-")
+            if s0 == UInt8(ascii: "."), s1 == s0, length1 == 2, length2 == 3, length == 4 { shapes |= DigitShape.ssnBit }
             if spaceOrDash0 && s1 == s0 {
                 if length1 == 2 && length2 == 3 && length == 4 { shapes |= DigitShape.ssnBit }
                 if length1 == 3 && length2 == 3 && length == 3 { shapes |= DigitShape.sinBit }

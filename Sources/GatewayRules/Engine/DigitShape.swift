@@ -4,7 +4,7 @@
 /// one byte each, the same byte, from the listed set. Each shape is a necessary condition derived from the pattern
 /// (look-arounds make the group lengths exact); the rules' examples and the equivalence tests check them.
 public enum DigitShape: String, Sendable, Hashable, CaseIterable {
-    /// US SSN: groups 3, 2, 4 with the same separator from `-` or space.
+    /// US SSN: groups 3, 2, 4 with the same separator from `-`, space or `.`.
     case ssn
     /// Canadian SIN: groups 3, 3, 3 with the same separator from `-` or space.
     case sin

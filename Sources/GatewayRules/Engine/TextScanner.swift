@@ -69,8 +69,11 @@ struct TextScanner {
             let windows = CandidateWindows.aroundDigitRuns(in: text, minimumDigits: minimum, pad: 40)
             if !windows.isEmpty {
                 for (index, minimumDigits) in digitRules {
-                    let shape = self.shortcuts ? rules[index].digitShape?.bit ?? UInt16.max : UInt16.max
-                    let usable = windows.filter { $0.digits >= minimumDigits && $0.shapes & shape != 0 }
+                    // A rule without a `digit_shape` runs on every window (a window may have no shape at all).
+                    let shape = self.shortcuts ? rules[index].digitShape?.bit : nil
+                    let usable = windows.filter { window in
+                        window.digits >= minimumDigits && (shape.map { window.shapes & $0 != 0 } ?? true)
+                    }
                     if !usable.isEmpty { try self.run(rule: index, in: text, windows: usable, into: &hits) }
                 }
             }
@@ -194,6 +197,7 @@ struct TextScanner {
     {
         let value = String(decoding: UnsafeBufferPointer(rebasing: text[range]), as: UTF8.self)[...]
         if let validator = rule.validator, !validator.accepts(value) { return nil }
+        if rule.category == .secret, Validators.isPlaceholder(value) { return nil }
         if rule.allowValues.contains(String(value)) { return nil }
         for allowed in rule.allowPatterns {
             let matched: Bool

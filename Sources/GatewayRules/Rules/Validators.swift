@@ -200,6 +200,25 @@ public enum Validators {
         }
     }
 
+    /// A credential-shaped value that is a documentation placeholder, not a credential: a run of five or more of
+    /// `x`, `X`, `Z`, `0`, `#` or `*` (or eight of any one character), `EXAMPLE` (AWS's documented keys), or
+    /// `DEADBEEF` twice. A random token has such a run with negligible probability (62^-4 per place for five of one
+    /// chosen character). Applies to every rule of category `secret`, for values up to 200 bytes: a private key's
+    /// base64 legitimately holds long runs (`AAAA…` for zero bytes).
+    public static func isPlaceholder(_ value: Substring) -> Bool {
+        guard value.utf8.count <= 200 else { return false }
+        var previous: UInt8 = 0
+        var run = 0
+        for byte in value.utf8 {
+            run = byte == previous ? run + 1 : 1
+            previous = byte
+            let filler = byte == UInt8(ascii: "x") || byte == UInt8(ascii: "X") || byte == UInt8(ascii: "Z")
+                || byte == UInt8(ascii: "0") || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "*")
+            if run >= 8 || (filler && run >= 5) { return true }
+        }
+        return value.contains("EXAMPLE") || value.contains("DEADBEEFDEADBEEF")
+    }
+
     /// JWT: three base64url parts separated by dots (the signature may be empty: `alg: none`), or an unsigned token
     /// of two parts whose payload decodes to a JSON object; the header decodes to a JSON object with an `alg` string.
     public static func jwt(_ text: Substring) -> Bool {
