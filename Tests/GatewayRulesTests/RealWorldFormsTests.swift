@@ -1,0 +1,52 @@
+import GatewayRules
+import Testing
+
+/// The classes of misses and false positives found on other scanners' published fixtures (issue 15), each pinned:
+/// the rule examples in `rules/` cover the patterns; these cover what the engine adds around them.
+@Suite("Real-world forms")
+struct RealWorldFormsTests {
+    static func findings(_ text: String) throws -> [Finding] {
+        try TestSupport.inspector.inspect(body: Array(text.utf8), contentType: "text/plain", contentEncoding: nil).findings
+    }
+
+    @Test("Documentation placeholders are not credentials; random tokens are", arguments: [
+        ("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true), ("AKIAZZZZZZZZZZZZZZZZ", true),
+        ("AKIAIOSFODNN7EXAMPLE", true), ("AKIADEADBEEFDEADBEEF", true), ("AIzaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true),
+        ("ghp_R4nd0mT0kenV4lu3sAreN0tF1ll3r5Q9zXwK", false), ("AKIAL2YY5HLGNUZLUMHX", false),
+    ])
+    func placeholders(value: String, isPlaceholder: Bool) {
+        #expect(Validators.isPlaceholder(value[...]) == isPlaceholder)
+    }
+
+    @Test("A private key's base64 may hold long runs (zero bytes): never taken for a placeholder")
+    func longValuesAreNotPlaceholders() {
+        let key = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAlwAAAAdzc2gtcn" + String(repeating: "Nh", count: 80)
+        #expect(!Validators.isPlaceholder(key[...]))
+    }
+
+    @Test("A placeholder token is not blocked; the same shape with a random body is")
+    func placeholderTokensPass() throws {
+        #expect(try Self.findings("aws key AKIAZZZZZZZZZZZZZZZZ").isEmpty)
+        #expect(try Self.findings("aws key AKIAL2YY5HLGNUZLUMHX").contains { $0.type == "aws_access_key_id" })
+    }
+
+    @Test("A digit-anchored rule without a digit shape runs on shapeless digit runs (a bare national number)")
+    func shapelessDigitRule() throws {
+        #expect(try Self.findings("my phone is 13812345678").contains { $0.type == "phone" })
+        #expect(try Self.findings("call 0171-1234567 today").contains { $0.type == "phone" })
+        #expect(try Self.findings("order 13812345678 shipped").isEmpty, "no phone word: not a phone number")
+    }
+
+    @Test("JWTs without a signature: alg none with a trailing dot, and two parts")
+    func unsignedJWT() throws {
+        #expect(Validators.jwt("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxMjM0NTY3ODkwIn0."))
+        #expect(Validators.jwt("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"))
+        #expect(!Validators.jwt("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.bm90IGpzb24"), "a payload that is not JSON")
+    }
+
+    @Test("IBANs of Portugal and Honduras are known; an IBAN before a short word is found")
+    func iban() throws {
+        #expect(Validators.iban("PT50000201231234567890154"))
+        #expect(try Self.findings("pay AL35 2021 1109 0000 0000 0123 4567 ALL today").contains { $0.type == "iban" })
+    }
+}
