@@ -206,17 +206,41 @@ public enum Validators {
     /// chosen character). Applies to every rule of category `secret`, for values up to 200 bytes: a private key's
     /// base64 legitimately holds long runs (`AAAA…` for zero bytes).
     public static func isPlaceholder(_ value: Substring) -> Bool {
-        guard value.utf8.count <= 200 else { return false }
+        var value = value
+        return value.withUTF8 { Self.isPlaceholder(bytes: $0) }
+    }
+
+    /// `isPlaceholder` on bytes: one pass, no string search (it runs on every candidate a secret rule accepts).
+    static func isPlaceholder(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= 200 else { return false }
         var previous: UInt8 = 0
         var run = 0
-        for byte in value.utf8 {
+        for (index, byte) in bytes.enumerated() {
             run = byte == previous ? run + 1 : 1
             previous = byte
-            let filler = byte == UInt8(ascii: "x") || byte == UInt8(ascii: "X") || byte == UInt8(ascii: "Z")
-                || byte == UInt8(ascii: "0") || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "*")
-            if run >= 8 || (filler && run >= 5) { return true }
+            switch byte {
+            case UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "Z"), UInt8(ascii: "0"), UInt8(ascii: "#"),
+                UInt8(ascii: "*"):
+                if run >= 5 { return true }
+            case UInt8(ascii: "E") where Self.has(Self.example, in: bytes, at: index):
+                return true
+            case UInt8(ascii: "D") where Self.has(Self.deadBeefTwice, in: bytes, at: index):
+                return true
+            default:
+                break
+            }
+            if run >= 8 { return true }
         }
-        return value.contains("EXAMPLE") || value.contains("DEADBEEFDEADBEEF")
+        return false
+    }
+
+    private static let example = Array("EXAMPLE".utf8)
+    private static let deadBeefTwice = Array("DEADBEEFDEADBEEF".utf8)
+
+    private static func has(_ word: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        guard bytes.count - index >= word.count else { return false }
+        for offset in 0..<word.count where bytes[index + offset] != word[offset] { return false }
+        return true
     }
 
     /// JWT: three base64url parts separated by dots (the signature may be empty: `alg: none`), or an unsigned token
