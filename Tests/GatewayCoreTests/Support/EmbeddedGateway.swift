@@ -132,64 +132,9 @@ final class EmbeddedGateway {
                 """
         case .socketHarness:
             // GatewayHarness's list, in its order, with the embedded vendor behind every address.
-            return """
-                  - name: openai
-                    base_url: \(vendor)
-                    paths: [/v1/chat/completions, /v1/models]
-                    credential: {header: Authorization, value: "\(VendorKeys.openAI)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 10, idle_seconds: 10}
-                    forward_headers: [accept, content-type, content-encoding, user-agent, openai-*, x-stainless-*, x-fake-*, x-kept]
-                  - name: anthropic
-                    base_url: \(vendor)
-                    paths: [/v1/messages]
-                    credential: {header: x-api-key, value: "\(VendorKeys.anthropic)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 10, idle_seconds: 10}
-                  - name: refused
-                    base_url: https://127.0.0.1:10
-                    paths: [/refused]
-                    api_shape: openai
-                    credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 2}
-                  - name: wronghost
-                    base_url: https://127.0.0.1:11
-                    paths: [/wronghost]
-                    api_shape: openai
-                    credential: {header: Authorization, value: "\(VendorKeys.wrongHost)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 2}
-                  - name: slow
-                    base_url: \(vendor)/hang
-                    paths: [/slow]
-                    api_shape: openai
-                    credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 1}
-                  - name: silent
-                    base_url: https://127.0.0.1:12
-                    paths: [/silent]
-                    api_shape: openai
-                    credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 1}
-                  - name: idle
-                    base_url: \(vendor)/idle
-                    paths: [/idle]
-                    api_shape: openai
-                    credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 1, idle_seconds: 1}
-                    forward_headers: [content-type, x-fake-*]
-                  - name: slow-anthropic
-                    base_url: \(vendor)/hang
-                    paths: [/slow-anthropic]
-                    api_shape: anthropic
-                    credential: {header: x-api-key, value: "\(VendorKeys.other)"}
-                    ca_file: vendor-ca.pem
-                    timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 1}
-                """
+            return HarnessProviders.yaml(
+                .init(vendor: vendor, wrongHost: "https://127.0.0.1:11", refused: "https://127.0.0.1:10",
+                      silent: "https://127.0.0.1:12"))
         }
     }
 

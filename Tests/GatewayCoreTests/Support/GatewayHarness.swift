@@ -121,65 +121,11 @@ final class GatewayHarness: Sendable {
               tls: {certificate: listener.pem, key: listener.key, session_tickets: false}
             admin: {address: 127.0.0.1, port: 0}
             providers:
-              - name: openai
-                base_url: https://127.0.0.1:\(vendor.port)
-                paths: [/v1/chat/completions, /v1/models]
-                credential: {header: Authorization, value: "\(VendorKeys.openAI)"}
-                ca_file: vendor-ca.pem
-                pool: {max_connections: \(options.openAIPoolConnections)}
-                timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 10, idle_seconds: 10}
-                # The defaults, plus the fake vendor's controls and one end-to-end field the tests follow.
-                forward_headers: [accept, content-type, content-encoding, user-agent, openai-*, x-stainless-*, x-fake-*, x-kept]
-              - name: anthropic
-                base_url: https://127.0.0.1:\(vendor.port)
-                paths: [/v1/messages]
-                credential: {header: x-api-key, value: "\(VendorKeys.anthropic)"}
-                ca_file: vendor-ca.pem
-                pool: {max_connections: \(options.anthropicPoolConnections)}
-                timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 10, idle_seconds: 10}
-              - name: refused
-                base_url: https://127.0.0.1:\(closedPort)
-                paths: [/refused]
-                api_shape: openai
-                credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                ca_file: vendor-ca.pem
-                timeouts: {connect_seconds: 2, tls_seconds: 2}
-              - name: wronghost
-                base_url: https://127.0.0.1:\(wrongHostVendor.port)
-                paths: [/wronghost]
-                api_shape: openai
-                credential: {header: Authorization, value: "\(VendorKeys.wrongHost)"}
-                ca_file: vendor-ca.pem
-                timeouts: {connect_seconds: 2, tls_seconds: 2}
-              - name: slow
-                base_url: https://127.0.0.1:\(vendor.port)/hang
-                paths: [/slow]
-                api_shape: openai
-                credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                ca_file: vendor-ca.pem
-                timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 1}
-              - name: silent
-                base_url: https://127.0.0.1:\(silentVendor.port)
-                paths: [/silent]
-                api_shape: openai
-                credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                ca_file: vendor-ca.pem
-                timeouts: {connect_seconds: 2, tls_seconds: 1}
-              - name: idle
-                base_url: https://127.0.0.1:\(vendor.port)/idle
-                paths: [/idle]
-                api_shape: openai
-                credential: {header: Authorization, value: "\(VendorKeys.other)"}
-                ca_file: vendor-ca.pem
-                timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 1, idle_seconds: 1}
-                forward_headers: [content-type, x-fake-*]
-              - name: slow-anthropic
-                base_url: https://127.0.0.1:\(vendor.port)/hang
-                paths: [/slow-anthropic]
-                api_shape: anthropic
-                credential: {header: x-api-key, value: "\(VendorKeys.other)"}
-                ca_file: vendor-ca.pem
-                timeouts: {connect_seconds: 2, tls_seconds: 2, first_byte_seconds: 1}
+            \(HarnessProviders.yaml(
+                .init(
+                    vendor: "https://127.0.0.1:\(vendor.port)", wrongHost: "https://127.0.0.1:\(wrongHostVendor.port)",
+                    refused: "https://127.0.0.1:\(closedPort)", silent: "https://127.0.0.1:\(silentVendor.port)"),
+                openAIPool: options.openAIPoolConnections, anthropicPool: options.anthropicPoolConnections))
             limits:
               max_body_bytes: \(options.maxBodyBytes)
               max_header_bytes: \(options.maxHeaderBytes)
