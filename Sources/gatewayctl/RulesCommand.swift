@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAudit
 import Foundation
 import GatewayCrypto
 import GatewayRules
@@ -8,7 +9,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check, try and evaluate the classification rules.",
-        subcommands: [Check.self, Test.self, Eval.self]
+        subcommands: [Check.self, Test.self, Eval.self, Shadow.self]
     )
 
     struct Options: ParsableArguments {
@@ -100,6 +101,28 @@ struct RulesCommand: ParsableCommand {
             }
             print(text)
             if !report.leaks.isEmpty || !report.failures.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// `gatewayctl rules shadow [--since 7d]`: what the shadow rules would have changed, from the decision records.
+    struct Shadow: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per shadow rule (mode: shadow): requests it fired on and would have changed, with record ids.",
+            discussion: """
+                Reads the decision records' `shadow` field: the decision each request would have had with the \
+                shadow rules in force. A change (allow→redact, redact→block, ...) is counted for every shadow rule \
+                that fired on the request. Inspect an example with `gatewayctl log show ID`.
+                """)
+        @OptionGroup var location: LogCommand.Location
+        @Option(name: .long, help: "Records newer than this: 24h, 30m, 7d, or a UTC time (default: all).")
+        var since: String?
+        @Option(name: .long, help: "Example record ids per rule.") var examples: Int = 5
+
+        func run() throws {
+            let views = AuditReader.views(location: self.location.resolved)
+            let report = ShadowReport(
+                views: views, since: try self.since.map(LogTable.parseTime), examples: self.examples)
+            print(report.render(), terminator: "")
         }
     }
 }

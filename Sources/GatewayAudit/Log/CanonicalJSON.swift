@@ -270,6 +270,13 @@ extension DecisionRecord {
         json.member("requestID", self.requestID)
         json.member("ruleSetHash", self.ruleSetHash)
         json.member("schema", self.schema)
+        if let shadow = self.shadow {
+            json.member("shadow") { json in
+                json.member("decision", shadow.decision.rawValue)
+                json.member("findings", shadow.findings)
+                json.member("rules", array: shadow.rules) { json, rule in json.value(rule) }
+            }
+        }
         json.member("status", self.status)
         json.member("time", self.time)
     }

@@ -49,6 +49,9 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
     /// The documents the body carried (uploads, data URLs, files a vendor fetches): type, size, pages, findings and
     /// outcome each, never text. Absent when there were none.
     public var documents: [DocumentEntry]?
+    /// What the shadow rules (`mode: shadow`) would have done: their decision, the rules that fired, and how many
+    /// findings. No effect on the request. Absent when no shadow rule fired.
+    public var shadow: ShadowSummary?
 
     public init(
         id: RecordID = .generate(), time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()),
@@ -202,6 +205,21 @@ public struct FindingSummary: Sendable, Hashable, Codable {
 }
 
 /// Names the release a `released` record used.
+/// The would-be outcome of the shadow rules for one request (see `DecisionRecord.shadow`).
+public struct ShadowSummary: Sendable, Hashable, Codable {
+    /// The decision the request would have had with the shadow rules in force (the live rules' findings included).
+    public var decision: Decision
+    /// The shadow rules that fired, sorted.
+    public var rules: [String]
+    public var findings: Int
+
+    public init(decision: Decision, rules: [String], findings: Int) {
+        self.decision = decision
+        self.rules = rules.map { SafeLabel.clean($0, limit: 64) }.sorted()
+        self.findings = findings
+    }
+}
+
 public struct ReleaseReference: Sendable, Hashable, Codable {
     /// The blocked record whose quarantined body was released.
     public var blockedRecord: RecordID

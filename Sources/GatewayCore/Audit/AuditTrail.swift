@@ -181,6 +181,7 @@ final class AuditTrail: RequestObserver {
             policyHash: context.ruleSet?.policyHash ?? self.policyHash
         )
         record.documents = documents.isEmpty ? nil : documents
+        record.shadow = context.shadow
         return record
     }
 

@@ -1,3 +1,4 @@
+import GatewayAudit
 import GatewayDocuments
 import GatewayRules
 import NIOCore
@@ -19,6 +20,9 @@ struct ClassificationFilter: GatewayFilter {
     let policyForRequest: @Sendable (RequestContext) -> CategoryPolicy
     /// Header values scanned before and found clean (see `CleanFieldCache`).
     let cleanFields = CleanFieldCache()
+    /// The shadow rules (`mode: shadow`): run beside the live ones on every body; what they would do goes into the
+    /// record as `shadow`, with no effect on the request. Nil when the rule set has none.
+    var shadowInspector: BodyInspector? = nil
     /// Uploads API parts held until their upload is completed (nil: not held; tests that do not need it).
     var heldUploads: HeldUploads? = nil
 
@@ -49,7 +53,7 @@ struct ClassificationFilter: GatewayFilter {
             scannedFields.append((name, value, location))
         }
         guard !texts.isEmpty else { return }
-        let decision: Decision
+        let decision: GatewayRules.Decision
         do {
             decision = try self.inspector.inspect(
                 unredactable: texts, policy: policy, deadline: .after(milliseconds: self.deadlineMilliseconds)
@@ -82,7 +86,7 @@ struct ClassificationFilter: GatewayFilter {
             return
         }
         let bytes = Array(body.bytes.readableBytesView)
-        let decision: Decision
+        let decision: GatewayRules.Decision
         let milliseconds = Self.mayCarryDocuments(body) ? self.documentDeadlineMilliseconds : self.deadlineMilliseconds
         do {
             decision = try self.inspector.inspect(
@@ -95,6 +99,13 @@ struct ClassificationFilter: GatewayFilter {
         }
         context.decision = decision
         context.model = decision.fields["model"]
+        if let shadow = self.shadowInspector {
+            context.shadow = Self.shadowOutcome(
+                live: decision,
+                shadow: try? shadow.inspect(
+                    body: bytes, contentType: body.contentType, contentEncoding: body.contentEncoding, policy: policy,
+                    deadline: .after(milliseconds: milliseconds, documents: self.documentDeadlineMilliseconds)))
+        }
         switch decision.verdict {
         case .allow:
             break
@@ -130,6 +141,23 @@ struct ClassificationFilter: GatewayFilter {
             for offset in bytes.indices where ByteText.hasWord("json", in: bytes, at: offset) { return false }
             return true
         }
+    }
+
+    /// What the request's decision would have been with the shadow rules in force as well: the stricter of the live
+    /// verdict and the shadow rules' own. Nil when no shadow rule fired (or their scan did not finish).
+    static func shadowOutcome(live: GatewayRules.Decision, shadow: GatewayRules.Decision?) -> ShadowSummary? {
+        guard let shadow, !shadow.findings.isEmpty else { return nil }
+        func severity(_ verdict: GatewayRules.Decision.Verdict) -> Int {
+            switch verdict {
+            case .allow: 0
+            case .redact: 1
+            case .block: 2
+            }
+        }
+        let worst = max(severity(live.verdict), severity(shadow.verdict))
+        let decision: GatewayAudit.Decision = worst == 2 ? .block : worst == 1 ? .redact : .allow
+        return ShadowSummary(
+            decision: decision, rules: Array(Set(shadow.findings.map(\.ruleID))), findings: shadow.findings.count)
     }
 
     /// The one answer for each way inspection can fail: 400 for a body that is not what it says, 413 past a size

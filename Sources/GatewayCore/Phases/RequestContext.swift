@@ -68,6 +68,8 @@ public struct RequestContext: Sendable {
     public var auditRecordID: RecordID?
     /// The reviewer's release under which a blocked body was forwarded once.
     public var release: ReleaseGrant?
+    /// What the shadow rules would have done (recorded, no effect on the request).
+    public var shadow: ShadowSummary?
     /// The rules and policy the request is decided under (those in force when its head arrived).
     public internal(set) var ruleSet: RuleSetIdentity?
     /// How an admitted request is delivered: forwarded, answered by the gateway, or forwarded after an upload.

@@ -164,6 +164,7 @@ public struct GatewayRuntime: Sendable {
             }
         )
         classification.heldUploads = heldUploads
+        classification.shadowInspector = inspector.shadow
         let identity = RuleSetIdentity(
             ruleSetHash: inspector.rules.sourceDigest,
             policyHash: AuditTrail.digest(ofFile: configuration.policy.file.absolute)

@@ -29,8 +29,13 @@ public final class RuleSet: Sendable {
     /// `ruleSetHash` decision records carry. Empty for sets built from rules directly (tests).
     public let sourceDigest: String
 
-    public init(rules: [Rule], limits: MatchLimits = .default, sourceDigest: String = "") {
+    /// The rules marked `mode: shadow`, compiled as a set of their own: they run beside this set on live traffic
+    /// and only report what they would have done (nil when there are none).
+    public let shadow: RuleSet?
+
+    public init(rules: [Rule], limits: MatchLimits = .default, sourceDigest: String = "", shadow: RuleSet? = nil) {
         self.sourceDigest = sourceDigest
+        self.shadow = shadow
         self.rules = rules
         self.limits = limits
         self.prefilter = KeywordPrefilter(keywords: rules.map { $0.anchor == .keywords ? $0.keywords : [] })

@@ -15,7 +15,7 @@ import GatewayDocuments
 /// - Any engine error, PCRE2 limit or passed deadline throws (`InspectionError.engineFailure` /
 ///   `.deadlineExceeded`): fail closed.
 public struct BodyInspector: Sendable {
-    public let rules: RuleSet
+    public private(set) var rules: RuleSet
     public let limits: BodyLimits
     /// Top-level string members of a JSON body that the decision reports (`Decision.fields`), read in the same walk
     /// as inspection so that policy and inspection see one document.
@@ -45,6 +45,15 @@ public struct BodyInspector: Sendable {
         self.fingerprintMAC = HMACKey(fingerprintKey)
         self.limits = limits
         _ = BMPFolds.shared  // built now, at start-up, not by the first request with non-ASCII text
+    }
+
+    /// An inspector over the rule set's shadow rules (`mode: shadow`) with this one's limits and fingerprint key;
+    /// nil when there are none. It reports what those rules would do; nothing it finds changes a request.
+    public var shadow: BodyInspector? {
+        guard let shadowRules = self.rules.shadow else { return nil }
+        var inspector = self
+        inspector.rules = shadowRules
+        return inspector
     }
 
     /// Inspects one request body.

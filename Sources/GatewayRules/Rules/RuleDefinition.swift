@@ -28,6 +28,8 @@ struct RuleDefinition: Decodable {
     var redaction: String?
     var examples: ExamplesDefinition?
     var enabled: Bool?
+    /// `live` (default) or `shadow`: a shadow rule runs beside the live set and only reports what it would do.
+    var mode: String?
 }
 
 /// `validator: luhn` or `validator: {entropy: 3.5}` or `validator: "entropy: 3.5"`, or `{secret_value: 3.0}`.

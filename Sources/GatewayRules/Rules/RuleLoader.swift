@@ -58,6 +58,7 @@ public enum RuleLoader {
     {
         var problems: [RuleProblem] = []
         var rules: [Rule] = []
+        var shadowRules: [Rule] = []
         var seenIDs: [String: String] = [:]
         for (name, contents) in files {
             let document: RuleFileDocument
@@ -76,14 +77,25 @@ public enum RuleLoader {
                     seenIDs[id] = name
                 }
                 if definition.enabled == false { continue }
+                let shadow: Bool
+                switch definition.mode?.trimmingCharacters(in: .whitespaces).lowercased() {
+                case nil, "live": shadow = false
+                case "shadow": shadow = true
+                case let other?:
+                    problems.append(RuleProblem(file: name, ruleID: definition.id, message: "mode must be live or shadow, not \(other)"))
+                    continue
+                }
                 switch compile(definition, file: name, label: label) {
+                case .success(let rule) where shadow: shadowRules.append(rule)
                 case .success(let rule): rules.append(rule)
                 case .failure(let failure): problems += failure.problems
                 }
             }
         }
-        let set = RuleSet(rules: rules, limits: limits, sourceDigest: Self.digest(files))
+        let shadowSet = shadowRules.isEmpty ? nil : RuleSet(rules: shadowRules, limits: limits)
+        let set = RuleSet(rules: rules, limits: limits, sourceDigest: Self.digest(files), shadow: shadowSet)
         problems += checkExamples(set)
+        if let shadowSet { problems += checkExamples(shadowSet) }
         if !problems.isEmpty { throw RuleLoadError(problems: problems) }
         return set
     }
