@@ -41,6 +41,9 @@ struct CanonicalJSONTests {
                               unreadable: index == 0 ? nil : ["page \(index): \(text)", "images: OCR is off"])
             }
         }
+        if n % 2 == 0 {
+            record.shadow = ShadowSummary(decision: [.block, .redact, .allow][n % 3], rules: ["r-\(text)", "a-\(n)"], findings: n)
+        }
         return record
     }
 
