@@ -105,15 +105,27 @@ struct GatewayDaemon: AsyncParsableCommand {
         ))
     }
 
+    /// `gatewayctl` as the user can run it: the one beside this executable (a build directory is not on the PATH),
+    /// else the bare name.
+    private static func gatewayctlPath() -> String {
+        let directory = (CommandLine.arguments[0] as NSString).deletingLastPathComponent
+        let sibling = (directory as NSString).appendingPathComponent("gatewayctl")
+        guard !directory.isEmpty, FileManager.default.isExecutableFile(atPath: sibling) else { return "gatewayctl" }
+        let relative = sibling.hasPrefix(FileManager.default.currentDirectoryPath + "/")
+            ? String(sibling.dropFirst(FileManager.default.currentDirectoryPath.count + 1)) : sibling
+        return relative.contains("/") ? relative : "./" + relative
+    }
+
     private static func printHowToCall(configuration: GatewayConfiguration, port: Int, adminPort: Int) {
         let host = configuration.listen.address.contains(":") ? "[\(configuration.listen.address)]" : configuration.listen.address
         let base = "https://\(host == "0.0.0.0" ? "localhost" : host):\(port)"
         let caFile = ((configuration.listen.tls.certificate.written as NSString).deletingLastPathComponent as NSString)
             .appendingPathComponent(DevelopmentCertificates.caCertificateFile)
+        let gatewayctl = Self.gatewayctlPath()
         print("""
             AI gateway ready on \(base)  (admin: http://\(configuration.admin.address):\(adminPort)/metrics)
-              a key for you:  GATEWAY_KEY=$(gatewayctl keys create --user $USER --role engineer)
-              curl --cacert \(caFile) \(base)/v1/chat/completions -H 'Authorization: Bearer $GATEWAY_KEY' \\
+              a key for you:  export GATEWAY_KEY=$(\(gatewayctl) keys create --user $USER --role engineer)
+              curl --cacert \(caFile) \(base)/v1/chat/completions -H "Authorization: Bearer $GATEWAY_KEY" \\
                    -H 'Content-Type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
               OpenAI SDK:    OpenAI(base_url="\(base)/v1", api_key=GATEWAY_KEY)       with SSL_CERT_FILE=\(caFile)
               Anthropic SDK: Anthropic(base_url="\(base)", api_key=GATEWAY_KEY)       with SSL_CERT_FILE=\(caFile)
