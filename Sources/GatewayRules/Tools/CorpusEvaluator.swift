@@ -35,6 +35,21 @@ public struct TypeStatistics: Sendable, Hashable {
     public var precision: Double { self.findings == 0 ? 1 : Double(self.correctFindings) / Double(self.findings) }
 }
 
+/// Hits, precision and recall for one rule.
+public struct RuleStatistics: Sendable, Hashable {
+    public let rule: String
+    public let type: String
+    /// Findings of this rule, and those whose fingerprint equals a labelled value of the same type in the sample.
+    public var findings = 0
+    public var correctFindings = 0
+    /// Labelled values this rule found (each sample's value counted once).
+    public var found = 0
+    /// Findings on samples labelled `allow` (benign text).
+    public var onBenign = 0
+
+    public var precision: Double { self.findings == 0 ? 1 : Double(self.correctFindings) / Double(self.findings) }
+}
+
 /// The result of `CorpusEvaluator.evaluate`.
 public struct CorpusReport: Sendable {
     public var sampleCount = 0
@@ -42,6 +57,7 @@ public struct CorpusReport: Sendable {
     public var leaks: [CorpusLeak] = []
     public var failures: [CorpusFailure] = []
     public var statistics: [String: TypeStatistics] = [:]
+    public var ruleStatistics: [String: RuleStatistics] = [:]
     public var elapsedSeconds = 0.0
 
     /// A plain-text report: per-type table, then every leak and failure, then a summary line.
@@ -54,6 +70,18 @@ public struct CorpusReport: Sendable {
                     + String(format: " %8d %6d %7.3f %9d %7d %9.3f", stats.labelled, stats.caught, stats.recall,
                              stats.findings, stats.correctFindings, stats.precision))
         }
+        lines.append("")
+        lines.append("rule                             type                   findings correct precision  found  recall  on-benign")
+        for stats in self.ruleStatistics.values.sorted(by: { $0.rule < $1.rule }) {
+            let labelled = self.statistics[stats.type]?.labelled ?? 0
+            let recall = labelled == 0 ? "      -" : String(format: "%7.3f", Double(stats.found) / Double(labelled))
+            lines.append(
+                stats.rule.padding(toLength: 32, withPad: " ", startingAt: 0) + " "
+                    + stats.type.padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + String(format: " %8d %7d %9.3f %6d ", stats.findings, stats.correctFindings, stats.precision, stats.found)
+                    + recall + String(format: " %10d", stats.onBenign))
+        }
+        lines.append("")
         lines += self.leaks.map(\.description)
         lines += self.failures.map(\.description)
         lines.append(self.summary)
@@ -132,12 +160,18 @@ public enum CorpusEvaluator {
             errorText = "\(error)"
         }
         let fingerprints = Dictionary(grouping: sensitive, by: { $0.0 }).mapValues { Set($0.map { inspector.fingerprint(of: $0.1) }) }
+        var foundByRule: [String: Set<String>] = [:]
         for finding in findings {
             report.statistics[finding.type, default: TypeStatistics(type: finding.type)].findings += 1
+            report.ruleStatistics[finding.ruleID, default: RuleStatistics(rule: finding.ruleID, type: finding.type)].findings += 1
+            if expect == "allow" { report.ruleStatistics[finding.ruleID]!.onBenign += 1 }
             if fingerprints[finding.type]?.contains(finding.fingerprint) == true {
                 report.statistics[finding.type]!.correctFindings += 1
+                report.ruleStatistics[finding.ruleID]!.correctFindings += 1
+                foundByRule[finding.ruleID, default: []].insert(finding.fingerprint)
             }
         }
+        for (rule, found) in foundByRule { report.ruleStatistics[rule]!.found += found.count }
         let readable = forwarded.map(readableText) ?? ""
         var ok = true
         for (type, value) in sensitive {
@@ -166,7 +200,7 @@ public enum CorpusEvaluator {
             if errorText == nil && forwarded != original {
                 ok = false
                 let what = forwarded == nil ? "blocked" : "changed"
-                let types = findings.map { "\($0.type)@\($0.location)" }.joined(separator: ", ")
+                let types = findings.map { "\($0.type)@\($0.location) (rule \($0.ruleID))" }.joined(separator: ", ")
                 report.failures.append(CorpusFailure(sampleID: id, expected: expect, why: "\(what) by \(types)"))
             }
         case "redact":
