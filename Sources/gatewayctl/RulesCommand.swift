@@ -46,6 +46,8 @@ struct RulesCommand: ParsableCommand {
         @OptionGroup var options: Options
         @Argument(help: "File to scan, or - for standard input.")
         var file: String
+        @Flag(name: .long, help: "Explain every candidate: its span, the validator's verdict, the context words that raised or lowered its confidence, and any allow-list entry that suppressed it.")
+        var explain = false
 
         func run() throws {
             let inspector = try RulesCommand.loadInspector(self.options.rules)
@@ -57,6 +59,9 @@ struct RulesCommand: ParsableCommand {
                     throw ValidationError("cannot read \(self.file)")
                 }
                 data = contents
+            }
+            if self.explain {
+                print(RulesTool.explain(input: [UInt8](data), rules: inspector.rules).render(), terminator: "")
             }
             do {
                 let report = try RulesTool.test(input: [UInt8](data), inspector: inspector)

@@ -50,3 +50,21 @@ struct RealWorldFormsTests {
         #expect(try Self.findings("pay AL35 2021 1109 0000 0000 0123 4567 ALL today").contains { $0.type == "iban" })
     }
 }
+
+@Suite("rules test --explain")
+struct ExplainTests {
+    @Test("Each candidate's fate is named: reported with its context words, or the validator, placeholder or allow pattern that refused it")
+    func explainsEveryCandidate() throws {
+        let text = "password = changeme\ncall me on 0171 1234567\nkey AKIAZZZZZZZZZZZZZZZZ and AKIAL2YY5HLGNUZLUMHX\n"
+            + "postgres://app:${DB_PASSWORD}@db:5432/orders"
+        let explanation = RulesTool.explain(input: Array(text.utf8), rules: TestSupport.defaultRules)
+        let events = explanation.texts.flatMap(\.events)
+        let outcomes = Dictionary(grouping: events, by: \.rule)
+        #expect(outcomes["phone-number-national"]?.first?.outcome == .accepted(confidence: 0.7, raised: ["call"], lowered: []))
+        #expect(outcomes["aws-access-key-id"]?.map(\.outcome).contains(.placeholder) == true)
+        #expect(outcomes["aws-access-key-id"]?.contains { if case .accepted = $0.outcome { true } else { false } } == true)
+        #expect(outcomes["generic-secret-assignment"]?.first?.outcome == .validatorRejected("secretValue(3.0)"))
+        #expect(outcomes["database-url-with-password"]?.first.map { if case .allowedPattern = $0.outcome { true } else { false } } == true)
+        #expect(!explanation.render().contains("AKIAL2YY5HLGNUZLUMHX"), "values are masked")
+    }
+}

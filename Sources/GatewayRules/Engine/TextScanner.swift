@@ -10,6 +10,8 @@ struct TextScanner {
     var deadline: InspectionDeadline
     /// False: ignore `digitShape` and `startRun` and scan whole windows (the reference path the tests compare with).
     var shortcuts = true
+    /// When set, every candidate's fate is written to it (`gatewayctl rules test --explain`).
+    var trace: ScanTrace?
     /// How far after its anchor byte a match of a byte-anchored rule may end (the windows' reach).
     static let anchorReach = 288
 
@@ -196,17 +198,30 @@ struct TextScanner {
         throws(InspectionError) -> Double?
     {
         let value = String(decoding: UnsafeBufferPointer(rebasing: text[range]), as: UTF8.self)[...]
-        if let validator = rule.validator, !validator.accepts(value) { return nil }
-        if rule.category == .secret, Validators.isPlaceholder(value) { return nil }
-        if rule.allowValues.contains(String(value)) { return nil }
+        if let validator = rule.validator, !validator.accepts(value) {
+            self.trace?.record(rule: rule, span: range, value: value, outcome: .validatorRejected("\(validator)"))
+            return nil
+        }
+        if rule.category == .secret, Validators.isPlaceholder(value) {
+            self.trace?.record(rule: rule, span: range, value: value, outcome: .placeholder)
+            return nil
+        }
+        if rule.allowValues.contains(String(value)) {
+            self.trace?.record(rule: rule, span: range, value: value, outcome: .allowedValue)
+            return nil
+        }
         for allowed in rule.allowPatterns {
             let matched: Bool
             do { matched = try allowed.matches(String(value), session: self.session) } catch {
                 throw .engineFailure(ruleID: rule.id, error)
             }
-            if matched { return nil }
+            if matched {
+                self.trace?.record(rule: rule, span: range, value: value, outcome: .allowedPattern(allowed.source))
+                return nil
+            }
         }
         var confidence = rule.confidence
+        var around = (raised: [String](), lowered: [String]())
         if let context = rule.context {
             let lower = context.direction == .after ? match.lowerBound : max(0, match.lowerBound - context.window)
             let upper = context.direction == .before ? match.upperBound : min(text.count, match.upperBound + context.window)
@@ -214,9 +229,21 @@ struct TextScanner {
                                                       after: UnsafeBufferPointer(rebasing: text[match.upperBound..<upper]))
             if raised { confidence += context.step }
             if lowered { confidence -= context.step }
+            if self.trace != nil {
+                let window = String(decoding: UnsafeBufferPointer(rebasing: text[lower..<match.lowerBound]), as: UTF8.self)
+                    + " " + String(decoding: UnsafeBufferPointer(rebasing: text[match.upperBound..<upper]), as: UTF8.self)
+                around = ScanTrace.contextWords(context, around: window)
+            }
         }
         confidence = min(1, max(0, confidence))
-        return confidence >= self.minimumConfidence ? confidence : nil
+        guard confidence >= self.minimumConfidence else {
+            self.trace?.record(rule: rule, span: range, value: value, outcome: .belowMinimum(
+                confidence: confidence, minimum: self.minimumConfidence, raised: around.raised, lowered: around.lowered))
+            return nil
+        }
+        self.trace?.record(rule: rule, span: range, value: value, outcome: .accepted(
+            confidence: confidence, raised: around.raised, lowered: around.lowered))
+        return confidence
     }
 
     /// Whether a raising / a lowering context word occurs in `before + " " + after`, lower-cased. ASCII text and
