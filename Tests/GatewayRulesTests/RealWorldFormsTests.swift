@@ -68,3 +68,33 @@ struct ExplainTests {
         #expect(!explanation.render().contains("AKIAL2YY5HLGNUZLUMHX"), "values are masked")
     }
 }
+
+@Suite("JSON member names pair with their values")
+struct JSONPairTests {
+    static func inspect(_ json: String) throws -> Decision {
+        try TestSupport.inspector.inspect(body: Array(json.utf8), contentType: "application/json", contentEncoding: nil)
+    }
+
+    @Test("A secret-named member's value is scanned with its name: a tool_use input's api_token is found")
+    func toolUseInput() throws {
+        let decision = try Self.inspect(
+            #"{"model":"m","messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"deploy","input":{"api_token":"Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB","region":"eu"}}]}]}"#)
+        #expect(decision.isBlocked)
+        #expect(decision.findings.contains { $0.ruleID == "generic-secret-assignment" && $0.location.hasSuffix("input.api_token") })
+    }
+
+    @Test("The same value under an ordinary name, and a low-entropy value under a secret name, are not secrets")
+    func onlySecretNamesAndRealValues() throws {
+        #expect(try Self.inspect(#"{"input":{"region":"Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB"}}"#).findings.isEmpty)
+        #expect(try Self.inspect(#"{"input":{"max_tokens":"1024","token_type":"bearer"}}"#).findings.isEmpty)
+    }
+
+    @Test("Redaction inside a paired value edits the value only, at the right place")
+    func redactionOffsets() throws {
+        let decision = try Self.inspect(#"{"input":{"secret_note":"mail jane.doe@acme-widgets.co.uk now"}}"#)
+        guard case .redact(let rewritten, _) = decision.verdict else { Issue.record("\(decision.verdict)"); return }
+        let text = String(decoding: rewritten, as: UTF8.self)
+        #expect(text.contains(#""secret_note":"mail [EMAIL"#))
+        #expect(text.hasSuffix(#" now"}}"#))
+    }
+}

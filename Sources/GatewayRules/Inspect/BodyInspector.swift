@@ -207,14 +207,23 @@ public struct BodyInspector: Sendable {
                     if let rewritten = replacement { replacements.append((literal.range, rewritten)) }
                     return
                 }
+                // A value whose member name says it is a secret is scanned with its name (`"api_token": "…"`).
+                var pairedKey: [UInt8]? = nil
+                if !literal.isKey, case .key(let name)? = path.steps.last,
+                   RequestInspection.mayNameSecret(UnsafeBufferPointer(rebasing: buffer[name]))
+                {
+                    let key = JSONStringCodec.decode(buffer, literal: name)
+                    if RequestInspection.namesSecret(key) { pairedKey = key }
+                }
                 if literal.hasEscapes {
                     let text = JSONStringCodec.decode(buffer, literal: literal.range)
                     redacted = try text.withUnsafeBufferPointer { (decoded) throws(InspectionError) -> [UInt8]? in
-                        try request.inspect(decoded, location: location)
+                        try request.inspect(decoded, location: location, pairedKey: pairedKey)
                     }
                 } else {
                     let inner = (literal.range.lowerBound + 1)..<(literal.range.upperBound - 1)
-                    redacted = try request.inspect(UnsafeBufferPointer(rebasing: buffer[inner]), location: location)
+                    redacted = try request.inspect(
+                        UnsafeBufferPointer(rebasing: buffer[inner]), location: location, pairedKey: pairedKey)
                 }
                 if let redacted { replacements.append((literal.range, JSONStringCodec.encode(redacted))) }
             }

@@ -70,7 +70,13 @@ struct RequestInspection {
     /// Scans one text (a decoded JSON string, a text body, a form part) and records its findings. Returns the
     /// redacted text when the policy redacts something in it, nil when the text stays as it is, or when the
     /// decision is already settled (`isSettled`).
-    mutating func inspect(_ text: UnsafeBufferPointer<UInt8>, location: () -> String) throws(InspectionError) -> [UInt8]? {
+    /// - Parameter pairedKey: the JSON member name the text is the value of, when that name says it holds a secret
+    ///   (`api_token`, `password`, ...): the value is scanned as `name: value`, so an assignment rule sees the pair
+    ///   a JSON body splits into two strings. Findings inside the name itself are dropped (the name is scanned on
+    ///   its own).
+    mutating func inspect(
+        _ text: UnsafeBufferPointer<UInt8>, location: () -> String, pairedKey: [UInt8]? = nil
+    ) throws(InspectionError) -> [UInt8]? {
         if self.isSettled { return nil }
         self.inspectedBytes += text.count
         if (self.bytesSinceClockCheck ?? Self.clockCheckBytes) >= Self.clockCheckBytes {
@@ -80,37 +86,34 @@ struct RequestInspection {
         }
         self.bytesSinceClockCheck? += text.count
         guard text.count >= Self.shortestInterestingText else { return nil }
-        let normalized = TextNormalizer.normalize(text)
-        let hits: [ScanHit]
-        if let normalized {
-            hits = try normalized.bytes.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [ScanHit] in
-                try self.scanner.scan(buffer)
+        let resolved: [ResolvedHit]
+        if let key = pairedKey {
+            let prefix = key + [UInt8(ascii: ":"), UInt8(ascii: " ")]
+            let combined = prefix + Array(text)
+            resolved = try combined.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [ResolvedHit] in
+                try self.resolvedHits(in: buffer)
+            }.compactMap { hit in
+                guard hit.originalRange.lowerBound >= prefix.count else { return nil }
+                var shifted = hit
+                shifted.originalRange = (hit.originalRange.lowerBound - prefix.count)..<(hit.originalRange.upperBound - prefix.count)
+                return shifted
             }
         } else {
-            hits = try self.scanner.scan(text)
+            resolved = try self.resolvedHits(in: text)
         }
-        guard !hits.isEmpty else { return nil }
+        guard !resolved.isEmpty else { return nil }
 
         let place = location()
         var edits: [(range: Range<Int>, replacement: [UInt8])] = []
-        for hit in hits.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+        for hit in resolved {
             if self.isSettled { break }
             let rule = self.ruleSet.rules[hit.ruleIndex]
-            let valueBytes: [UInt8]
-            let originalRange: Range<Int>
-            if let normalized {
-                valueBytes = Array(normalized.bytes[hit.range])
-                originalRange = normalized.originalRange(of: hit.range)
-            } else {
-                valueBytes = Array(text[hit.range])
-                originalRange = hit.range
-            }
-            let value = String(decoding: valueBytes, as: UTF8.self)
+            let value = String(decoding: hit.valueBytes, as: UTF8.self)
             let treatment = self.policy.treatment(for: rule.category)
             var replacement: String?
             if treatment.action == .redact {
                 replacement = self.replacement(for: value, rule: rule, style: treatment.style ?? rule.redaction)
-                edits.append((originalRange, Array(replacement!.utf8)))
+                edits.append((hit.originalRange, Array(replacement!.utf8)))
             }
             if treatment.action.severity > self.mostSevere.severity { self.mostSevere = treatment.action }
             self.findings.append(Finding(
@@ -122,6 +125,68 @@ struct RequestInspection {
         guard !edits.isEmpty else { return nil }
         return Self.apply(edits, to: text)
     }
+
+    /// A scan hit with its value and its range in the text as given (before normalisation).
+    struct ResolvedHit {
+        let ruleIndex: Int
+        let confidence: Double
+        let valueBytes: [UInt8]
+        var originalRange: Range<Int>
+    }
+
+    /// The hits in `text` (normalised first when it needs it), in order of position.
+    private func resolvedHits(in text: UnsafeBufferPointer<UInt8>) throws(InspectionError) -> [ResolvedHit] {
+        let normalized = TextNormalizer.normalize(text)
+        let hits: [ScanHit]
+        if let normalized {
+            hits = try normalized.bytes.withUnsafeBufferPointer { (buffer) throws(InspectionError) -> [ScanHit] in
+                try self.scanner.scan(buffer)
+            }
+        } else {
+            hits = try self.scanner.scan(text)
+        }
+        return hits.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }).map { hit in
+            if let normalized {
+                ResolvedHit(ruleIndex: hit.ruleIndex, confidence: hit.confidence,
+                            valueBytes: Array(normalized.bytes[hit.range]), originalRange: normalized.originalRange(of: hit.range))
+            } else {
+                ResolvedHit(ruleIndex: hit.ruleIndex, confidence: hit.confidence, valueBytes: Array(text[hit.range]),
+                            originalRange: hit.range)
+            }
+        }
+    }
+
+    /// A first look at a member name literal as written (quotes included), without decoding or allocating: every
+    /// secret word holds an `s`, `k` or `d` and has at least five letters, so a name with none of those letters, or
+    /// shorter, is settled here. A name with an escape goes on to be decoded. `namesSecret` decides the rest.
+    static func mayNameSecret(_ literal: UnsafeBufferPointer<UInt8>) -> Bool {
+        var candidate = false
+        for byte in literal {
+            switch byte | 0x20 {
+            case UInt8(ascii: "s"), UInt8(ascii: "k"), UInt8(ascii: "d"): candidate = true
+            default: break
+            }
+            if byte == UInt8(ascii: "\\") { return true }
+        }
+        return candidate && literal.count >= 7
+    }
+
+    /// Whether a JSON member name says its value is a secret (so the value is scanned paired with it): ASCII, at
+    /// most 64 bytes, and holding one of the generic secret words.
+    static func namesSecret(_ key: [UInt8]) -> Bool {
+        guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0 < 0x80 }) else { return false }
+        let lowered = key.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
+        for word in Self.secretWords where lowered.count >= word.count {
+            for start in 0...(lowered.count - word.count) where lowered[start] == word[0] {
+                if Array(lowered[start..<(start + word.count)]) == word { return true }
+            }
+        }
+        return false
+    }
+
+    private static let secretWords: [[UInt8]] = ["password", "passwd", "secret", "token", "api_key", "apikey",
+                                                   "api-key", "private_key", "access_key", "auth_key", "credential"]
+        .map { Array($0.utf8) }
 
     /// HMAC-SHA256 of the value under the inspector key, first 16 hex characters.
     func fingerprint(_ value: String) -> String { Self.fingerprint(value, mac: self.fingerprintMAC) }
