@@ -52,13 +52,14 @@ struct LogCommand: ParsableCommand {
         @Option(name: .long, help: "At most this many (the newest).") var limit: Int = 50
         @Flag(name: .long, help: "Keep printing new records as they are written.") var follow = false
         @Flag(name: .long, help: "One JSON record per line (for jq or a SIEM shipper).") var json = false
+        @Flag(name: .long, help: "Full record ids and columns, nothing cut.") var wide = false
 
         func run() throws {
             let filter = try self.makeFilter()
             let location = self.location.resolved
             var seen = Set<RecordID>()
             let views = AuditReader.views(location: location).filter { filter.matches($0.record) }
-            if !self.json { print(LogTable.header) }
+            if !self.json { print(LogTable.header(wide: self.wide)) }
             for view in views.suffix(self.limit) { try self.emit(view) }
             seen.formUnion(views.map(\.record.id))
             while self.follow {
@@ -71,7 +72,11 @@ struct LogCommand: ParsableCommand {
         }
 
         private func emit(_ view: RecordView) throws {
-            if self.json { print(try LogTable.json(view)) } else { print(LogTable.row(view)) }
+            if self.json {
+                print(try LogTable.json(view))
+            } else {
+                print(LogTable.row(view, wide: self.wide, colour: RulesCommand.isTerminal))
+            }
             fflush(nil)
         }
 
@@ -92,14 +97,14 @@ struct LogCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The whole record; --reveal decrypts a quarantined body.")
         @OptionGroup var location: Location
-        @Argument(help: "The record id.") var id: String
+        @Argument(help: "The record id, or its short form as `log` prints it (6 or more hex digits from its end or its start).") var id: String
         @Flag(name: .long, help: "Decrypt the quarantined body (recorded in the review log, naming you).") var reveal = false
         @Option(name: .long, help: "Your name, recorded with the reveal.") var reviewer: String?
         @Option(name: .long, help: "Why you reveal it.") var reason: String?
 
         func run() throws {
-            guard let id = RecordID(self.id) else { throw ValidationError("'\(self.id)' is not a record id") }
             let location = self.location.resolved
+            let id = try LogTable.resolve(self.id, location: location)
             let reveal = self.reveal
             let reviewer = self.reviewer
             let reason = self.reason
@@ -185,9 +190,12 @@ private final class ResultBox<T: Sendable>: @unchecked Sendable {
 
 /// Rendering for `gatewayctl log`.
 enum LogTable {
-    static let header = "TIME                      USER             ROLE         DECISION    PROVIDER/MODEL              RULES [DOCUMENTS]"
+    /// The columns; the id is the short form every command accepts (`--wide`: the whole id, nothing cut).
+    static func header(wide: Bool) -> String {
+        pad("ID", wide ? 37 : 9) + "TIME                      USER             ROLE         DECISION    PROVIDER/MODEL              RULES [DOCUMENTS]"
+    }
 
-    static func row(_ view: RecordView) -> String {
+    static func row(_ view: RecordView, wide: Bool = false, colour: Bool = false) -> String {
         let record = view.record
         let rules = Set(record.findings.map(\.ruleID)).sorted().joined(separator: ",")
         let target = [record.provider ?? "-", record.model ?? "-"].joined(separator: "/")
@@ -195,10 +203,28 @@ enum LogTable {
         // Documents as format:outcome, so a blocked upload says what was refused (`pdf:refused`).
         let documents = (record.documents ?? []).map { "\($0.format):\($0.outcome)" }.joined(separator: ",")
         let found = [rules, documents.isEmpty ? "" : "[" + documents + "]"].filter { !$0.isEmpty }.joined(separator: " ")
+        let cell: (String, Int) -> String = { text, width in wide ? text + " " : pad(text, width) }
+        var decisionCell = pad(decision, wide ? decision.count + 1 : 12)
+        if colour, let code = Self.colours[record.decision] { decisionCell = "\u{1B}[\(code)m" + decisionCell + "\u{1B}[0m" }
         return [
-            pad(record.time, 26), pad(record.identity?.user ?? "-", 17), pad(record.identity?.role ?? "-", 13),
-            pad(decision, 12), pad(target, 28), found.isEmpty ? "-" : found,
+            wide ? record.id.rawValue + " " : pad(record.id.short, 9),
+            pad(record.time, 26), cell(record.identity?.user ?? "-", 17), cell(record.identity?.role ?? "-", 13),
+            decisionCell, cell(target, 28), found.isEmpty ? "-" : found,
         ].joined()
+    }
+
+    /// ANSI colours of decisions on a terminal (`NO_COLOR` turns them off).
+    private static let colours: [Decision: String] = [
+        .allow: "32", .redact: "33", .block: "31;1", .refused: "35", .error: "31", .released: "36", .uninspected: "33;1",
+    ]
+
+    /// The record `text` names: a full id, or a short one as the table prints it (read from the log).
+    static func resolve(_ text: String, location: AuditLocation) throws -> RecordID {
+        if let id = RecordID(text) { return id }
+        switch RecordID.resolve(text, among: AuditReader.views(location: location).map(\.record.id)) {
+        case .success(let id): return id
+        case .failure(let error): throw ValidationError(error.description)
+        }
     }
 
     static func json(_ view: RecordView, pretty: Bool = false) throws -> String {

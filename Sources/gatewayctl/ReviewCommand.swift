@@ -36,7 +36,7 @@ struct ReviewCommand: ParsableCommand {
             abstract: "Issue a one-time token that lets the sender resend exactly this body (header x-gateway-release)."
         )
         @OptionGroup var location: LogCommand.Location
-        @Argument(help: "The blocked record's id.") var id: String
+        @Argument(help: "The blocked record's id, or its short form as `log` prints it.") var id: String
         @Option(name: .long, help: "Your name (recorded).") var reviewer: String
         @Option(name: .long, help: "Why it is a false alarm (recorded).") var reason: String
         @Option(name: .long, help: "Token lifetime: 1h, 30m, 2d.") var expires: String = "1h"
@@ -73,13 +73,13 @@ struct ReviewCommand: ParsableCommand {
     struct Deny: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark a blocked record as a true positive; revokes its tokens.")
         @OptionGroup var location: LogCommand.Location
-        @Argument(help: "The blocked record's id.") var id: String
+        @Argument(help: "The blocked record's id, or its short form as `log` prints it.") var id: String
         @Option(name: .long, help: "Your name (recorded).") var reviewer: String
         @Option(name: .long, help: "Why (recorded).") var reason: String?
 
         func run() throws {
-            guard let id = RecordID(self.id) else { throw ValidationError("'\(self.id)' is not a record id") }
             let location = self.location.resolved
+            let id = try LogTable.resolve(self.id, location: location)
             let desk = try ReviewCommand.desk(location)
             let (reviewer, reason) = (self.reviewer, self.reason)
             try runBlocking {

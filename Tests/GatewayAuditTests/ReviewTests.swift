@@ -113,3 +113,22 @@ struct ReviewTests {
         #expect(successes == 1)
     }
 }
+
+@Suite("Short record ids")
+struct ShortRecordIDTests {
+    @Test("A short id names one record from its end or its start; too short, unknown or ambiguous is refused")
+    func resolve() throws {
+        let ids = ["01920c4e-7b1a-7c3d-9e2f-0a1b2c3d4e5f", "01920c4e-7b1a-7c3d-9e2f-ffffffff0001",
+                   "01930000-0000-7000-8000-0000abcdef12"].compactMap(RecordID.init)
+        #expect(ids.count == 3)
+        #expect(ids[0].short == "2c3d4e5f")
+        #expect(RecordID.resolve("2c3d4e5f", among: ids) == .success(ids[0]))
+        #expect(RecordID.resolve("2C3D4E5F", among: ids) == .success(ids[0]), "case does not matter")
+        #expect(RecordID.resolve("019300", among: ids) == .success(ids[2]), "from the start too")
+        #expect(RecordID.resolve(ids[1].rawValue, among: []) == .success(ids[1]), "a full id needs no lookup")
+        #expect(RecordID.resolve("01920c4e-7b1a", among: ids) == .failure(.ambiguous("01920c4e-7b1a", [ids[0], ids[1]])))
+        #expect(RecordID.resolve("abc12", among: ids) == .failure(.malformed("abc12")))
+        #expect(RecordID.resolve("zzzzzzzz", among: ids) == .failure(.malformed("zzzzzzzz")))
+        #expect(RecordID.resolve("deadbeef", among: ids) == .failure(.notFound("deadbeef")))
+    }
+}

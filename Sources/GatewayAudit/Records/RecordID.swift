@@ -54,3 +54,45 @@ public struct RecordID: Sendable, Hashable, Codable, Comparable, CustomStringCon
     public static func < (lhs: RecordID, rhs: RecordID) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { self.rawValue }
 }
+
+extension RecordID {
+    /// The short form tables print, like a git short hash: the last 8 hex digits, which are random (the first
+    /// twelve are the creation time, shared by ids made in the same millisecond).
+    public var short: String { String(self.rawValue.suffix(8)) }
+
+    /// Why `resolve` found no single record.
+    public enum ResolveError: Error, CustomStringConvertible, Equatable {
+        case malformed(String)
+        case notFound(String)
+        case ambiguous(String, [RecordID])
+
+        public var description: String {
+            switch self {
+            case .malformed(let text):
+                "'\(text)' is not a record id (a full id, or at least 6 of its hex digits from its start or its end)"
+            case .notFound(let text): "no record id starts or ends with '\(text)'"
+            case .ambiguous(let text, let ids):
+                "'\(text)' fits \(ids.count) records: " + ids.prefix(5).map(\.rawValue).joined(separator: ", ")
+                    + (ids.count > 5 ? ", …" : "") + "; give more digits"
+            }
+        }
+    }
+
+    /// The one id among `ids` that `text` names: a full id, or at least 6 hex digits that begin or end exactly one
+    /// of them (dashes optional), as `gatewayctl log` prints short ids.
+    public static func resolve(_ text: String, among ids: some Sequence<RecordID>) -> Result<RecordID, ResolveError> {
+        if let full = RecordID(text) { return .success(full) }
+        let digits = text.lowercased().filter { $0 != "-" }
+        guard digits.count >= 6, digits.allSatisfy(\.isHexDigit) else { return .failure(.malformed(text)) }
+        var matches: [RecordID] = []
+        for id in ids {
+            let compact = id.rawValue.filter { $0 != "-" }
+            if compact.hasSuffix(digits) || compact.hasPrefix(digits) { matches.append(id) }
+        }
+        switch matches.count {
+        case 0: return .failure(.notFound(text))
+        case 1: return .success(matches[0])
+        default: return .failure(.ambiguous(text, matches))
+        }
+    }
+}
