@@ -34,8 +34,8 @@ struct UploadHold {
         (context.identity?.user ?? "anonymous") + "\u{0}" + (context.identity?.keyID ?? "")
     }
 
-    /// Holds a part as sent and answers it (`context.localAnswer`); its decision is an allow with nothing inspected
-    /// yet, the file being judged at completion.
+    /// Holds a part as sent and answers it (`context.delivery = .answerLocally`); its decision is an allow with
+    /// nothing inspected yet, the file being judged at completion.
     func holdPart(_ body: RequestBody, upload: String, context: inout RequestContext) throws(GatewayError) {
         let bytes = Array(body.bytes.readableBytesView)
         guard let data = MultipartForm.content(ofField: "data", in: bytes, contentType: body.contentType ?? "") else {
@@ -57,7 +57,7 @@ struct UploadHold {
     }
 
     /// Assembles the parts `part_ids` names, inspects the file as one document, and either refuses the completion or
-    /// leaves the file in `context.uploadToSend` for the HTTP layer to send first.
+    /// sets `context.delivery = .forwardAfterUpload(file)`: the state machine sends the file to the vendor first.
     func complete(_ body: RequestBody, upload: String, context: inout RequestContext, policy: CategoryPolicy)
         throws(GatewayError)
     {
