@@ -326,5 +326,12 @@ extension RequestOutcome {
         json.member("totalMs", self.totalMs)
         json.member("upstreamMs", self.upstreamMs)
         json.member("upstreamStatus", self.upstreamStatus)
+        if let usage = self.usage {
+            json.member("usage") { json in
+                json.member("cached", usage.cached)
+                json.member("completion", usage.completion)
+                json.member("prompt", usage.prompt)
+            }
+        }
     }
 }

@@ -19,6 +19,9 @@ public struct RequestOutcome: Sendable, Hashable, Codable {
     /// What the operator needs to know of the failure and the caller was not told (e.g. the OpenSSL error of a
     /// failed vendor handshake). Written by the gateway, never from request content; cut to 256 characters.
     public var errorDetail: String?
+    /// The tokens the vendor says the request used, read from the answer's `usage` (JSON and streamed answers of
+    /// both APIs); nil when the answer carried none.
+    public var usage: TokenUsage?
 
     public init(
         id: RecordID, time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), upstreamStatus: Int?,
@@ -35,6 +38,23 @@ public struct RequestOutcome: Sendable, Hashable, Codable {
         self.totalMs = totalMs
         self.error = error
         self.errorDetail = SafeLabel.clean(errorDetail, limit: 256)
+    }
+}
+
+/// Tokens a request used, as the vendor counted them.
+public struct TokenUsage: Sendable, Hashable, Codable {
+    /// Tokens read (OpenAI `prompt_tokens` / `input_tokens`, Anthropic `input_tokens`).
+    public var prompt: Int
+    /// Tokens written (`completion_tokens` / `output_tokens`).
+    public var completion: Int
+    /// Of the prompt, tokens served from the vendor's cache (OpenAI `cached_tokens`, Anthropic
+    /// `cache_read_input_tokens`); nil when the answer does not say.
+    public var cached: Int?
+
+    public init(prompt: Int, completion: Int, cached: Int? = nil) {
+        self.prompt = prompt
+        self.completion = completion
+        self.cached = cached
     }
 }
 

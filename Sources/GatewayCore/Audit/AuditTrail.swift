@@ -145,11 +145,12 @@ final class AuditTrail: RequestObserver {
         guard let id = context.auditRecordID, context.recordAwaitsOutcome else { return }
         let total = Self.milliseconds(ContinuousClock.now - context.startedAt)
         let upstream = context.upstreamStartedAt.map { Self.milliseconds(ContinuousClock.now - $0) }
-        let outcome = RequestOutcome(
+        var outcome = RequestOutcome(
             id: id, upstreamStatus: context.upstreamStatus, status: context.responseStatus,
             bytesOut: context.responseBytes, streamed: context.streamed, upstreamMs: upstream, totalMs: total,
             error: context.error.map { Reason($0).code }, errorDetail: context.error?.detail
         )
+        outcome.usage = context.usage
         self.log.appendOutcome(outcome)
     }
 

@@ -68,6 +68,8 @@ public struct RequestContext: Sendable {
     public var auditRecordID: RecordID?
     /// The reviewer's release under which a blocked body was forwarded once.
     public var release: ReleaseGrant?
+    /// The tokens the vendor says the request used (`UsageMeter`), for the outcome line.
+    public var usage: TokenUsage?
     /// What the shadow rules would have done (recorded, no effect on the request).
     public var shadow: ShadowSummary?
     /// The rules and policy the request is decided under (those in force when its head arrived).

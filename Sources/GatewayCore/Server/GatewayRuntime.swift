@@ -170,7 +170,7 @@ public struct GatewayRuntime: Sendable {
             policyHash: AuditTrail.digest(ofFile: configuration.policy.file.absolute)
         )
         return RequestPipeline(
-            configuration: configuration, filters: [access, classification] + extraFilters, metrics: metrics,
+            configuration: configuration, filters: [access, classification, UsageMeter()] + extraFilters, metrics: metrics,
             audit: audit, identity: identity, mailboxes: mailboxes
         )
     }

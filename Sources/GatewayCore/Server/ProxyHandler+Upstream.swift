@@ -11,7 +11,8 @@ extension ProxyHandler {
     /// Phases 3 and 4 on the inspection pool, on copies of the request's head, context and states.
     func inspectOffLoop(_ flight: RequestStateMachine.InFlight, body: RequestBody, on loop: any EventLoop) {
         guard let pool = self.settings.inspectionPool else { return }
-        let (pipeline, serial, head, context, states) = (flight.pipeline, flight.serial, flight.head, flight.context, flight.states)
+        let (pipeline, serial, head, context, states) = (flight.pipeline, flight.serial, flight.head, flight.context,
+                                                        flight.states.copied(flight.pipeline.filters))
         pool.runIfActive(eventLoop: loop) {
             InspectionThreads.yieldToEventLoops()
             return pipeline.admit(head, body: body, context: context, states: states)
