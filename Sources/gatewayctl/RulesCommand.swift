@@ -61,7 +61,7 @@ struct RulesCommand: ParsableCommand {
                 data = contents
             }
             if self.explain {
-                print(RulesTool.explain(input: [UInt8](data), rules: inspector.rules).render(), terminator: "")
+                print(RulesTool.explain(input: [UInt8](data), inspector: inspector).render(), terminator: "")
             }
             do {
                 let report = try RulesTool.test(input: [UInt8](data), inspector: inspector)

@@ -57,7 +57,7 @@ struct ExplainTests {
     func explainsEveryCandidate() throws {
         let text = "password = changeme\ncall me on 0171 1234567\nkey AKIAZZZZZZZZZZZZZZZZ and AKIAL2YY5HLGNUZLUMHX\n"
             + "postgres://app:${DB_PASSWORD}@db:5432/orders"
-        let explanation = RulesTool.explain(input: Array(text.utf8), rules: TestSupport.defaultRules)
+        let explanation = RulesTool.explain(input: Array(text.utf8), inspector: TestSupport.inspector)
         let events = explanation.texts.flatMap(\.events)
         let outcomes = Dictionary(grouping: events, by: \.rule)
         #expect(outcomes["phone-number-national"]?.first?.outcome == .accepted(confidence: 0.7, raised: ["call"], lowered: []))
@@ -66,6 +66,14 @@ struct ExplainTests {
         #expect(outcomes["generic-secret-assignment"]?.first?.outcome == .validatorRejected("secretValue(3.0)"))
         #expect(outcomes["database-url-with-password"]?.first.map { if case .allowedPattern = $0.outcome { true } else { false } } == true)
         #expect(!explanation.render().contains("AKIAL2YY5HLGNUZLUMHX"), "values are masked")
+    }
+
+    @Test("The explanation reads the body as the gateway does: a secret-named member's value is explained with its name")
+    func explainsThePathTheGatewayScans() {
+        let body = #"{"input":{"api_token":"Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB"}}"#
+        let explanation = RulesTool.explain(input: Array(body.utf8), inspector: TestSupport.inspector)
+        let text = explanation.texts.first { $0.location == "input.api_token (with its name)" }
+        #expect(text?.events.contains { $0.rule == "generic-secret-assignment" } == true, "\(explanation.render())")
     }
 }
 

@@ -18,21 +18,29 @@ public final class ScanTrace: @unchecked Sendable {
     }
 
     public struct Event: Sendable, Hashable {
+        /// Where the scanned text is in the body (a JSON path, `$` for a text body, a document's location).
+        public let location: String
         public let rule: String
-        /// Byte offsets of the value in the scanned (normalised) text, and the value masked.
+        /// Byte offsets of the value in the scanned text (normalised; for a value paired with its member name,
+        /// in `name: value`), and the value masked.
         public let span: Range<Int>
         public let maskedValue: String
         public let outcome: Outcome
     }
 
     public private(set) var events: [Event] = []
+    /// Where the text being scanned now is (set by the inspection before each text).
+    var location = ""
 
     public init() {}
+
+    /// Forgets what was collected (the body is read again another way).
+    func reset() { self.events.removeAll() }
 
     func record(rule: Rule, span: Range<Int>, value: Substring, outcome: Outcome) {
         let masked = value.count <= 4 ? String(repeating: "*", count: value.count)
             : "\(value.prefix(2))…\(value.suffix(2)) (\(value.count) chars)"
-        self.events.append(Event(rule: rule.id, span: span, maskedValue: masked, outcome: outcome))
+        self.events.append(Event(location: self.location, rule: rule.id, span: span, maskedValue: masked, outcome: outcome))
     }
 
     /// The context words of `rule` present around a match (for the explanation only; the scan itself uses

@@ -60,8 +60,10 @@ public struct BodyInspector: Sendable {
     /// - Parameters:
     ///   - contentType: the request's `Content-Type` (nil: sniffed: JSON if it parses, text if UTF-8, else binary).
     ///   - contentEncoding: the request's `Content-Encoding` (gzip, deflate, identity; others throw 415).
+    ///   - trace: collects what became of every candidate a rule matched (`gatewayctl rules test --explain`); never
+    ///     set on the gateway's path.
     public func inspect(body: [UInt8], contentType: String?, contentEncoding: String?, policy: CategoryPolicy = .default,
-                        deadline: InspectionDeadline = .none) throws(InspectionError) -> Decision
+                        deadline: InspectionDeadline = .none, trace: ScanTrace? = nil) throws(InspectionError) -> Decision
     {
         guard body.count <= self.limits.maximumBodyBytes else {
             throw .tooLarge("body exceeds \(self.limits.maximumBodyBytes) bytes")
@@ -70,7 +72,8 @@ public struct BodyInspector: Sendable {
         let media = contentType.map(MediaType.init)
         return try self.rules.withSession { (session) throws(InspectionError) -> Decision in
             var request = RequestInspection(ruleSet: self.rules, policy: policy, fingerprintMAC: self.fingerprintMAC,
-                                            session: session, deadline: deadline, documentLimits: self.documentLimits)
+                                            session: session, deadline: deadline, documentLimits: self.documentLimits,
+                                            trace: trace)
             var blockReasons: [String] = []
             var fields: [String: String] = [:]
             let rewritten: [UInt8]?

@@ -38,7 +38,7 @@ struct RequestInspection {
     static let shortestInterestingText = 5
 
     init(ruleSet: RuleSet, policy: CategoryPolicy, fingerprintMAC: HMACKey, session: MatchSession,
-         deadline: InspectionDeadline, documentLimits: DocumentLimits = .default)
+         deadline: InspectionDeadline, documentLimits: DocumentLimits = .default, trace: ScanTrace? = nil)
     {
         self.documentLimits = documentLimits
         self.ruleSet = ruleSet
@@ -46,6 +46,7 @@ struct RequestInspection {
         self.fingerprintMAC = fingerprintMAC
         self.scanner = TextScanner(ruleSet: ruleSet, session: session, minimumConfidence: policy.minimumConfidence,
                                    deadline: deadline)
+        self.scanner.trace = trace
     }
 
     /// The body carries a document: the deadline becomes the document deadline (`InspectionDeadline.forDocuments`),
@@ -86,6 +87,7 @@ struct RequestInspection {
         }
         self.bytesSinceClockCheck? += text.count
         guard text.count >= Self.shortestInterestingText else { return nil }
+        if let trace = self.scanner.trace { trace.location = location() + (pairedKey == nil ? "" : " (with its name)") }
         let resolved: [ResolvedHit]
         if let key = pairedKey {
             let prefix = key + [UInt8(ascii: ":"), UInt8(ascii: " ")]

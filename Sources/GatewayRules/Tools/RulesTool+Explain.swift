@@ -3,8 +3,7 @@ import Foundation
 extension RulesTool {
     /// Every candidate the rules' patterns matched in a text or JSON body, and what became of it: reported (with
     /// confidence and the context words that moved it), or refused by a validator, an allow-list entry, the
-    /// placeholder check, or the minimum confidence. Values are masked. A JSON body is explained string by string
-    /// (as the inspector scans it); anything else as one text.
+    /// placeholder check, or the minimum confidence. Values are masked; texts are named by where they are.
     public struct Explanation: Sendable {
         public let texts: [(location: String, events: [ScanTrace.Event])]
 
@@ -40,33 +39,21 @@ extension RulesTool {
         }
     }
 
-    public static func explain(input: [UInt8], rules: RuleSet, minimumConfidence: Double = 0.5) -> Explanation {
-        var texts: [(String, String)] = []
-        if let json = try? JSONSerialization.jsonObject(with: Data(input), options: [.fragmentsAllowed]) {
-            func walk(_ value: Any, _ path: String) {
-                switch value {
-                case let text as String: texts.append((path.isEmpty ? "$" : path, text))
-                case let array as [Any]: for (index, element) in array.enumerated() { walk(element, "\(path)[\(index)]") }
-                case let object as [String: Any]:
-                    for key in object.keys.sorted() { walk(object[key]!, path.isEmpty ? key : "\(path).\(key)") }
-                default: break
-                }
-            }
-            walk(json, "")
-        } else {
-            texts.append(("text", String(decoding: input, as: UTF8.self)))
-        }
-        var explained: [(location: String, events: [ScanTrace.Event])] = []
-        rules.withSession { session in
-            for (location, text) in texts {
-                let trace = ScanTrace()
-                var scanner = TextScanner(ruleSet: rules, session: session, minimumConfidence: minimumConfidence, deadline: .none)
-                scanner.trace = trace
-                let normalized = TextNormalizer.normalize(text)
-                _ = normalized.bytes.withUnsafeBufferPointer { buffer in try? scanner.scan(buffer) }
-                explained.append((location, trace.events))
+    /// Runs the inspection `test` runs, with a trace: the texts, documents and member-name pairs are those the
+    /// gateway scans.
+    public static func explain(
+        input: [UInt8], inspector: BodyInspector, policy: CategoryPolicy = .default
+    ) -> Explanation {
+        let trace = ScanTrace()
+        _ = try? Self.test(input: input, inspector: inspector, policy: policy, trace: trace)
+        var texts: [(location: String, events: [ScanTrace.Event])] = []
+        for event in trace.events {
+            if texts.last?.location == event.location {
+                texts[texts.count - 1].events.append(event)
+            } else {
+                texts.append((event.location, [event]))
             }
         }
-        return Explanation(texts: explained)
+        return Explanation(texts: texts)
     }
 }

@@ -71,18 +71,21 @@ public enum RulesTool {
     }
 
     /// Inspects `input` as JSON when it parses as JSON, as plain text otherwise.
-    public static func test(input: [UInt8], inspector: BodyInspector, policy: CategoryPolicy = .default)
-        throws(InspectionError) -> TestReport
-    {
+    /// - Parameter trace: when given, collects what became of every candidate (`explain`).
+    public static func test(
+        input: [UInt8], inspector: BodyInspector, policy: CategoryPolicy = .default, trace: ScanTrace? = nil
+    ) throws(InspectionError) -> TestReport {
         let first = input.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         let looksJSON = first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
         let decision: Decision
         if looksJSON, let json = try? inspector.inspect(body: input, contentType: "application/json",
-                                                         contentEncoding: nil, policy: policy)
+                                                         contentEncoding: nil, policy: policy, trace: trace)
         {
             decision = json
         } else {
-            decision = try inspector.inspect(body: input, contentType: "text/plain", contentEncoding: nil, policy: policy)
+            trace?.reset()  // a body that was not JSON after all: only the text reading counts
+            decision = try inspector.inspect(
+                body: input, contentType: "text/plain", contentEncoding: nil, policy: policy, trace: trace)
         }
         return TestReport(decision: decision, forwarded: decision.forwardedBody(original: input))
     }
