@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAudit
+import GatewayDocuments
 import NIOCore
 
 /// Reads the tokens a request used from the vendor's answer, as it streams by, into `context.usage` (the outcome
@@ -45,19 +46,17 @@ struct UsageMeter: GatewayFilter {
     /// The usage objects in `bytes` merged: the largest count of each kind (a stream repeats or accumulates them).
     static func usage(in bytes: [UInt8]) -> TokenUsage? {
         var found: TokenUsage? = nil
-        let key = Array(#""usage""#.utf8)
-        var index = 0
-        while index + key.count <= bytes.count {
-            guard bytes[index] == key[0], Array(bytes[index..<(index + key.count)]) == key else {
-                index += 1
-                continue
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = 0
+            while let hit = ByteText.firstIndex(of: Self.usageKey, in: buffer, from: index) {
+                index = hit + Self.usageKey.count
+                if let object = Self.object(after: index, in: bytes) { found = found.merged(with: Self.read(object)) }
             }
-            index += key.count
-            guard let object = Self.object(after: index, in: bytes) else { continue }
-            found = found.merged(with: Self.read(object))
         }
         return found
     }
+
+    private static let usageKey = Array(#""usage""#.utf8)
 
     /// The balanced `{…}` that follows `start` (after a colon and spaces), at most 4 KiB; nil when there is none.
     private static func object(after start: Int, in bytes: [UInt8]) -> [UInt8]? {

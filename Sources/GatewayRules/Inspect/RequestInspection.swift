@@ -178,12 +178,9 @@ struct RequestInspection {
     static func namesSecret(_ key: [UInt8]) -> Bool {
         guard !key.isEmpty, key.count <= 64, key.allSatisfy({ $0 < 0x80 }) else { return false }
         let lowered = key.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
-        for word in Self.secretWords where lowered.count >= word.count {
-            for start in 0...(lowered.count - word.count) where lowered[start] == word[0] {
-                if Array(lowered[start..<(start + word.count)]) == word { return true }
-            }
+        return lowered.withUnsafeBufferPointer { name in
+            Self.secretWords.contains { ByteText.firstIndex(of: $0, in: name) != nil }
         }
-        return false
     }
 
     private static let secretWords: [[UInt8]] = ["password", "passwd", "secret", "token", "api_key", "apikey",
