@@ -35,26 +35,11 @@ struct ReloadCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("gatewayctl reload: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        guard let data = response.body.data(using: .utf8),
-              let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else {
+        guard let report = ReloadReport(json: response.body) else {
             FileHandle.standardError.write(Data("gatewayctl reload: unexpected answer (\(response.status)): \(response.body)\n".utf8))
             throw ExitCode(2)
         }
-        let applied = report["applied"] as? Bool ?? false
-        let rules = (report["rule_set_hash"] as? String ?? "").prefix(12)
-        let policy = (report["policy_hash"] as? String ?? "").prefix(12)
-        if applied {
-            print("reloaded: rules \(rules), policy \(policy)")
-        } else {
-            print("reload refused; the previous configuration keeps serving (rules \(rules), policy \(policy)):")
-            for problem in report["problems"] as? [String] ?? [] { print("  " + problem) }
-        }
-        let restart = report["restart_required"] as? [String] ?? []
-        if !restart.isEmpty {
-            print("changed, but only applied at the next start (the running values stay):")
-            for setting in restart { print("  " + setting) }
-        }
-        if !applied { throw ExitCode(1) }
+        print(report.description)
+        if !report.applied { throw ExitCode(1) }
     }
 }

@@ -135,12 +135,16 @@ extension GatewayIntegration {
                 #expect(applied.status == 200)
                 #expect(applied.body.contains(#""applied":true"#))
                 #expect(applied.body.contains(gateway.server.identityInForce.policyHash))
+                let report = try #require(ReloadReport(json: applied.body), "gatewayctl reads the answer back")
+                #expect(report.applied && report.inForce == gateway.server.identityInForce)
                 let policy = gateway.directory.appendingPathComponent("policy.yaml")
                 try "roles:\n  engineer: {providers: [nowhere], models: \"*\"}\n".write(to: policy, atomically: true, encoding: .utf8)
                 let refused = try await AdminClient.send("POST", "/reload", host: "127.0.0.1", port: admin)
                 #expect(refused.status == 422)
                 #expect(refused.body.contains(#""applied":false"#))
                 #expect(refused.body.contains("nowhere"), "the problem is named: \(refused.body)")
+                let refusal = try #require(ReloadReport(json: refused.body))
+                #expect(!refusal.applied && refusal.description.contains("nowhere"))
             }
         }
     }

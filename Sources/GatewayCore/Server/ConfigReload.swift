@@ -1,3 +1,4 @@
+import Foundation
 import GatewayAudit
 import GatewayConfig
 import Synchronization
@@ -26,6 +27,24 @@ public struct ReloadReport: Sendable, CustomStringConvertible {
             lines += self.restartRequired.map { "  " + $0 }
         }
         return lines.joined(separator: "\n")
+    }
+
+    public init(applied: Bool, inForce: RuleSetIdentity, problems: [String], restartRequired: [String]) {
+        self.applied = applied
+        self.inForce = inForce
+        self.problems = problems
+        self.restartRequired = restartRequired
+    }
+
+    /// The report read back from `json` (what `gatewayctl reload` receives); nil when it is not one.
+    public init?(json: String) {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
+              let applied = object["applied"] as? Bool, let rules = object["rule_set_hash"] as? String,
+              let policy = object["policy_hash"] as? String
+        else { return nil }
+        self.init(
+            applied: applied, inForce: RuleSetIdentity(ruleSetHash: rules, policyHash: policy),
+            problems: object["problems"] as? [String] ?? [], restartRequired: object["restart_required"] as? [String] ?? [])
     }
 
     /// The report as JSON (the admin listener's answer to `POST /reload`).
