@@ -68,14 +68,7 @@ struct RequestStateMachine {
     var pipeline: RequestPipeline { self.settings.live.current }
 
     /// The request being served, if any.
-    var current: InFlight? {
-        switch self.state {
-        case .receiving(let flight), .inspecting(let flight), .recording(let flight), .connecting(let flight),
-            .relaying(let flight), .refusing(let flight):
-            flight
-        case .idle, .closed: nil
-        }
-    }
+    var current: InFlight? { Self.flight(in: self.state) }
 
     /// The vendor connection whose answer is being relayed (its reading follows the caller's writability).
     var relayingConnection: UpstreamConnection? {
