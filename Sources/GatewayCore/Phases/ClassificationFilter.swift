@@ -147,15 +147,12 @@ struct ClassificationFilter: GatewayFilter {
     /// verdict and the shadow rules' own. Nil when no shadow rule fired (or their scan did not finish).
     static func shadowOutcome(live: GatewayRules.Decision, shadow: GatewayRules.Decision?) -> ShadowSummary? {
         guard let shadow, !shadow.findings.isEmpty else { return nil }
-        func severity(_ verdict: GatewayRules.Decision.Verdict) -> Int {
-            switch verdict {
-            case .allow: 0
-            case .redact: 1
-            case .block: 2
-            }
+        let worst = shadow.action.severity > live.action.severity ? shadow.action : live.action
+        let decision: GatewayAudit.Decision = switch worst {
+        case .allow: .allow
+        case .redact: .redact
+        case .block: .block
         }
-        let worst = max(severity(live.verdict), severity(shadow.verdict))
-        let decision: GatewayAudit.Decision = worst == 2 ? .block : worst == 1 ? .redact : .allow
         return ShadowSummary(
             decision: decision, rules: Array(Set(shadow.findings.map(\.ruleID))), findings: shadow.findings.count)
     }

@@ -8,7 +8,7 @@ public enum CategoryAction: String, Sendable, Hashable, Codable, CaseIterable {
     case block
 
     /// Severity order used when several findings disagree: block > redact > allow.
-    var severity: Int {
+    public var severity: Int {
         switch self {
         case .allow: return 0
         case .redact: return 1

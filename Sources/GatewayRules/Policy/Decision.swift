@@ -40,6 +40,15 @@ public struct Decision: Sendable {
         !self.isBlocked && self.documents.contains { $0.outcome == .uninspected }
     }
 
+    /// The verdict's action: what the request's most severe finding asked for.
+    public var action: CategoryAction {
+        switch self.verdict {
+        case .allow: .allow
+        case .redact: .redact
+        case .block: .block
+        }
+    }
+
     public var isBlocked: Bool {
         if case .block = self.verdict { return true }
         return false
