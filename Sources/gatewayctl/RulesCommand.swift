@@ -15,6 +15,8 @@ struct RulesCommand: ParsableCommand {
     struct Options: ParsableArguments {
         @Option(name: .long, help: "Directory of rule files (*.yaml).")
         var rules: String = "rules"
+        @Option(name: .long, help: "Candidate rule directory (rules.shadow_directory): its rules are loaded in shadow mode beside the live ones and their examples checked.")
+        var shadow: String?
     }
 
     static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil }
@@ -35,7 +37,7 @@ struct RulesCommand: ParsableCommand {
         @OptionGroup var options: Options
 
         func run() throws {
-            let report = RulesTool.check(directory: self.options.rules)
+            let report = RulesTool.check(directory: self.options.rules, shadowDirectory: self.options.shadow)
             print(report.render())
             if !report.succeeded { throw ExitCode(1) }
         }

@@ -33,6 +33,37 @@ extension GatewayIntegration {
             }
         }
 
+        @Test("A candidate directory's rules all run in shadow mode, may revise a live rule, and change the set's hash")
+        func candidateDirectoryIsShadow() throws {
+            let live = Self.rule.replacingOccurrences(of: "mode: shadow", with: "mode: live")
+            let candidate = live.replacingOccurrences(of: "'Project Bluebird'", with: "'Project (?:Bluebird|Redwing)'")
+                .replacingOccurrences(of: "keywords: [bluebird]", with: "keywords: [bluebird, redwing]")
+            let plain = try RuleLoader.load(files: [("live.yaml", live)])
+            let set = try RuleLoader.load(files: [("live.yaml", live)], shadowFiles: [("candidate.yaml", candidate)])
+            #expect(set.rules.map(\.id) == ["shadow-codename"], "the live rule stays live")
+            #expect(set.shadow?.rules.map(\.id) == ["shadow-codename"], "its candidate version runs in shadow")
+            #expect(set.sourceDigest != plain.sourceDigest, "records name the candidate set too")
+            let duplicate = #expect(throws: RuleLoadError.self) {
+                try RuleLoader.load(files: [("live.yaml", live)], shadowFiles: [("a.yaml", candidate), ("b.yaml", candidate)])
+            }
+            #expect(duplicate?.problems.first?.message.contains("duplicate rule id") == true)
+
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shadow-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("rules"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("rules.shadow"), withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try live.write(to: directory.appendingPathComponent("rules/live.yaml"), atomically: true, encoding: .utf8)
+            let empty = try RuleLoader.load(
+                directory: directory.appendingPathComponent("rules").path,
+                shadowDirectory: directory.appendingPathComponent("rules.shadow").path)
+            #expect(empty.shadow == nil, "an empty candidate directory is allowed")
+            try candidate.write(to: directory.appendingPathComponent("rules.shadow/c.yaml"), atomically: true, encoding: .utf8)
+            let loaded = try RuleLoader.load(
+                directory: directory.appendingPathComponent("rules").path,
+                shadowDirectory: directory.appendingPathComponent("rules.shadow").path)
+            #expect(loaded.shadow?.rules.first?.keywords == ["bluebird", "redwing"])
+        }
+
         @Test("What a shadow rule would block is forwarded unchanged, recorded as shadow, and reported per rule")
         func shadowFindingsAreRecordedNotEnforced() async throws {
             var options = GatewayHarness.Options()

@@ -30,7 +30,10 @@ struct ConfigurationDecoder {
             ShutdownSettings(drainSeconds: $0.int("drain_seconds", default: ShutdownSettings.defaultDrainSeconds, in: 0...3600))
         }
         let rules = root.section("rules") {
-            RulesSettings(directory: path($0, "directory", default: RulesSettings.defaultDirectory, mustExist: .directory))
+            RulesSettings(
+                directory: path($0, "directory", default: RulesSettings.defaultDirectory, mustExist: .directory),
+                shadowDirectory: $0.value("shadow_directory") != nil
+                    ? path($0, "shadow_directory", default: "", mustExist: .directory) : nil)
         }
         let policy = root.section("policy") {
             PolicySettings(file: path($0, "file", default: PolicySettings.defaultFile, mustExist: .file))

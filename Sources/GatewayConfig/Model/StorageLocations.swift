@@ -6,8 +6,15 @@ public struct RulesSettings: Sendable, Hashable {
     /// `rules.directory`, default `rules`: every `*.yaml` in it is a rule file. Must exist.
     public let directory: ConfiguredPath
     public static let defaultDirectory = "rules"
+    /// `rules.shadow_directory`, optional (e.g. `rules.shadow`): a candidate rule set. Its rules run beside the live
+    /// ones on real traffic, in shadow mode (recorded, no effect), so a change can be measured before it is enforced.
+    /// Must exist when set; may hold no files.
+    public let shadowDirectory: ConfiguredPath?
 
-    public init(directory: ConfiguredPath) { self.directory = directory }
+    public init(directory: ConfiguredPath, shadowDirectory: ConfiguredPath? = nil) {
+        self.directory = directory
+        self.shadowDirectory = shadowDirectory
+    }
 }
 
 /// `policy:` — the role policy file, loaded and validated together with this configuration.

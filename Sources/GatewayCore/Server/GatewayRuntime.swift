@@ -130,7 +130,8 @@ public struct GatewayRuntime: Sendable {
     static func makeInspector(
         _ configuration: GatewayConfiguration, limits: LimitSettings, fingerprintKey: [UInt8]
     ) throws -> BodyInspector {
-        let rules = try RuleLoader.load(directory: configuration.rules.directory.absolute)
+        let rules = try RuleLoader.load(
+            directory: configuration.rules.directory.absolute, shadowDirectory: configuration.rules.shadowDirectory?.absolute)
         return BodyInspector(
             rules: rules, fingerprintKey: fingerprintKey,
             limits: BodyLimits(

@@ -11,17 +11,41 @@ public enum RuleLoader {
     /// Minimum confidence the examples are checked against (the default policy's threshold).
     public static let exampleConfidence = 0.5
 
-    /// Loads every `*.yaml` / `*.yml` file in `directory` (sorted by name).
-    public static func load(directory: String, limits: MatchLimits = .default) throws(RuleLoadError) -> RuleSet {
+    /// Loads every `*.yaml` / `*.yml` file in `directory` (sorted by name), and, when `shadowDirectory` is given,
+    /// every rule file in it as a candidate set: all of its rules run in shadow mode, whatever their `mode`, and may
+    /// reuse a live rule's id (a candidate version of that rule).
+    public static func load(directory: String, shadowDirectory: String? = nil, limits: MatchLimits = .default)
+        throws(RuleLoadError) -> RuleSet
+    {
+        var (files, problems) = readFiles(in: directory, mayBeEmpty: false)
+        var shadowFiles: [(name: String, contents: String)] = []
+        if let shadowDirectory {
+            let shadow = readFiles(in: shadowDirectory, mayBeEmpty: true)
+            shadowFiles = shadow.files
+            problems += shadow.problems
+        }
+        do throws(RuleLoadError) {
+            let set = try load(files: files, shadowFiles: shadowFiles, limits: limits)
+            if !problems.isEmpty { throw RuleLoadError(problems: problems) }
+            return set
+        } catch {
+            throw RuleLoadError(problems: problems + error.problems)
+        }
+    }
+
+    /// The `*.yaml` / `*.yml` files of `directory`, sorted by name, with a problem for each that cannot be read.
+    private static func readFiles(in directory: String, mayBeEmpty: Bool)
+        -> (files: [(name: String, contents: String)], problems: [RuleProblem])
+    {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         } catch {
-            throw RuleLoadError(problems: [RuleProblem(file: directory, ruleID: nil, message: "cannot list rule directory: \(error.localizedDescription)")])
+            return ([], [RuleProblem(file: directory, ruleID: nil, message: "cannot list rule directory: \(error.localizedDescription)")])
         }
-        if names.isEmpty {
-            throw RuleLoadError(problems: [RuleProblem(file: directory, ruleID: nil, message: "no rule files (*.yaml) found")])
+        if names.isEmpty && !mayBeEmpty {
+            return ([], [RuleProblem(file: directory, ruleID: nil, message: "no rule files (*.yaml) found")])
         }
         var files: [(name: String, contents: String)] = []
         var problems: [RuleProblem] = []
@@ -34,33 +58,35 @@ public enum RuleLoader {
             }
             files.append((path, text))
         }
-        do throws(RuleLoadError) {
-            let set = try load(files: files, limits: limits)
-            if !problems.isEmpty { throw RuleLoadError(problems: problems) }
-            return set
-        } catch {
-            throw RuleLoadError(problems: problems + error.problems)
-        }
+        return (files, problems)
     }
 
-    /// SHA-256 over each file's name (without its directory) and contents, exactly as they were loaded.
-    static func digest(_ files: [(name: String, contents: String)]) -> String {
+    /// SHA-256 over each file's name (without its directory) and contents, exactly as they were loaded; candidate
+    /// (shadow directory) files follow, their names prefixed with `shadow/`.
+    static func digest(_ files: [(name: String, contents: String)], shadowFiles: [(name: String, contents: String)] = []) -> String {
         var bytes: [UInt8] = []
         for (name, contents) in files {
             bytes += Array((name as NSString).lastPathComponent.utf8) + [0] + Array(contents.utf8) + [0]
         }
+        for (name, contents) in shadowFiles {
+            bytes += Array(("shadow/" + (name as NSString).lastPathComponent).utf8) + [0] + Array(contents.utf8) + [0]
+        }
         return Crypto.hex(Crypto.sha256(bytes))
     }
 
-    /// Loads rule files given as (name, YAML text) pairs.
-    public static func load(files: [(name: String, contents: String)], limits: MatchLimits = .default)
-        throws(RuleLoadError) -> RuleSet
-    {
+    /// Loads rule files given as (name, YAML text) pairs; `shadowFiles` hold candidate rules, all run in shadow mode.
+    public static func load(
+        files: [(name: String, contents: String)], shadowFiles: [(name: String, contents: String)] = [],
+        limits: MatchLimits = .default
+    ) throws(RuleLoadError) -> RuleSet {
         var problems: [RuleProblem] = []
         var rules: [Rule] = []
         var shadowRules: [Rule] = []
         var seenIDs: [String: String] = [:]
-        for (name, contents) in files {
+        var seenCandidateIDs: [String: String] = [:]
+        let candidates = Set(shadowFiles.map(\.name))
+        for (name, contents) in files + shadowFiles {
+            let isCandidateFile = candidates.contains(name)
             let document: RuleFileDocument
             do {
                 document = try YAMLDecoder().decode(RuleFileDocument.self, from: contents)
@@ -71,14 +97,15 @@ public enum RuleLoader {
             for (position, definition) in (document.rules ?? []).enumerated() {
                 let label = definition.id ?? "#\(position + 1)"
                 if let id = definition.id {
-                    if let other = seenIDs[id] {
+                    if let other = isCandidateFile ? seenCandidateIDs[id] : seenIDs[id] {
                         problems.append(RuleProblem(file: name, ruleID: id, message: "duplicate rule id (also in \(other))"))
                     }
-                    seenIDs[id] = name
+                    if isCandidateFile { seenCandidateIDs[id] = name } else { seenIDs[id] = name }
                 }
                 if definition.enabled == false { continue }
                 let shadow: Bool
                 switch definition.mode?.trimmingCharacters(in: .whitespaces).lowercased() {
+                case _ where isCandidateFile: shadow = true
                 case nil, "live": shadow = false
                 case "shadow": shadow = true
                 case let other?:
@@ -93,7 +120,7 @@ public enum RuleLoader {
             }
         }
         let shadowSet = shadowRules.isEmpty ? nil : RuleSet(rules: shadowRules, limits: limits)
-        let set = RuleSet(rules: rules, limits: limits, sourceDigest: Self.digest(files), shadow: shadowSet)
+        let set = RuleSet(rules: rules, limits: limits, sourceDigest: Self.digest(files, shadowFiles: shadowFiles), shadow: shadowSet)
         problems += checkExamples(set)
         if let shadowSet { problems += checkExamples(shadowSet) }
         if !problems.isEmpty { throw RuleLoadError(problems: problems) }

@@ -6,26 +6,31 @@ public enum RulesTool {
     /// Result of `rules check`.
     public struct CheckReport: Sendable {
         public let ruleCount: Int
+        /// Rules in shadow mode (`mode: shadow`, or from the candidate directory), not counted in `ruleCount`.
+        public let shadowRuleCount: Int
         public let exampleCount: Int
         public let problems: [RuleProblem]
         public var succeeded: Bool { self.problems.isEmpty }
 
         public func render() -> String {
             if self.succeeded {
-                return "\(self.ruleCount) rules compiled (PCRE2 JIT), \(self.exampleCount) examples hold"
+                let shadow = self.shadowRuleCount > 0 ? " and \(self.shadowRuleCount) shadow rules" : ""
+                return "\(self.ruleCount) rules\(shadow) compiled (PCRE2 JIT), \(self.exampleCount) examples hold"
             }
             return self.problems.map(\.description).joined(separator: "\n") + "\n\(self.problems.count) problem(s)"
         }
     }
 
-    /// Compiles every rule file in `directory` and runs every example.
-    public static func check(directory: String) -> CheckReport {
+    /// Compiles every rule file in `directory` (and the candidate rules in `shadowDirectory`) and runs every example.
+    public static func check(directory: String, shadowDirectory: String? = nil) -> CheckReport {
         do {
-            let set = try RuleLoader.load(directory: directory)
-            let examples = set.rules.reduce(0) { $0 + $1.examples.match.count + $1.examples.noMatch.count }
-            return CheckReport(ruleCount: set.rules.count, exampleCount: examples, problems: [])
+            let set = try RuleLoader.load(directory: directory, shadowDirectory: shadowDirectory)
+            let all = set.rules + (set.shadow?.rules ?? [])
+            let examples = all.reduce(0) { $0 + $1.examples.match.count + $1.examples.noMatch.count }
+            return CheckReport(
+                ruleCount: set.rules.count, shadowRuleCount: set.shadow?.rules.count ?? 0, exampleCount: examples, problems: [])
         } catch {
-            return CheckReport(ruleCount: 0, exampleCount: 0, problems: error.problems)
+            return CheckReport(ruleCount: 0, shadowRuleCount: 0, exampleCount: 0, problems: error.problems)
         }
     }
 
