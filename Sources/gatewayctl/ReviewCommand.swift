@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import GatewayAudit
 
-/// `gatewayctl review list|release|deny|purge`: decide on quarantined bodies. Every action is recorded in the
-/// review log before it takes effect.
+/// `gatewayctl review list|release|deny|label|purge`: the review queue, decisions on held and blocked bodies, and
+/// verdicts. Every action is recorded in the review log before it takes effect.
 struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review",
-        abstract: "Release or deny quarantined (blocked) uploads.",
-        subcommands: [List.self, Release.self, Deny.self, Purge.self]
+        abstract: "The review queue: release or deny held and blocked requests, label decisions with verdicts.",
+        subcommands: [List.self, Release.self, Deny.self, Label.self, Purge.self]
     )
 
     static func desk(_ location: AuditLocation) throws -> ReviewDesk {
@@ -16,18 +16,51 @@ struct ReviewCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Quarantined bodies and their releases.")
+        static let configuration = CommandConfiguration(
+            abstract: "The queue of requests held for review (oldest first, with age and reason), then blocked bodies.")
         @OptionGroup var location: LogCommand.Location
+        @Flag(name: .long, help: "Also list sampled bodies (forwarded requests kept for review after the fact).")
+        var samples = false
+        @Flag(name: .long, help: "Print JSON (the queue only).") var json = false
 
         func run() throws {
-            let desk = try ReviewCommand.desk(self.location.resolved)
+            let location = self.location.resolved
+            let desk = try ReviewCommand.desk(location)
+            let store = LocalReviewStore(location: location, quarantine: desk.quarantine)
+            let queue = try store.queue(now: Date())
+            if self.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                print(String(decoding: try encoder.encode(queue), as: UTF8.self))
+                return
+            }
+            print("HELD FOR REVIEW: \(queue.count)")
+            print("ID        AGE      SENDER           SIZE     REASON")
+            for item in queue {
+                print(Self.column(item.recordID.short, 9) + Self.column(Self.age(item.ageSeconds), 9)
+                    + Self.column(item.sender.user, 17) + Self.column(String(item.bytes), 9) + item.reasons.joined(separator: ", "))
+            }
             let grants = try desk.ledger.grants()
-            print("RECORD                                 SENDER           SIZE     EXPIRES                   RELEASES")
-            for entry in desk.quarantine.entries() {
+            print("\nQUARANTINED")
+            print("ID        KEPT     SENDER           SIZE     EXPIRES                   RELEASES")
+            for entry in desk.quarantine.entries() where self.samples || entry.kept != .sample {
                 let releases = grants.filter { $0.recordID == entry.recordID }.map { "\($0.tokenID):\($0.state.rawValue)" }
                 let denied = (try? desk.ledger.isDenied(entry.recordID)) == true ? " denied" : ""
-                print("\(entry.recordID)   \(entry.sender.user.padding(toLength: 16, withPad: " ", startingAt: 0)) \(String(entry.size).padding(toLength: 8, withPad: " ", startingAt: 0)) \(entry.expires)  \(releases.joined(separator: ","))\(denied)")
+                print(Self.column(entry.recordID.short, 9) + Self.column(entry.kept.rawValue, 9)
+                    + Self.column(entry.sender.user, 17) + Self.column(String(entry.size), 9) + Self.column(entry.expires, 26)
+                    + releases.joined(separator: ",") + denied)
             }
+        }
+
+        static func column(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
+        }
+
+        static func age(_ seconds: Double) -> String {
+            if seconds < 120 { return "\(Int(seconds))s" }
+            if seconds < 7200 { return "\(Int(seconds / 60))m" }
+            if seconds < 172_800 { return String(format: "%.1fh", seconds / 3600) }
+            return "\(Int(seconds / 86_400))d"
         }
     }
 
@@ -43,9 +76,9 @@ struct ReviewCommand: ParsableCommand {
         @Flag(name: .long, help: "Four-eyes rule: refuse when you are the sender.") var fourEyes = false
 
         func run() throws {
-            guard let id = RecordID(self.id) else { throw ValidationError("'\(self.id)' is not a record id") }
-            let lifetime = Date().timeIntervalSince(try LogTable.parseTime(self.expires))
             let location = self.location.resolved
+            let id = try LogTable.resolve(self.id, location: location)
+            let lifetime = Date().timeIntervalSince(try LogTable.parseTime(self.expires))
             let desk = try ReviewCommand.desk(location)
             let (reviewer, reason, fourEyes) = (self.reviewer, self.reason, self.fourEyes)
             try runBlocking { try await Self.release(id, desk: desk, location: location, reviewer: reviewer, reason: reason, lifetime: lifetime, fourEyes: fourEyes) }
@@ -93,6 +126,30 @@ struct ReviewCommand: ParsableCommand {
                     throw error
                 }
             }
+        }
+    }
+
+    struct Label: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a reviewer's verdict on a decision (chained in the review log); reports turn verdicts into per-rule precision and the missed rate."
+        )
+        @OptionGroup var location: LogCommand.Location
+        @Argument(help: "The record's id, or its short form as `log` prints it.") var id: String
+        @Option(name: .long, help: "correct (the findings and decision were right), false-positive (a finding was not sensitive), missed (sensitive data went through unfound).")
+        var verdict: String
+        @Option(name: .long, help: "Your name (recorded).") var reviewer: String
+        @Option(name: .long, help: "A note (recorded; your words, never the body's).") var note: String?
+
+        func run() throws {
+            guard let verdict = ReviewEvent.Verdict(rawValue: self.verdict) else {
+                throw ValidationError("--verdict must be one of: \(ReviewEvent.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let location = self.location.resolved
+            let id = try LogTable.resolve(self.id, location: location)
+            let store = try LocalReviewStore(location: location)
+            let (reviewer, note) = (self.reviewer, self.note)
+            try runBlocking { try await store.label(id, verdict: verdict, reviewer: reviewer, note: note) }
+            print("labelled \(id.short) \(verdict.rawValue)")
         }
     }
 

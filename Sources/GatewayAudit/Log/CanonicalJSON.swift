@@ -241,6 +241,9 @@ extension DecisionRecord {
         if let documents = self.documents {
             json.member("documents", array: documents) { json, document in document.write(to: &json) }
         }
+        if let escalation = self.escalation {
+            json.member("escalation", array: escalation) { json, reason in json.value(reason) }
+        }
         json.member("findings", array: self.findings) { json, finding in finding.write(to: &json) }
         json.member("id", self.id.rawValue)
         if let identity = self.identity {
@@ -269,6 +272,7 @@ extension DecisionRecord {
         }
         json.member("requestID", self.requestID)
         json.member("ruleSetHash", self.ruleSetHash)
+        if let sampled = self.sampled { json.member("sampled", sampled) }
         json.member("schema", self.schema)
         if let shadow = self.shadow {
             json.member("shadow") { json in

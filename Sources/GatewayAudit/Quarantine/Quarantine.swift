@@ -23,6 +23,23 @@ public struct QuarantineEntry: Sendable, Hashable, Codable {
     public var bodySHA256: String
     public var size: Int
     public var sender: Sender
+    /// Why it is kept: a block, a request held for review, or a forwarded body sampled for review. Absent in entries
+    /// written before it existed (blocks).
+    public var purpose: QuarantinePurpose?
+    /// For `review`: why it was held (the record's `escalation`).
+    public var reasons: [String]?
+
+    public var kept: QuarantinePurpose { self.purpose ?? .block }
+}
+
+/// Why a body is in the quarantine.
+public enum QuarantinePurpose: String, Sendable, Hashable, Codable {
+    /// Blocked by policy; a reviewer may release it.
+    case block
+    /// Held for a person (`review.escalate`); queued until released or denied.
+    case review
+    /// Forwarded, and its forwarded (redacted) body sampled for review after the fact (`review.sampling`).
+    case sample
 }
 
 public enum QuarantineError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -72,10 +89,14 @@ public struct Quarantine: Sendable {
 
     /// Encrypts and stores `body` under `recordID`; returns only once it is durable. Blocking file I/O.
     @discardableResult
-    public func store(body: [UInt8], recordID: RecordID, sender: Sender, now: Date = Date()) throws(QuarantineError) -> QuarantineEntry {
+    public func store(
+        body: [UInt8], recordID: RecordID, sender: Sender, purpose: QuarantinePurpose = .block, reasons: [String]? = nil,
+        now: Date = Date()
+    ) throws(QuarantineError) -> QuarantineEntry {
         let entry = QuarantineEntry(
             recordID: recordID, stored: UTCTime.format(now), expires: UTCTime.format(now.addingTimeInterval(self.retention)),
-            bodySHA256: Crypto.hex(Crypto.sha256(body)), size: body.count, sender: sender
+            bodySHA256: Crypto.hex(Crypto.sha256(body)), size: body.count, sender: sender,
+            purpose: purpose == .block ? nil : purpose, reasons: reasons
         )
         do {
             let sealed = try AESGCM.seal(body, key: self.key.bytes, authenticating: self.aad(recordID))

@@ -52,6 +52,12 @@ public struct DecisionRecord: Sendable, Hashable, Codable {
     /// What the shadow rules (`mode: shadow`) would have done: their decision, the rules that fired, and how many
     /// findings. No effect on the request. Absent when no shadow rule fired.
     public var shadow: ShadowSummary?
+    /// For `decision == .review`: why the request was held for a person (`category:pci`, `rule:…`, `role:…`,
+    /// `confidence<0.7`), sorted. Absent otherwise.
+    public var escalation: [String]?
+    /// Whether the forwarded (redacted) body was kept, encrypted, for review after the fact (`review.sampling`).
+    /// Absent when it was not.
+    public var sampled: Bool?
 
     public init(
         id: RecordID = .generate(), time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()),
@@ -128,6 +134,9 @@ public enum Decision: String, Sendable, Hashable, Codable, CaseIterable {
     case error
     /// A previously blocked body forwarded once under a reviewer's release token.
     case released
+    /// Held for a person (`review.escalate`): refused for now with a ticket (the record id), its body quarantined
+    /// until a reviewer releases or denies it.
+    case review
     /// Forwarded although some of its content could not be inspected (an encrypted document, an image without OCR,
     /// a file the vendor fetches): the role allows uninspected uploads.
     case uninspected

@@ -69,6 +69,18 @@ public struct ReviewEvent: Sendable, Hashable, Codable {
         case deny
         /// The quarantined body was deleted (retention or operator).
         case purge
+        /// A reviewer's verdict on the record's decision (`verdict`): a record of its own, chained like the others.
+        case label
+    }
+
+    /// What a reviewer found a decision to be (`gatewayctl review label`).
+    public enum Verdict: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The findings were real and the decision right.
+        case correct
+        /// At least one finding was not sensitive data: the rules that fired were wrong.
+        case falsePositive = "false-positive"
+        /// Sensitive data went through unfound.
+        case missed
     }
 
     /// The blocked record the action concerns.
@@ -81,11 +93,14 @@ public struct ReviewEvent: Sendable, Hashable, Codable {
     /// For `release`: the token's id (never the token) and its expiry.
     public var tokenID: String?
     public var expires: String?
+    /// For `label`: the verdict.
+    public var verdict: Verdict?
 
     public init(
         id: RecordID, time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), action: Action,
-        reviewer: String, reason: String? = nil, tokenID: String? = nil, expires: String? = nil
+        reviewer: String, reason: String? = nil, tokenID: String? = nil, expires: String? = nil, verdict: Verdict? = nil
     ) {
+        self.verdict = verdict
         self.id = id
         self.time = time
         self.action = action

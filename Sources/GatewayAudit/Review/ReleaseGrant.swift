@@ -39,6 +39,8 @@ public enum ReleaseError: Error, Sendable, Hashable, CustomStringConvertible {
     case denied(RecordID)
     /// Four-eyes rule: the reviewer is the sender.
     case fourEyes
+    /// A sampled body was forwarded already: there is nothing to release (label it instead).
+    case sampled(RecordID)
     case storage(AuditError)
 
     public var description: String {
@@ -51,6 +53,7 @@ public enum ReleaseError: Error, Sendable, Hashable, CustomStringConvertible {
         case .senderMismatch: return "release token was issued to another sender"
         case .denied(let id): return "record \(id) was denied by a reviewer"
         case .fourEyes: return "four-eyes rule: a reviewer cannot release their own request"
+        case .sampled(let id): return "record \(id) was forwarded and sampled for review; there is nothing to release (use review label)"
         case .storage(let error): return error.description
         }
     }

@@ -93,6 +93,12 @@ public struct ReleaseLedger: Sendable {
     /// Every grant, oldest first.
     public func grants() throws(ReleaseError) -> [ReleaseGrant] { try self.load().grants }
 
+    /// The records a reviewer has decided on: released (a token issued, in any state) or denied.
+    public func decidedRecords() throws(ReleaseError) -> Set<RecordID> {
+        let file = try self.load()
+        return Set(file.grants.map(\.recordID)).union(file.denied.keys.compactMap { RecordID($0) })
+    }
+
     /// Whether a reviewer denied `recordID`.
     public func isDenied(_ recordID: RecordID) throws(ReleaseError) -> Bool { try self.load().denied[recordID.rawValue] != nil }
 

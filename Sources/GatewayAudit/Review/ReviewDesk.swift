@@ -24,6 +24,7 @@ public struct ReviewDesk: Sendable {
         fourEyes: Bool = false, log: AuditLog, now: Date = Date()
     ) async throws -> (token: String, grant: ReleaseGrant) {
         let entry = try self.quarantine.entry(recordID)
+        guard entry.kept != .sample else { throw ReleaseError.sampled(recordID) }
         let issued = try self.ledger.issue(for: entry, reviewer: reviewer, reason: reason, lifetime: lifetime, fourEyes: fourEyes, now: now)
         do {
             try await log.append(

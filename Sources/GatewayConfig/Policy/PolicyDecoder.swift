@@ -14,9 +14,12 @@ struct PolicyDecoder {
         let identities = root.section("identities") { identities in
             decodeCertificateIdentities(identities, roleNames: roles.map { Set($0.keys) })
         }
+        let review = root.section("review") { decodeReview($0, roleNames: roles.map { Set($0.keys) }) }
+        let prices = root.section("prices") { decodePrices($0) }
         root.finish()
         guard let roles else { return nil }
-        return RolePolicy(file: file, roles: roles, certificateIdentities: identities)
+        return RolePolicy(
+            file: file, roles: roles, certificateIdentities: identities, review: review, prices: prices)
     }
 
     private func decodeRoles(_ root: YAMLMapping) -> [String: RoleDefinition]? {

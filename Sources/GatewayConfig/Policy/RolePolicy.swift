@@ -6,11 +6,20 @@ public struct RolePolicy: Sendable, Hashable {
     public let roles: [String: RoleDefinition]
     /// `identities.certificates`, default none, in file order.
     public let certificateIdentities: [CertificateIdentityRule]
+    /// `review`, default off: escalation to people, sampling, targets, drift.
+    public let review: ReviewPolicy
+    /// `prices`, default none: token prices, for spend in reports.
+    public let prices: PriceTable
 
-    public init(file: ConfiguredPath, roles: [String: RoleDefinition], certificateIdentities: [CertificateIdentityRule]) {
+    public init(
+        file: ConfiguredPath, roles: [String: RoleDefinition], certificateIdentities: [CertificateIdentityRule],
+        review: ReviewPolicy = ReviewPolicy(), prices: PriceTable = PriceTable()
+    ) {
         self.file = file
         self.roles = roles
         self.certificateIdentities = certificateIdentities
+        self.review = review
+        self.prices = prices
     }
 
     /// The role, or nil for an unknown role (which callers must refuse: deny by default).

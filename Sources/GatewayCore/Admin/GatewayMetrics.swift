@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import GatewayAudit
 import Synchronization
 
 /// The gateway's operational metrics, through swift-metrics into a Prometheus registry that `/metrics` renders.
@@ -17,6 +18,10 @@ public struct GatewayMetrics: Sendable {
     private let handles = HandleCache()
     /// Protective limits hit (timeouts, connection cap, body budget).
     let limits: LimitCounters
+    /// The review queue (`review.escalate`): size, oldest item's age, items past `review.max_age_hours`.
+    private let reviewQueueSize: Prometheus.Gauge
+    private let reviewQueueOldest: Prometheus.Gauge
+    private let reviewQueueOverdue: Prometheus.Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -41,6 +46,14 @@ public struct GatewayMetrics: Sendable {
                 helpText: "Decision-log lines made durable (records, outcomes, checkpoints)"
             )
         )
+        func gauge(_ name: String, _ unit: String, _ help: String) -> Prometheus.Gauge {
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "gateway", subsystem: "review", metricName: name, unitName: unit, helpText: help))
+        }
+        self.reviewQueueSize = gauge("queue", "size", "Requests held for review that no reviewer has decided yet")
+        self.reviewQueueOldest = gauge("queue_oldest", "seconds", "Age of the oldest request waiting for review")
+        self.reviewQueueOverdue = gauge("queue", "overdue", "Requests waiting for review longer than review.max_age_hours")
         // An fsync takes from a tenth of a millisecond (a fast disk) to tens (a loaded one): finer buckets than the
         // request latencies'.
         self.auditCommitDuration = registry.makeDurationHistogram(
@@ -97,6 +110,13 @@ public struct GatewayMetrics: Sendable {
 
     func connectionOpened() { self.openConnections.increment() }
     func connectionClosed() { self.openConnections.decrement() }
+
+    /// Sets the review queue gauges.
+    func reviewQueue(_ snapshot: QueueSnapshot) {
+        self.reviewQueueSize.set(Double(snapshot.size))
+        self.reviewQueueOldest.set(snapshot.oldestAgeSeconds)
+        self.reviewQueueOverdue.set(Double(snapshot.overdue))
+    }
 
     /// The Prometheus text exposition of every metric.
     public func render() -> String { self.registry.emitToString() }

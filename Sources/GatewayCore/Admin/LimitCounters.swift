@@ -21,6 +21,8 @@ public enum ProtectiveLimit: String, Sendable, CaseIterable {
     case documentNestingDepth = "document_nesting_depth"
     case documentTextBytes = "document_text_bytes"
     case documentImagePixels = "document_image_pixels"
+    /// Sampled bodies waiting to be kept for review (`SampleKeeper`); past it a sample is dropped.
+    case reviewSampleBacklog = "review_sample_backlog"
 
     /// The counter for a document limit by its `DocumentError` name (`pages`, `decompressed_bytes`, …).
     init?(documentLimit name: String) { self.init(rawValue: "document_" + name) }

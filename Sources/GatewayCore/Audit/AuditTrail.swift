@@ -17,11 +17,21 @@ final class AuditTrail: RequestObserver {
     let instance: String
     let ruleSetHash: String
     let policyHash: String
+    /// Held and sampled bodies, the review queue and verdicts.
+    let reviews: any ReviewStore
+    /// Keeps sampled bodies off the request path.
+    let samples: SampleKeeper
 
-    init(log: AuditLog, quarantine: Quarantine, ledger: ReleaseLedger, instance: String, ruleSetHash: String, policyHash: String) {
+    init(
+        log: AuditLog, quarantine: Quarantine, ledger: ReleaseLedger, instance: String, ruleSetHash: String, policyHash: String,
+        reviews: (any ReviewStore)? = nil, limits: LimitCounters? = nil
+    ) {
         self.log = log
         self.quarantine = quarantine
         self.ledger = ledger
+        let reviews = reviews ?? LocalReviewStore(location: AuditLocation(directory: log.configuration.directory), quarantine: quarantine)
+        self.reviews = reviews
+        self.samples = SampleKeeper(store: reviews, limits: limits)
         self.instance = instance
         self.ruleSetHash = ruleSetHash
         self.policyHash = policyHash
@@ -44,11 +54,13 @@ final class AuditTrail: RequestObserver {
             logConfiguration.batchWritten = { lines, duration in metrics.auditBatchWritten(lines: lines, duration: duration) }
         }
         let log = try await AuditLog.open(logConfiguration)
+        let quarantine = try Quarantine(location: location)
         return AuditTrail(
-            log: log, quarantine: try Quarantine(location: location), ledger: ReleaseLedger(location: location),
+            log: log, quarantine: quarantine, ledger: ReleaseLedger(location: location),
             instance: ProcessInfo.processInfo.hostName + ":" + String(configuration.listen.port),
             ruleSetHash: ruleSetHash,
-            policyHash: Self.digest(ofFile: configuration.policy.file.absolute)
+            policyHash: Self.digest(ofFile: configuration.policy.file.absolute),
+            reviews: LocalReviewStore(location: location, quarantine: quarantine), limits: metrics?.limits
         )
     }
 
@@ -68,6 +80,12 @@ final class AuditTrail: RequestObserver {
     ) {
         let milliseconds = UTCTime.nowMilliseconds()
         let id = RecordID.generate(milliseconds: milliseconds)
+        var sampled = context
+        if let sample = context.sampledBody {
+            let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
+            if !self.samples.keep(sample, recordID: id, sender: sender) { sampled.sampledBody = nil }
+        }
+        let context = sampled
         self.log.append(
             recordMadeBy: { self.forwardedRecord(context, id: id, milliseconds: milliseconds) }, flush: .withPass
         ) { result in
@@ -91,6 +109,7 @@ final class AuditTrail: RequestObserver {
             time: UTCTime.format(milliseconds: milliseconds)
         )
         record.bytesForwarded = context.forwardedBytes
+        if context.sampledBody != nil { record.sampled = true }
         if let grant = context.release {
             record.release = ReleaseReference(blockedRecord: grant.recordID, tokenID: grant.tokenID, reviewer: grant.reviewer)
         }
@@ -109,11 +128,17 @@ final class AuditTrail: RequestObserver {
     ) {
         let decision = GatewayAudit.Decision(of: context, refusal: error)
         var record = self.record(
-            for: context, decision: decision, reason: Reason(error).code, status: Int(error.status.code)
+            for: context, decision: decision, reason: Reason(error).code, status: Int(error.status.code),
+            id: context.escalation?.ticket ?? .generate()
         )
+        let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
         if decision == .block, let body, !body.isEmpty {
-            let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
             record.quarantined = (try? self.quarantine.store(body: body, recordID: record.id, sender: sender)) != nil
+        } else if decision == .review, let body, !body.isEmpty {
+            record.escalation = context.escalation?.reasons
+            // A held request that cannot be kept for its reviewer is still refused; its record says it was not kept.
+            record.quarantined = (try? self.reviews.keep(
+                body: body, recordID: record.id, sender: sender, purpose: .review, reasons: context.escalation?.reasons)) != nil
         }
         let id = record.id
         self.log.append(.record(record), flush: .now) { result in
@@ -125,9 +150,10 @@ final class AuditTrail: RequestObserver {
     }
 
     /// Whether a refusal of `context` with `error` keeps a body of `bodyBytes` in quarantine (blocking file I/O):
-    /// only a block by policy does.
+    /// a block by policy and a request held for review do.
     func quarantines(_ error: GatewayError, context: RequestContext, bodyBytes: Int) -> Bool {
-        GatewayAudit.Decision(of: context, refusal: error) == .block && bodyBytes > 0
+        let decision = GatewayAudit.Decision(of: context, refusal: error)
+        return (decision == .block || decision == .review) && bodyBytes > 0
     }
 
     /// Starts writing the lines queued since the last call.

@@ -8,6 +8,7 @@ extension GatewayAudit.Decision {
         if let refusal {
             switch refusal.kind {
             case .blockedByPolicy: self = context.decision?.isBlocked == true ? .block : .error
+            case .heldForReview: self = .review
             case .internalFailure, .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: self = .error
             default: self = .refused
             }
@@ -33,7 +34,7 @@ extension GatewayAudit.Decision {
     var forwards: Bool {
         switch self {
         case .allow, .redact, .released, .uninspected: true
-        case .block, .refused, .error: false
+        case .block, .review, .refused, .error: false
         }
     }
 }

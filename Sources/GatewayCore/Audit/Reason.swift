@@ -13,6 +13,7 @@ enum Reason: String, CaseIterable, Sendable {
     case uploadPartHeld = "upload.part_held"
     // Refused for content
     case ruleMatchBlocked = "rule_match.blocked"
+    case reviewHeld = "review.held"
     // Refused before or around inspection
     case authRefused = "auth.refused"
     case accessForbidden = "access.forbidden"
@@ -40,6 +41,7 @@ enum Reason: String, CaseIterable, Sendable {
     init(_ error: GatewayError) {
         switch error.kind {
         case .blockedByPolicy: self = .ruleMatchBlocked
+        case .heldForReview: self = .reviewHeld
         case .unauthorized: self = .authRefused
         case .forbidden: self = .accessForbidden
         case .rateLimited: self = .accessRateLimited

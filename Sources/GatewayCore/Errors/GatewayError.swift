@@ -17,7 +17,7 @@ public enum ErrorSource: String, Sendable, Hashable {
 public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case badRequest, unauthorized, forbidden, notFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType
-        case headersTooLarge, rateLimited, blockedByPolicy, expectationFailed, notImplemented
+        case headersTooLarge, rateLimited, blockedByPolicy, heldForReview, expectationFailed, notImplemented
         case upstreamUnavailable, upstreamTimeout, upstreamProtocol
         case internalFailure, shuttingDown, auditUnavailable, overloaded
     }
@@ -42,7 +42,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         case .badRequest, .unauthorized, .notFound, .methodNotAllowed, .payloadTooLarge, .unsupportedMediaType,
             .headersTooLarge, .rateLimited, .expectationFailed, .notImplemented:
             .client
-        case .forbidden, .blockedByPolicy: .policy
+        case .forbidden, .blockedByPolicy, .heldForReview: .policy
         case .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol: .upstream
         case .internalFailure, .shuttingDown, .auditUnavailable, .overloaded: .internal
         }
@@ -52,7 +52,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self.kind {
         case .badRequest: .badRequest
         case .unauthorized: .unauthorized
-        case .forbidden, .blockedByPolicy: .forbidden
+        case .forbidden, .blockedByPolicy, .heldForReview: .forbidden
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .payloadTooLarge

@@ -25,7 +25,7 @@ enum VendorErrorBody {
     private static func openAIType(_ kind: GatewayError.Kind) -> String {
         switch kind {
         case .unauthorized: "authentication_error"
-        case .forbidden, .blockedByPolicy: "permission_error"
+        case .forbidden, .blockedByPolicy, .heldForReview: "permission_error"
         case .rateLimited: "rate_limit_error"
         case .upstreamUnavailable, .upstreamTimeout, .upstreamProtocol, .internalFailure, .shuttingDown, .auditUnavailable,
             .overloaded:
@@ -37,7 +37,7 @@ enum VendorErrorBody {
     private static func anthropicType(_ kind: GatewayError.Kind) -> String {
         switch kind {
         case .unauthorized: "authentication_error"
-        case .forbidden, .blockedByPolicy: "permission_error"
+        case .forbidden, .blockedByPolicy, .heldForReview: "permission_error"
         case .notFound: "not_found_error"
         case .payloadTooLarge: "request_too_large"
         case .rateLimited: "rate_limit_error"
@@ -50,6 +50,7 @@ enum VendorErrorBody {
     private static func code(_ kind: GatewayError.Kind) -> String {
         switch kind {
         case .blockedByPolicy: "sensitive_data_blocked"
+        case .heldForReview: "held_for_review"
         case .upstreamUnavailable: "upstream_unavailable"
         case .upstreamTimeout: "upstream_timeout"
         case .upstreamProtocol: "upstream_protocol_error"

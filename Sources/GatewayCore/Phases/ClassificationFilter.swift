@@ -1,4 +1,5 @@
 import GatewayAudit
+import GatewayConfig
 import GatewayDocuments
 import GatewayRules
 import NIOCore
@@ -25,6 +26,8 @@ struct ClassificationFilter: GatewayFilter {
     var shadowInspector: BodyInspector? = nil
     /// Uploads API parts held until their upload is completed (nil: not held; tests that do not need it).
     var heldUploads: HeldUploads? = nil
+    /// Which findings hold a request for a person (`review.escalate` in the policy).
+    var escalation = ReviewPolicy.Escalation()
 
     /// Phase 2: what of the head reaches the vendor, the query string and every header field the provider's
     /// allow-list forwards, is scanned too. A header cannot be redacted, so any finding the role does not allow blocks.
@@ -106,6 +109,18 @@ struct ClassificationFilter: GatewayFilter {
                     body: bytes, contentType: body.contentType, contentEncoding: body.contentEncoding, policy: policy,
                     deadline: .after(milliseconds: milliseconds, documents: self.documentDeadlineMilliseconds)))
         }
+        if !self.escalation.isEmpty,
+            let reasons = Self.escalationReasons(decision, escalation: self.escalation, role: context.identity?.role)
+        {
+            let ticket = RecordID.generate()
+            context.escalation = (reasons, ticket)
+            throw GatewayError(
+                .heldForReview,
+                "Request held for review by the AI gateway's data policy (\(reasons.joined(separator: ", "))). Nothing "
+                    + "was sent. A reviewer will release or deny it: ticket \(ticket.short) (\(ticket)); once "
+                    + "released, resend it with the x-gateway-release token you are given (request id \(context.requestID))."
+            )
+        }
         switch decision.verdict {
         case .allow:
             break
@@ -141,6 +156,26 @@ struct ClassificationFilter: GatewayFilter {
             for offset in bytes.indices where ByteText.hasWord("json", in: bytes, at: offset) { return false }
             return true
         }
+    }
+
+    /// Why the request is held for a person, or nil when it is not: at least one finding escalates
+    /// (`ReviewPolicy.Escalation.reason`) and no finding that does not escalate blocks it (a block the policy is sure
+    /// of stays a block).
+    static func escalationReasons(
+        _ decision: GatewayRules.Decision, escalation: ReviewPolicy.Escalation, role: String?
+    ) -> [String]? {
+        var reasons = Set<String>()
+        for finding in decision.findings {
+            if let reason = escalation.reason(
+                category: finding.category.rawValue, rule: finding.ruleID, role: role, confidence: finding.confidence,
+                enforced: finding.action != .allow)
+            {
+                reasons.insert(reason)
+            } else if finding.action == .block {
+                return nil
+            }
+        }
+        return reasons.isEmpty ? nil : reasons.sorted()
     }
 
     /// What the request's decision would have been with the shadow rules in force as well: the stricter of the live

@@ -3,6 +3,7 @@ import GatewayAudit
 import GatewayConfig
 import GatewayRules
 import GatewayTLS
+import NIOCore
 
 /// Who is calling. Filled by the authenticate phase; never holds a key, only what identifies it.
 public struct CallerIdentity: Sendable, Hashable {
@@ -72,6 +73,11 @@ public struct RequestContext: Sendable {
     public var usage: TokenUsage?
     /// What the shadow rules would have done (recorded, no effect on the request).
     public var shadow: ShadowSummary?
+    /// Why the request is held for a person (`review.escalate`), and the ticket it is held under: the id its
+    /// decision record will have, so the refusal can name it. Nil when not held.
+    public var escalation: (reasons: [String], ticket: RecordID)?
+    /// The body as forwarded (redacted), when `review.sampling` picked the request for review after the fact.
+    public var sampledBody: ByteBuffer?
     /// The rules and policy the request is decided under (those in force when its head arrived).
     public internal(set) var ruleSet: RuleSetIdentity?
     /// How an admitted request is delivered: forwarded, answered by the gateway, or forwarded after an upload.

@@ -79,12 +79,15 @@ public final class RequestPipeline: Sendable {
             for (index, filter) in self.filters.enumerated() {
                 try filter.inspectBody(&body, context: &context, states: &states, at: index)
             }
-        } catch let error where error.kind == .blockedByPolicy && context.decision?.isBlocked == true {
+        } catch let error
+            where (error.kind == .blockedByPolicy && context.decision?.isBlocked == true) || error.kind == .heldForReview
+        {
             guard let token = original.releaseToken, let audit = self.audit else { throw error }
             context.release = try audit.redeem(
                 token: token, body: Array(original.bytes.readableBytesView), identity: context.identity
             )
             body = original
+            context.escalation = nil
         }
     }
 

@@ -166,12 +166,15 @@ public struct GatewayRuntime: Sendable {
         )
         classification.heldUploads = heldUploads
         classification.shadowInspector = inspector.shadow
+        classification.escalation = configuration.rolePolicy.review.escalation
+        let review = configuration.rolePolicy.review
+        let sampling: [any GatewayFilter] = review.sampling.isOff ? [] : [ReviewSampling(shares: review.sampling)]
         let identity = RuleSetIdentity(
             ruleSetHash: inspector.rules.sourceDigest,
             policyHash: AuditTrail.digest(ofFile: configuration.policy.file.absolute)
         )
         return RequestPipeline(
-            configuration: configuration, filters: [access, classification, UsageMeter()] + extraFilters, metrics: metrics,
+            configuration: configuration, filters: [access, classification] + sampling + [UsageMeter()] + extraFilters, metrics: metrics,
             audit: audit, identity: identity, mailboxes: mailboxes
         )
     }

@@ -1,3 +1,5 @@
+import Foundation
+import GatewayAudit
 import GatewayConfig
 import GatewayTLS
 import Logging
@@ -108,7 +110,16 @@ public final class GatewayServer: Sendable {
     private func maintain() async {
         var lastPurge = ContinuousClock.now
         var lastUploadPurge = ContinuousClock.now
+        var lastQueueCheck = ContinuousClock.now - .seconds(3600)
         while !Task.isCancelled {
+            if ContinuousClock.now - lastQueueCheck > .seconds(15), let audit = self.runtime.pipeline.audit {
+                // The queue changes from other processes too (`gatewayctl review`), so it is read, not counted.
+                lastQueueCheck = .now
+                let maxAge = self.runtime.pipeline.configuration.rolePolicy.review.maxQueueAgeSeconds
+                if let queue = try? audit.reviews.queue(now: Date()) {
+                    self.runtime.metrics.reviewQueue(QueueSnapshot(queue, maxAgeSeconds: maxAge))
+                }
+            }
             if ContinuousClock.now - lastPurge > .seconds(3600) {
                 // Quarantined bodies past their retention are deleted.
                 lastPurge = .now
