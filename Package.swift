@@ -55,6 +55,8 @@ let package = Package(
         .target(name: "GatewayAccess", dependencies: ["GatewayCrypto", "CZlib"]),
         /// Decision records: tamper-evident JSON Lines log, quarantine of blocked bodies. Knows nothing of HTTP or NIO.
         .target(name: "GatewayAudit", dependencies: ["GatewayCrypto"]),
+        /// Reports over decision records: per-segment summaries (the index), figures, text/JSON/HTML. No NIO, no HTTP.
+        .target(name: "GatewayReports", dependencies: ["GatewayAudit", "GatewayConfig"]),
         /// The gateway configuration: YAML decoding and whole-file validation. Knows nothing of NIO.
         .target(name: "GatewayConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         /// The proxy engine: listeners, request phases, upstream pool, admin endpoints.
@@ -89,7 +91,7 @@ let package = Package(
             name: "gatewayctl",
             dependencies: [
                 "GatewayCore", "GatewayTLS", "GatewayRules", "GatewayConfig", "GatewayCrypto", "GatewayAccess",
-                "GatewayAudit",
+                "GatewayAudit", "GatewayReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,6 +101,9 @@ let package = Package(
 
         /// Document extraction benchmark (`bench/documents-bench`): MB/s and pages/s per format, time to decide.
         .executableTarget(name: "gateway-bench-documents", dependencies: ["GatewayDocuments", "GatewayRules"]),
+
+        /// Report benchmark (`bench/report-bench`): a million records, the index built once, reports from it.
+        .executableTarget(name: "gateway-bench-report", dependencies: ["GatewayAudit", "GatewayReports", "GatewayConfig"]),
 
         /// Decision-log benchmark (`bench/audit-bench`): record building, sealing and group commit.
         .executableTarget(name: "gateway-bench-audit", dependencies: ["GatewayAudit"]),
@@ -136,6 +141,7 @@ let package = Package(
         .testTarget(name: "GatewayConfigTests", dependencies: ["GatewayConfig"]),
         .testTarget(name: "GatewayAccessTests", dependencies: ["GatewayAccess"]),
         .testTarget(name: "GatewayAuditTests", dependencies: ["GatewayAudit", "GatewayCrypto"]),
+        .testTarget(name: "GatewayReportsTests", dependencies: ["GatewayReports", "GatewayAudit", "GatewayConfig"]),
         .testTarget(
             name: "GatewayCoreTests",
             dependencies: [

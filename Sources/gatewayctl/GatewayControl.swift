@@ -9,7 +9,7 @@ struct GatewayControl: AsyncParsableCommand {
         abstract: "Operate the AI gateway: configuration, certificates, gateway keys, classification rules.",
         subcommands: [
             ConfigCommand.self, ReloadCommand.self, CertsCommand.self, KeysCommand.self, RulesCommand.self, LogCommand.self,
-            ReviewCommand.self,
+            ReviewCommand.self, ReportCommand.self,
         ]
     )
 }

@@ -146,9 +146,13 @@ struct ReviewCommand: ParsableCommand {
             }
             let location = self.location.resolved
             let id = try LogTable.resolve(self.id, location: location)
+            guard let record = AuditReader.views(location: location).first(where: { $0.record.id == id })?.record else {
+                throw ValidationError("no decision record \(id)")
+            }
+            let rules = Array(Set(record.findings.map(\.ruleID)))
             let store = try LocalReviewStore(location: location)
             let (reviewer, note) = (self.reviewer, self.note)
-            try runBlocking { try await store.label(id, verdict: verdict, reviewer: reviewer, note: note) }
+            try runBlocking { try await store.label(id, verdict: verdict, rules: rules, reviewer: reviewer, note: note) }
             print("labelled \(id.short) \(verdict.rawValue)")
         }
     }

@@ -95,12 +95,17 @@ public struct ReviewEvent: Sendable, Hashable, Codable {
     public var expires: String?
     /// For `label`: the verdict.
     public var verdict: Verdict?
+    /// For `label`: the rules that fired on the record, copied when it is labelled, so verdicts turn into per-rule
+    /// precision without reading the record again.
+    public var rules: [String]?
 
     public init(
         id: RecordID, time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), action: Action,
-        reviewer: String, reason: String? = nil, tokenID: String? = nil, expires: String? = nil, verdict: Verdict? = nil
+        reviewer: String, reason: String? = nil, tokenID: String? = nil, expires: String? = nil, verdict: Verdict? = nil,
+        rules: [String]? = nil
     ) {
         self.verdict = verdict
+        self.rules = rules.map { $0.map { SafeLabel.clean($0, limit: 64) }.sorted() }
         self.id = id
         self.time = time
         self.action = action

@@ -15,8 +15,8 @@ public protocol ReviewStore: Sendable {
     func queue(now: Date) throws -> [QueuedReview]
     /// Every verdict recorded, oldest first.
     func verdicts() -> [ReviewEvent]
-    /// Records a reviewer's verdict on `recordID`.
-    func label(_ recordID: RecordID, verdict: ReviewEvent.Verdict, reviewer: String, note: String?) async throws
+    /// Records a reviewer's verdict on `recordID`, naming the `rules` that fired on it.
+    func label(_ recordID: RecordID, verdict: ReviewEvent.Verdict, rules: [String], reviewer: String, note: String?) async throws
 }
 
 /// One request waiting for a reviewer.
@@ -86,10 +86,13 @@ public struct LocalReviewStore: ReviewStore {
         }
     }
 
-    public func label(_ recordID: RecordID, verdict: ReviewEvent.Verdict, reviewer: String, note: String?) async throws {
+    public func label(
+        _ recordID: RecordID, verdict: ReviewEvent.Verdict, rules: [String], reviewer: String, note: String?
+    ) async throws {
         let log = try await AuditLog.open(self.location.reviewLog)
         do {
-            try await log.append(ReviewEvent(id: recordID, action: .label, reviewer: reviewer, reason: note, verdict: verdict))
+            try await log.append(
+                ReviewEvent(id: recordID, action: .label, reviewer: reviewer, reason: note, verdict: verdict, rules: rules))
             try await log.close()
         } catch {
             try? await log.close()

@@ -16,6 +16,18 @@ public enum AuditReader {
         return SegmentNames.lines(bytes).lines.compactMap { try? ParsedLine.parse($0).entry }
     }
 
+    /// The entries of the complete lines of `file` from byte `offset` on, and the offset just past the last complete
+    /// line (where the next read starts). For readers that follow a growing segment (report summaries).
+    public static func entries(file: String, from offset: Int) -> (entries: [LogEntry], end: Int) {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return ([], offset) }
+        defer { try? handle.close() }
+        do { try handle.seek(toOffset: UInt64(offset)) } catch { return ([], offset) }
+        let bytes = Array(handle.readDataToEndOfFile())
+        let (lines, _) = SegmentNames.lines(bytes)
+        let end = lines.last.map { offset + $0.endIndex + 1 } ?? offset
+        return (lines.compactMap { try? ParsedLine.parse($0).entry }, end)
+    }
+
     /// Decision records joined with their outcome and review events (from the decision and review logs).
     public static func views(location: AuditLocation) -> [RecordView] {
         self.views(entries: self.entries(directory: location.directory) + self.entries(directory: location.reviewDirectory))

@@ -1,0 +1,104 @@
+import Foundation
+import GatewayAudit
+
+/// The summary of one decision-log segment: its records added up per hour and (role, user, provider, model), with
+/// their outcomes joined. Reports read summaries instead of records, so a report over a month reads a few
+/// kilobytes per segment rather than every line.
+///
+/// An outcome is written after its record, so it may land in the next segment: a summary keeps the records still
+/// waiting for their outcome (`awaiting`) and the outcomes whose record it did not hold (`orphans`), and
+/// `SummaryIndex` joins them across neighbouring segments.
+public struct SegmentSummary: Sendable, Hashable, Codable {
+    public static let currentSchema = 1
+    public var schema = SegmentSummary.currentSchema
+    /// The segment file's size and modification time when summarised: a summary is reused only for that file.
+    public var segmentBytes: Int
+    public var segmentModified: Double
+    public var records = 0
+    public var cells: [CellKey: SummaryCell] = [:]
+    /// The category of every rule seen.
+    public var ruleCategories: [String: String] = [:]
+    /// Forwarded records whose outcome was not in this segment: id → the cell it belongs to.
+    public var awaiting: [String: CellKey] = [:]
+    /// Outcomes whose record was not in this segment: id → what they add (usage and latency only).
+    public var orphans: [String: SummaryCell] = [:]
+    /// The first and last record times, for skipping segments outside a report's window.
+    public var firstTime: String?
+    public var lastTime: String?
+
+    public init(segmentBytes: Int, segmentModified: Double) {
+        self.segmentBytes = segmentBytes
+        self.segmentModified = segmentModified
+    }
+
+    /// Summarises `entries` (one segment's, in order).
+    public static func summarise(_ entries: [LogEntry], segmentBytes: Int, segmentModified: Double) -> SegmentSummary {
+        var summary = SegmentSummary(segmentBytes: segmentBytes, segmentModified: segmentModified)
+        for entry in entries {
+            if let record = entry.record {
+                summary.add(record)
+            } else {
+                for outcome in entry.allOutcomes { summary.add(outcome) }
+            }
+        }
+        return summary
+    }
+
+    mutating func add(_ record: DecisionRecord) {
+        self.records += 1
+        if self.firstTime == nil { self.firstTime = record.time }
+        self.lastTime = record.time
+        let key = CellKey(
+            hour: String(record.time.prefix(13)), role: record.identity?.role ?? "-", user: record.identity?.user ?? "-",
+            provider: record.provider ?? "-", model: record.model ?? "-")
+        var cell = self.cells[key] ?? SummaryCell()
+        let decision = record.decision.rawValue
+        cell.requests += 1
+        cell.decisions[decision, default: 0] += 1
+        var categories = Set<String>()
+        for rule in Set(record.findings.map(\.ruleID)) { cell.ruleDecisions[rule, default: [:]][decision, default: 0] += 1 }
+        for finding in record.findings {
+            self.ruleCategories[finding.ruleID] = finding.category
+            cell.categoryFindings[finding.category, default: 0] += finding.count
+            categories.insert(finding.category)
+        }
+        for category in categories { cell.categoryDecisions[category, default: [:]][decision, default: 0] += 1 }
+        if Self.forwards(record.decision) {
+            cell.forwarded += 1
+            if record.sampled == true { cell.sampled += 1 }
+            self.awaiting[record.id.rawValue] = key
+        }
+        self.cells[key] = cell
+    }
+
+    mutating func add(_ outcome: RequestOutcome) {
+        let contribution = Self.contribution(of: outcome)
+        if let key = self.awaiting.removeValue(forKey: outcome.id.rawValue) {
+            self.cells[key]?.addUsage(contribution)
+            self.cells[key]?.latency.merge(contribution.latency)
+        } else {
+            self.orphans[outcome.id.rawValue] = contribution
+        }
+    }
+
+    static func contribution(of outcome: RequestOutcome) -> SummaryCell {
+        var cell = SummaryCell()
+        if let usage = outcome.usage {
+            cell.promptTokens = usage.prompt
+            cell.completionTokens = usage.completion
+            cell.cachedTokens = usage.cached ?? 0
+            cell.usageRequests = 1
+        }
+        if let upstream = outcome.upstreamMs, outcome.error == nil {
+            cell.latency.add(milliseconds: max(0, outcome.totalMs - upstream))
+        }
+        return cell
+    }
+
+    static func forwards(_ decision: Decision) -> Bool {
+        switch decision {
+        case .allow, .redact, .released, .uninspected: true
+        case .block, .review, .refused, .error: false
+        }
+    }
+}
