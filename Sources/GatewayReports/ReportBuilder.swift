@@ -29,11 +29,17 @@ public struct ReportBuilder: Sendable {
         let previous = Self.window(since.addingTimeInterval(-length), since)
         var current: [CellKey: SummaryCell] = [:]
         var before: [CellKey: SummaryCell] = [:]
+        var users: [UserKey: UserCell] = [:]
+        let firstDay = window.since.prefix(10)
+        let lastDay = UTCTime.format(until.addingTimeInterval(-1)).prefix(10)
         var categoriesOfRules: [String: String] = [:]
         for summary in summaries {
             categoriesOfRules.merge(summary.ruleCategories) { first, _ in first }
             if let last = summary.lastTime, last < previous.since { continue }
             if let first = summary.firstTime, first.prefix(13) >= window.until.prefix(13) { continue }
+            for (key, cell) in summary.users where key.day >= firstDay && key.day <= lastDay {
+                users[key, default: UserCell()].merge(cell)
+            }
             for (key, cell) in summary.cells {
                 if key.hour >= window.since.prefix(13) && key.hour < window.until.prefix(13) {
                     current[key, default: SummaryCell()].merge(cell)
@@ -42,8 +48,8 @@ public struct ReportBuilder: Sendable {
                 }
             }
         }
-        let totals = self.group(name: "all", cells: Array(current))
-        let groups = self.groups(current, by: grouping, categories: categoriesOfRules)
+        let totals = self.group(name: "all", cells: Array(current), users: Array(users))
+        let groups = self.groups(current, users: users, by: grouping)
         var report = Report(
             generated: UTCTime.format(now), window: window, previousWindow: previous, groupedBy: grouping.rawValue,
             totals: totals, groups: groups, days: Self.days(current), categories: Self.categories(current),
@@ -60,15 +66,20 @@ public struct ReportBuilder: Sendable {
 
     // MARK: - Groups
 
-    func groups(_ cells: [CellKey: SummaryCell], by grouping: Grouping, categories: [String: String]) -> [Report.Group] {
+    func groups(_ cells: [CellKey: SummaryCell], users: [UserKey: UserCell], by grouping: Grouping) -> [Report.Group] {
         switch grouping {
-        case .role, .user, .provider:
+        case .role, .provider:
             var byName: [String: [(CellKey, SummaryCell)]] = [:]
-            for (key, cell) in cells {
-                let name = grouping == .role ? key.role : grouping == .user ? key.user : key.provider
-                byName[name, default: []].append((key, cell))
-            }
-            return byName.map { self.group(name: $0.key, cells: $0.value) }.sorted { ($0.requests, $1.name) > ($1.requests, $0.name) }
+            var usersByName: [String: [(UserKey, UserCell)]] = [:]
+            for (key, cell) in cells { byName[grouping == .role ? key.role : key.provider, default: []].append((key, cell)) }
+            for (key, cell) in users { usersByName[grouping == .role ? key.role : key.provider, default: []].append((key, cell)) }
+            return byName.map { self.group(name: $0.key, cells: $0.value, users: usersByName[$0.key] ?? []) }
+                .sorted { ($0.requests, $1.name) > ($1.requests, $0.name) }
+        case .user:
+            var byName: [String: [(UserKey, UserCell)]] = [:]
+            for (key, cell) in users { byName[key.user, default: []].append((key, cell)) }
+            return byName.map { self.userGroup(name: $0.key, users: $0.value) }
+                .sorted { ($0.requests, $1.name) > ($1.requests, $0.name) }
         case .rule, .category:
             var byName: [String: [String: Int]] = [:]
             for cell in cells.values {
@@ -85,27 +96,48 @@ public struct ReportBuilder: Sendable {
         }
     }
 
-    func group(name: String, cells: [(CellKey, SummaryCell)]) -> Report.Group {
+    func group(name: String, cells: [(CellKey, SummaryCell)], users: [(UserKey, UserCell)]) -> Report.Group {
         var sum = SummaryCell()
-        var users = Set<String>()
-        var spend = 0.0
-        var unpriced = 0
+        var (spend, unpriced) = (0.0, 0)
         for (key, cell) in cells {
             sum.merge(cell)
-            if key.user != "-" { users.insert(key.user) }
-            if cell.usageRequests > 0 {
-                if let price = self.prices.price(provider: key.provider, model: key.model) {
-                    spend += price.cost(prompt: cell.promptTokens, completion: cell.completionTokens, cached: cell.cachedTokens)
-                } else {
-                    unpriced += cell.usageRequests
-                }
-            }
+            self.price(cell.promptTokens, cell.completionTokens, cell.cachedTokens, requests: cell.usageRequests,
+                       provider: key.provider, model: key.model, spend: &spend, unpriced: &unpriced)
+        }
+        let active = Set(users.map(\.0.user).filter { $0 != "-" }).count
+        return Report.Group(
+            name: name, requests: sum.requests, decisions: Self.complete(sum.decisions),
+            rates: Self.rates(sum.decisions, requests: sum.requests), activeUsers: active,
+            tokens: Report.Tokens(prompt: sum.promptTokens, completion: sum.completionTokens, cached: sum.cachedTokens),
+            spend: (spend * 1_000_000).rounded() / 1_000_000, unpricedRequests: unpriced)
+    }
+
+    /// A user's figures (day granularity), spend included.
+    func userGroup(name: String, users: [(UserKey, UserCell)]) -> Report.Group {
+        var sum = UserCell()
+        var (spend, unpriced) = (0.0, 0)
+        for (key, cell) in users {
+            sum.merge(cell)
+            self.price(cell.promptTokens, cell.completionTokens, cell.cachedTokens, requests: cell.usageRequests,
+                       provider: key.provider, model: key.model, spend: &spend, unpriced: &unpriced)
         }
         return Report.Group(
             name: name, requests: sum.requests, decisions: Self.complete(sum.decisions),
-            rates: Self.rates(sum.decisions, requests: sum.requests), activeUsers: users.count,
+            rates: Self.rates(sum.decisions, requests: sum.requests), activeUsers: 1,
             tokens: Report.Tokens(prompt: sum.promptTokens, completion: sum.completionTokens, cached: sum.cachedTokens),
             spend: (spend * 1_000_000).rounded() / 1_000_000, unpricedRequests: unpriced)
+    }
+
+    private func price(
+        _ prompt: Int, _ completion: Int, _ cached: Int, requests: Int, provider: String, model: String,
+        spend: inout Double, unpriced: inout Int
+    ) {
+        guard requests > 0 else { return }
+        if let price = self.prices.price(provider: provider, model: model) {
+            spend += price.cost(prompt: prompt, completion: completion, cached: cached)
+        } else {
+            unpriced += requests
+        }
     }
 
     static func complete(_ decisions: [String: Int]) -> [String: Int] {

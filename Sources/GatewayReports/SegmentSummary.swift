@@ -9,17 +9,27 @@ import GatewayAudit
 /// waiting for their outcome (`awaiting`) and the outcomes whose record it did not hold (`orphans`), and
 /// `SummaryIndex` joins them across neighbouring segments.
 public struct SegmentSummary: Sendable, Hashable, Codable {
-    public static let currentSchema = 1
+    public static let currentSchema = 2
     public var schema = SegmentSummary.currentSchema
-    /// The segment file's size and modification time when summarised: a summary is reused only for that file.
+    /// The bytes summarised (up to the end of the last complete line), and the file's size and modification time
+    /// then: a summary is reused as it is only for that file, and extended from `segmentBytes` when it grew.
     public var segmentBytes: Int
+    public var fileBytes = 0
     public var segmentModified: Double
     public var records = 0
+    /// Per hour, role, provider and model.
     public var cells: [CellKey: SummaryCell] = [:]
+    /// Per day, user, role, provider and model.
+    public var users: [UserKey: UserCell] = [:]
     /// The category of every rule seen.
     public var ruleCategories: [String: String] = [:]
-    /// Forwarded records whose outcome was not in this segment: id → the cell it belongs to.
-    public var awaiting: [String: CellKey] = [:]
+    /// Forwarded records whose outcome was not in this segment: id → the cells it belongs to.
+    public var awaiting: [String: Awaiting] = [:]
+
+    public struct Awaiting: Sendable, Hashable, Codable {
+        public var cell: CellKey
+        public var user: UserKey
+    }
     /// Outcomes whose record was not in this segment: id → what they add (usage and latency only).
     public var orphans: [String: SummaryCell] = [:]
     /// The first and last record times, for skipping segments outside a report's window.
@@ -48,11 +58,18 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
         self.records += 1
         if self.firstTime == nil { self.firstTime = record.time }
         self.lastTime = record.time
-        let key = CellKey(
-            hour: String(record.time.prefix(13)), role: record.identity?.role ?? "-", user: record.identity?.user ?? "-",
-            provider: record.provider ?? "-", model: record.model ?? "-")
+        let role = record.identity?.role ?? "-"
+        let provider = record.provider ?? "-"
+        let model = record.model ?? "-"
+        let key = CellKey(hour: String(record.time.prefix(13)), role: role, provider: provider, model: model)
+        let userKey = UserKey(
+            day: String(record.time.prefix(10)), user: record.identity?.user ?? "-", role: role, provider: provider, model: model)
         var cell = self.cells[key] ?? SummaryCell()
         let decision = record.decision.rawValue
+        var user = self.users[userKey] ?? UserCell()
+        user.requests += 1
+        user.decisions[decision, default: 0] += 1
+        self.users[userKey] = user
         cell.requests += 1
         cell.decisions[decision, default: 0] += 1
         var categories = Set<String>()
@@ -66,19 +83,25 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
         if Self.forwards(record.decision) {
             cell.forwarded += 1
             if record.sampled == true { cell.sampled += 1 }
-            self.awaiting[record.id.rawValue] = key
+            self.awaiting[record.id.rawValue] = Awaiting(cell: key, user: userKey)
         }
         self.cells[key] = cell
     }
 
     mutating func add(_ outcome: RequestOutcome) {
         let contribution = Self.contribution(of: outcome)
-        if let key = self.awaiting.removeValue(forKey: outcome.id.rawValue) {
-            self.cells[key]?.addUsage(contribution)
-            self.cells[key]?.latency.merge(contribution.latency)
+        if let home = self.awaiting.removeValue(forKey: outcome.id.rawValue) {
+            self.credit(contribution, to: home)
         } else {
             self.orphans[outcome.id.rawValue] = contribution
         }
+    }
+
+    /// Adds an outcome's usage and latency to the cells of its record.
+    mutating func credit(_ contribution: SummaryCell, to home: Awaiting) {
+        self.cells[home.cell]?.addUsage(contribution)
+        self.cells[home.cell]?.latency.merge(contribution.latency)
+        self.users[home.user]?.addUsage(contribution)
     }
 
     static func contribution(of outcome: RequestOutcome) -> SummaryCell {

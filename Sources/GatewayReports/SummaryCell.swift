@@ -45,24 +45,69 @@ public struct SummaryCell: Sendable, Hashable, Codable {
     }
 }
 
-/// Where one cell belongs: an hour (UTC, as `yyyy-MM-ddTHH`) and who sent what to where.
-public struct CellKey: Sendable, Hashable, Codable, Comparable {
+/// Where one cell belongs: an hour (UTC, as `yyyy-MM-ddTHH`), a role, a provider and a model. Users are not part
+/// of it (they would make a cell per request); `UserKey` counts them per day.
+public struct CellKey: Sendable, Hashable, Codable {
     public var hour: String
     public var role: String
-    public var user: String
     public var provider: String
     public var model: String
 
-    public init(hour: String, role: String, user: String, provider: String, model: String) {
+    public init(hour: String, role: String, provider: String, model: String) {
         self.hour = hour
         self.role = role
-        self.user = user
         self.provider = provider
         self.model = model
     }
+}
 
-    public static func < (lhs: CellKey, rhs: CellKey) -> Bool {
-        (lhs.hour, lhs.role, lhs.user, lhs.provider, lhs.model) < (rhs.hour, rhs.role, rhs.user, rhs.provider, rhs.model)
+/// One user's requests on one day (UTC, `yyyy-MM-dd`) in one role, to one provider and model: what by-user figures,
+/// active users and per-user spend are made of.
+public struct UserKey: Sendable, Hashable, Codable {
+    public var day: String
+    public var user: String
+    public var role: String
+    public var provider: String
+    public var model: String
+
+    public init(day: String, user: String, role: String, provider: String, model: String) {
+        self.day = day
+        self.user = user
+        self.role = role
+        self.provider = provider
+        self.model = model
+    }
+}
+
+/// What a `UserKey` holds: requests, decisions and tokens.
+public struct UserCell: Sendable, Hashable, Codable {
+    public var requests = 0
+    public var decisions: [String: Int] = [:]
+    public var promptTokens = 0
+    public var completionTokens = 0
+    public var cachedTokens = 0
+    public var usageRequests = 0
+
+    public init() {}
+
+    public mutating func merge(_ other: UserCell) {
+        self.requests += other.requests
+        self.decisions.merge(other.decisions, uniquingKeysWith: +)
+        self.addUsage(other)
+    }
+
+    mutating func addUsage(_ other: UserCell) {
+        self.promptTokens += other.promptTokens
+        self.completionTokens += other.completionTokens
+        self.cachedTokens += other.cachedTokens
+        self.usageRequests += other.usageRequests
+    }
+
+    mutating func addUsage(_ other: SummaryCell) {
+        self.promptTokens += other.promptTokens
+        self.completionTokens += other.completionTokens
+        self.cachedTokens += other.cachedTokens
+        self.usageRequests += other.usageRequests
     }
 }
 

@@ -58,9 +58,8 @@ public struct SummaryIndex: Sendable {
         }
         for position in summaries.indices {
             for (id, contribution) in summaries[position].orphans {
-                guard let home = owner[id], let key = summaries[home].awaiting[id] else { continue }
-                summaries[home].cells[key]?.addUsage(contribution)
-                summaries[home].cells[key]?.latency.merge(contribution.latency)
+                guard let home = owner[id], let cells = summaries[home].awaiting[id] else { continue }
+                summaries[home].credit(contribution, to: cells)
             }
         }
         return summaries
@@ -79,7 +78,7 @@ public struct SummaryIndex: Sendable {
             let stored = try? JSONDecoder().decode(SegmentSummary.self, from: data),
             stored.schema == SegmentSummary.currentSchema, stored.segmentBytes <= size
         {
-            if stored.segmentBytes == size && stored.segmentModified == modified { return (stored, 0, 0) }
+            if stored.fileBytes == size && stored.segmentModified == modified { return (stored, 0, 0) }
             summary = stored
             mode = 1
         }
@@ -93,7 +92,8 @@ public struct SummaryIndex: Sendable {
             }
         }
         summary.segmentBytes = end
-        summary.segmentModified = end == size ? modified : 0
+        summary.fileBytes = size
+        summary.segmentModified = modified
         self.store(summary, to: cacheFile)
         return (summary, mode, bytesRead)
     }
