@@ -64,7 +64,7 @@ let package = Package(
             name: "GatewayCore",
             dependencies: [
                 "GatewayTLS", "GatewayRules", "GatewayDocuments", "GatewayConfig", "GatewayCrypto", "GatewayAccess",
-                "GatewayAudit",
+                "GatewayAudit", "GatewayReports",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -168,3 +168,65 @@ extension Array where Element == UInt8 {
         return (0...(self.count - subsequence.count)).contains { self[$0..<$0 + subsequence.count].elementsEqual(subsequence) }
     }
 }
+
+/// The review targets as metrics: what `gatewayctl report` flags, `/metrics` counts.
+@Suite("Review target metrics")
+struct ReviewTargetMetrics {
+    @Test("A coverage target and an overdue queue item show as breaches; labelling enough clears coverage")
+    func breachesBecomeGauges() async throws {
+        let location = AuditLocation(directory: NSTemporaryDirectory() + "targets-\(UUID().uuidString)/audit")
+        let log = try await AuditLog.open(AuditLogConfiguration(location: location))
+        var ids: [RecordID] = []
+        for _ in 0..<10 {
+            let record = DecisionRecord(
+                requestID: "r", instance: "t", clientAddress: nil, identity: Identity(user: "ana", role: "engineer"),
+                provider: "openai", method: "POST", target: "/v1/chat/completions", model: "gpt-4o", decision: .allow,
+                reason: "clean", bytesIn: 10, ruleSetHash: nil, policyHash: nil)
+            try await log.append(record)
+            ids.append(record.id)
+        }
+        try await log.close()
+        let store = try LocalReviewStore(location: location)
+        try store.keep(body: Array("held".utf8), recordID: .generate(), sender: Sender(user: "ana", keyID: nil), purpose: .review,
+                       reasons: ["category:pci"])
+        let policyText = """
+            roles: {engineer: {providers: "*", models: "*"}}
+            review: {max_age_hours: 0.01, targets: {coverage: 0.3}}
+            """
+        let fixture = try PolicyFixture(policyText)
+        let monitor = GovernanceMonitor(auditDirectory: location.directory, store: store)
+        let metrics = GatewayMetrics()
+        let later = Date().addingTimeInterval(120)
+        let report = try monitor.evaluate(policy: fixture.policy, now: later)
+        metrics.reviewTargets(coverage: report.review.coverage, breaches: GovernanceMonitor.breaches(report))
+        var text = metrics.render()
+        #expect(text.contains(#"gateway_review_target_breaches{kind="coverage"} 1"#), "\(text)")
+        #expect(text.contains(#"gateway_review_target_breaches{kind="queue_age"} 1"#))
+
+        for id in ids.prefix(4) { try await store.label(id, verdict: .correct, rules: [], reviewer: "sec", note: nil) }
+        let covered = try monitor.evaluate(policy: fixture.policy, now: later)
+        metrics.reviewTargets(coverage: covered.review.coverage, breaches: GovernanceMonitor.breaches(covered))
+        text = metrics.render()
+        #expect(covered.review.coverage == 0.4)
+        #expect(text.contains(#"gateway_review_target_breaches{kind="coverage"} 0"#))
+        #expect(text.contains("gateway_review_coverage_ratio 0.4"))
+    }
+}
+
+/// A policy loaded from text through the configuration loader, as gatewayd loads it.
+struct PolicyFixture {
+    let policy: RolePolicy
+
+    init(_ text: String) throws {
+        let directory = NSTemporaryDirectory() + "policy-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/rules", withIntermediateDirectories: true)
+        try text.write(toFile: directory + "/policy.yaml", atomically: true, encoding: .utf8)
+        let yaml = """
+            providers:
+              - {name: openai, base_url: https://api.openai.com, paths: [/v1/chat/completions], credential: {header: Authorization, value: a}}
+            rules: {directory: rules}
+            policy: {file: policy.yaml}
+            """
+        self.policy = try ConfigLoader.load(contents: yaml, path: directory + "/gateway.yaml", environment: [:]).rolePolicy
+    }
+}

@@ -22,6 +22,9 @@ public struct GatewayMetrics: Sendable {
     private let reviewQueueSize: Prometheus.Gauge
     private let reviewQueueOldest: Prometheus.Gauge
     private let reviewQueueOverdue: Prometheus.Gauge
+    /// The review targets (`GovernanceMonitor`): coverage over the last 7 days and breaches by kind.
+    private let reviewCoverage: Prometheus.Gauge
+    private let reviewBreaches: [String: Prometheus.Gauge]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -54,6 +57,16 @@ public struct GatewayMetrics: Sendable {
         self.reviewQueueSize = gauge("queue", "size", "Requests held for review that no reviewer has decided yet")
         self.reviewQueueOldest = gauge("queue_oldest", "seconds", "Age of the oldest request waiting for review")
         self.reviewQueueOverdue = gauge("queue", "overdue", "Requests waiting for review longer than review.max_age_hours")
+        self.reviewCoverage = gauge("coverage", "ratio", "Labelled decisions per forwarded request over the last 7 days")
+        var breaches: [String: Prometheus.Gauge] = [:]
+        for kind in ["coverage", "missed_rate", "precision", "drift", "queue_age"] {
+            breaches[kind] = registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "gateway", subsystem: "review", metricName: "target", unitName: "breaches",
+                    helpText: "Review targets breached over the last 7 days, by kind (gatewayctl report lists them)"),
+                labels: [("kind", kind)])
+        }
+        self.reviewBreaches = breaches
         // An fsync takes from a tenth of a millisecond (a fast disk) to tens (a loaded one): finer buckets than the
         // request latencies'.
         self.auditCommitDuration = registry.makeDurationHistogram(
@@ -116,6 +129,12 @@ public struct GatewayMetrics: Sendable {
         self.reviewQueueSize.set(Double(snapshot.size))
         self.reviewQueueOldest.set(snapshot.oldestAgeSeconds)
         self.reviewQueueOverdue.set(Double(snapshot.overdue))
+    }
+
+    /// Sets the review target gauges from `GovernanceMonitor`.
+    func reviewTargets(coverage: Double, breaches: [String: Int]) {
+        self.reviewCoverage.set(coverage)
+        for (kind, count) in breaches { self.reviewBreaches[kind]?.set(Double(count)) }
     }
 
     /// The Prometheus text exposition of every metric.

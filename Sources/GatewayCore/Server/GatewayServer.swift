@@ -111,7 +111,24 @@ public final class GatewayServer: Sendable {
         var lastPurge = ContinuousClock.now
         var lastUploadPurge = ContinuousClock.now
         var lastQueueCheck = ContinuousClock.now - .seconds(3600)
+        var lastTargetCheck = ContinuousClock.now - .seconds(3600)
         while !Task.isCancelled {
+            if ContinuousClock.now - lastTargetCheck > .seconds(300), let audit = self.runtime.pipeline.audit {
+                // The targets read the summaries (only lines new since the last run), off the request path.
+                lastTargetCheck = .now
+                let monitor = GovernanceMonitor(auditDirectory: audit.log.configuration.directory, store: audit.reviews)
+                let policy = self.runtime.pipeline.configuration.rolePolicy
+                let metrics = self.runtime.metrics
+                let logger = self.logger
+                NIOThreadPool.singleton.submit { _ in
+                    do {
+                        let report = try monitor.evaluate(policy: policy)
+                        metrics.reviewTargets(coverage: report.review.coverage, breaches: GovernanceMonitor.breaches(report))
+                    } catch {
+                        logger.warning("review targets not evaluated", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             if ContinuousClock.now - lastQueueCheck > .seconds(15), let audit = self.runtime.pipeline.audit {
                 // The queue changes from other processes too (`gatewayctl review`), so it is read, not counted.
                 lastQueueCheck = .now
