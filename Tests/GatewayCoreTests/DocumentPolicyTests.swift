@@ -63,7 +63,8 @@ import Testing
     @Test func theSetOfReasonsIsPinned() {
         #expect(Reason.allCases.map(\.rawValue) == [
             "clean", "rule_match.allowed", "rule_match.redacted", "document.uninspected", "review.released",
-            "upload.part_held", "rule_match.blocked", "auth.refused", "access.forbidden", "access.rate_limited",
+            "upload.part_held", "rule_match.blocked", "review.held", "auth.refused", "access.forbidden",
+            "access.rate_limited",
             "client.bad_request", "client.not_found", "client.method_not_allowed", "client.payload_too_large",
             "client.unsupported_media_type", "client.headers_too_large", "client.expectation_failed",
             "client.not_implemented", "upstream.unavailable", "upstream.timeout", "upstream.protocol",
