@@ -50,7 +50,7 @@ extension Report {
     }
 
     static func row(_ columns: String...) -> String {
-        let widths = [20, 9, 8, 8, 8, 8, 6, 12, 10]
+        let widths = [28, 9, 8, 8, 8, 8, 6, 12, 10]
         return zip(columns, widths).map { text, width in
             text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
         }.joined()

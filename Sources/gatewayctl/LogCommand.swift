@@ -42,7 +42,7 @@ struct LogCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "A table of recent records.")
         @OptionGroup var location: Location
-        @Option(name: .long, help: "allow, redact, block, refused, error, released (repeatable).") var decision: [String] = []
+        @Option(name: .long, help: "allow, redact, block, review, refused, error, released, uninspected (repeatable).") var decision: [String] = []
         @Option(name: .long) var user: String?
         @Option(name: .long) var role: String?
         @Option(name: .long, help: "A rule id found in the body.") var rule: String?
@@ -215,7 +215,7 @@ enum LogTable {
 
     /// ANSI colours of decisions on a terminal (`NO_COLOR` turns them off).
     private static let colours: [Decision: String] = [
-        .allow: "32", .redact: "33", .block: "31;1", .refused: "35", .error: "31", .released: "36", .uninspected: "33;1",
+        .allow: "32", .redact: "33", .block: "31;1", .refused: "35", .error: "31", .released: "36", .uninspected: "33;1", .review: "35;1",
     ]
 
     /// The record `text` names: a full id, or a short one as the table prints it (read from the log).
