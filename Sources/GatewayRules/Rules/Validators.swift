@@ -60,7 +60,7 @@ public enum Validators {
 
     /// Payment card: 13-19 digits, Luhn-valid, and a length that fits the issuer's range (Visa 4; Mastercard 51-55,
     /// 2221-2720; Amex 34/37; Discover 6011/644-649/65; JCB 3528-3589; Diners 300-305/36/38/39; UnionPay 62;
-    /// Maestro 50/56-69; Mir 2200-2204).
+    /// Maestro 50/56-69; Mir 2200-2204; UATP 1, 15 digits).
     public static func paymentCard(_ text: Substring) -> Bool {
         // Length and Luhn first, without allocating: most candidates (any 16 digits in groups) fail here.
         guard let (count, valid) = luhnScan(text), (13...19).contains(count), valid, let digits = digits(text)
@@ -69,6 +69,7 @@ public enum Validators {
         func prefix(_ count: Int) -> Int { digits.prefix(count).reduce(0) { $0 * 10 + Int($1) } }
         let length = digits.count
         switch digits[0] {
+        case 1: return length == 15  // UATP (airline travel cards)
         case 4: return true
         case 5:
             if (51...55).contains(prefix(2)) { return length == 16 }
@@ -266,7 +267,43 @@ public enum Validators {
                 return false
             }
         }
-        return header.withUnsafeBufferPointer { Self.isJSONObjectWithStringMember("alg", $0) }
+        if header.withUnsafeBufferPointer({ Self.isJSONObjectWithStringMember("alg", $0) }) { return true }
+        // A header damaged inside (a byte changed between `{"alg":` and the closing `}`) does not make the token
+        // harmless: the payload and signature are intact, and repairing the header is trivial. Accepted when the
+        // header still opens with the `alg` member and closes as an object, a signature is present and the payload
+        // decodes to a JSON object. A header that is garbage from the start, or cut short, is not a JWT.
+        guard dots.count == 2, dots[1] + 1 < bytes.count, Self.isDamagedJWTHeader(header),
+            let payload = base64URLDecode(bytes[(dots[0] + 1)..<dots[1]])
+        else { return false }
+        return payload.withUnsafeBufferPointer { Self.isJSONObject($0) }
+    }
+
+    private static let algOpening = Array(#"{"alg":"#.utf8)
+
+    /// `{"alg":` first (JSON whitespace allowed after `{`) and `}` last (whitespace allowed after it).
+    static func isDamagedJWTHeader(_ header: [UInt8]) -> Bool {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+        guard header.first == UInt8(ascii: "{") else { return false }
+        var index = 1
+        while index < header.count && isSpace(header[index]) { index += 1 }
+        guard header.count - index >= algOpening.count - 1,
+            Array(header[index..<(index + algOpening.count - 1)]) == Array(algOpening[1...])
+        else { return false }
+        var last = header.count - 1
+        while last > index && isSpace(header[last]) { last -= 1 }
+        return header[last] == UInt8(ascii: "}")
+    }
+
+    /// Whether `json` is a JSON object the gateway's JSON reader accepts.
+    static func isJSONObject(_ json: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard json.first == UInt8(ascii: "{") else { return false }
+        var walker = JSONStringWalker(body: json, maximumDepth: 32)
+        do throws(InspectionError) {
+            try walker.walk { _, _ in }
+        } catch {
+            return false
+        }
+        return true
     }
 
     /// Whether `json` is a JSON object whose top-level member `name` is a string (read by the gateway's one JSON
