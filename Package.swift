@@ -146,6 +146,7 @@ let package = Package(
             name: "GatewayCoreTests",
             dependencies: [
                 "GatewayCore", "GatewayTLS", "GatewayAccess", "GatewayConfig", "GatewayRules", "GatewayAudit",
+                "GatewayReports",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

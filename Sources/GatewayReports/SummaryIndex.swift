@@ -2,6 +2,14 @@ import Foundation
 import GatewayAudit
 import Synchronization
 
+/// Where reports get the decision records' figures from: summaries of the records (with their outcomes' usage and
+/// latency joined). `SummaryIndex` reads the local log; a store shared by several replicas (PostgreSQL) would sum
+/// its own rows into the same `SegmentSummary` shape, and reports and metrics would not change.
+public protocol RecordSummaries: Sendable {
+    /// Every summary, oldest first, outcomes joined to their records.
+    func summaries() -> [SegmentSummary]
+}
+
 /// The segment summaries of one decision log, kept in `<audit directory>/index/` and brought up to date on each
 /// read: a segment already summarised is not read again, and the segment still being written is read only from
 /// where its summary ended. Summaries are derived data: deleting the index costs one full read, nothing else.
@@ -9,7 +17,7 @@ import Synchronization
 /// A segment is only ever appended to, so a summary is extended when its segment grew and made anew when it shrank
 /// (a different file). The index is not a verifier (`gatewayctl log verify` is); it only avoids reading what it has
 /// read.
-public struct SummaryIndex: Sendable {
+public struct SummaryIndex: RecordSummaries {
     public let directory: String
     public let indexDirectory: String
 
@@ -17,6 +25,8 @@ public struct SummaryIndex: Sendable {
         self.directory = auditDirectory
         self.indexDirectory = auditDirectory + "/index"
     }
+
+    public func summaries() -> [SegmentSummary] { self.load().summaries }
 
     /// What `load` did, for benchmarks and `--verbose`.
     public struct LoadStatistics: Sendable {

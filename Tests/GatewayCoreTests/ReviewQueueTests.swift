@@ -1,6 +1,7 @@
 import Foundation
 import GatewayAudit
 import GatewayConfig
+import GatewayReports
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -194,7 +195,7 @@ struct ReviewTargetMetrics {
             review: {max_age_hours: 0.01, targets: {coverage: 0.3}}
             """
         let fixture = try PolicyFixture(policyText)
-        let monitor = GovernanceMonitor(auditDirectory: location.directory, store: store)
+        let monitor = GovernanceMonitor(records: SummaryIndex(auditDirectory: location.directory), store: store)
         let metrics = GatewayMetrics()
         let later = Date().addingTimeInterval(120)
         let report = try monitor.evaluate(policy: fixture.policy, now: later)

@@ -9,12 +9,12 @@ import GatewayReports
 /// `gatewayctl report` prints. An alert rule on `gateway_review_target_breaches > 0` tells the team when a control slips.
 struct GovernanceMonitor: Sendable {
     static let window: TimeInterval = 7 * 86_400
-    let auditDirectory: String
+    let records: any RecordSummaries
     let store: any ReviewStore
 
     /// The report the metrics are read from.
     func evaluate(policy: RolePolicy, now: Date = Date()) throws -> Report {
-        let (summaries, _) = SummaryIndex(auditDirectory: self.auditDirectory).load()
+        let summaries = self.records.summaries()
         let queue = QueueSnapshot(try self.store.queue(now: now), maxAgeSeconds: policy.review.maxQueueAgeSeconds)
         return ReportBuilder(review: policy.review, prices: policy.prices).build(
             summaries: summaries, verdicts: self.store.verdicts(), queue: queue, since: now.addingTimeInterval(-Self.window),

@@ -1,6 +1,7 @@
 import Foundation
 import GatewayAudit
 import GatewayConfig
+import GatewayReports
 import GatewayTLS
 import Logging
 import NIOCore
@@ -116,7 +117,8 @@ public final class GatewayServer: Sendable {
             if ContinuousClock.now - lastTargetCheck > .seconds(300), let audit = self.runtime.pipeline.audit {
                 // The targets read the summaries (only lines new since the last run), off the request path.
                 lastTargetCheck = .now
-                let monitor = GovernanceMonitor(auditDirectory: audit.log.configuration.directory, store: audit.reviews)
+                let monitor = GovernanceMonitor(
+                    records: SummaryIndex(auditDirectory: audit.log.configuration.directory), store: audit.reviews)
                 let policy = self.runtime.pipeline.configuration.rolePolicy
                 let metrics = self.runtime.metrics
                 let logger = self.logger
