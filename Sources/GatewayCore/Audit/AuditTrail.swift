@@ -224,7 +224,11 @@ final class AuditTrail: RequestObserver {
         }
     }
 
-    func close() async { try? await self.log.close() }
+    /// Writes the samples still queued, then closes the log (its shutdown checkpoint seals it).
+    func close() async {
+        self.samples.drain()
+        try? await self.log.close()
+    }
 
     // MARK: - Helpers
 
