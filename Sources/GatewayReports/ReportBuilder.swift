@@ -97,47 +97,42 @@ public struct ReportBuilder: Sendable {
     }
 
     func group(name: String, cells: [(CellKey, SummaryCell)], users: [(UserKey, UserCell)]) -> Report.Group {
-        var sum = SummaryCell()
-        var (spend, unpriced) = (0.0, 0)
-        for (key, cell) in cells {
-            sum.merge(cell)
-            self.price(cell.promptTokens, cell.completionTokens, cell.cachedTokens, requests: cell.usageRequests,
-                       provider: key.provider, model: key.model, spend: &spend, unpriced: &unpriced)
-        }
         let active = Set(users.map(\.0.user).filter { $0 != "-" }).count
-        return Report.Group(
-            name: name, requests: sum.requests, decisions: Self.complete(sum.decisions),
-            rates: Self.rates(sum.decisions, requests: sum.requests), activeUsers: active,
-            tokens: Report.Tokens(prompt: sum.promptTokens, completion: sum.completionTokens, cached: sum.cachedTokens),
-            spend: (spend * 1_000_000).rounded() / 1_000_000, unpricedRequests: unpriced)
+        return self.pricedGroup(
+            name: name, parts: cells.map { ($0.0.provider, $0.0.model, $0.1.requests, $0.1.decisions, $0.1.tokens) },
+            activeUsers: active)
     }
 
     /// A user's figures (day granularity), spend included.
     func userGroup(name: String, users: [(UserKey, UserCell)]) -> Report.Group {
-        var sum = UserCell()
-        var (spend, unpriced) = (0.0, 0)
-        for (key, cell) in users {
-            sum.merge(cell)
-            self.price(cell.promptTokens, cell.completionTokens, cell.cachedTokens, requests: cell.usageRequests,
-                       provider: key.provider, model: key.model, spend: &spend, unpriced: &unpriced)
-        }
-        return Report.Group(
-            name: name, requests: sum.requests, decisions: Self.complete(sum.decisions),
-            rates: Self.rates(sum.decisions, requests: sum.requests), activeUsers: 1,
-            tokens: Report.Tokens(prompt: sum.promptTokens, completion: sum.completionTokens, cached: sum.cachedTokens),
-            spend: (spend * 1_000_000).rounded() / 1_000_000, unpricedRequests: unpriced)
+        self.pricedGroup(
+            name: name, parts: users.map { ($0.0.provider, $0.0.model, $0.1.requests, $0.1.decisions, $0.1.tokens) },
+            activeUsers: 1)
     }
 
-    private func price(
-        _ prompt: Int, _ completion: Int, _ cached: Int, requests: Int, provider: String, model: String,
-        spend: inout Double, unpriced: inout Int
-    ) {
-        guard requests > 0 else { return }
-        if let price = self.prices.price(provider: provider, model: model) {
-            spend += price.cost(prompt: prompt, completion: completion, cached: cached)
-        } else {
-            unpriced += requests
+    /// One group from its parts, each priced by its provider and model.
+    private func pricedGroup(
+        name: String, parts: [(provider: String, model: String, requests: Int, decisions: [String: Int], tokens: TokenTally)],
+        activeUsers: Int
+    ) -> Report.Group {
+        var (requests, decisions, tokens) = (0, [String: Int](), TokenTally())
+        var (spend, unpriced) = (0.0, 0)
+        for part in parts {
+            requests += part.requests
+            decisions.merge(part.decisions, uniquingKeysWith: +)
+            tokens.merge(part.tokens)
+            guard part.tokens.answers > 0 else { continue }
+            if let price = self.prices.price(provider: part.provider, model: part.model) {
+                spend += price.cost(prompt: part.tokens.prompt, completion: part.tokens.completion, cached: part.tokens.cached)
+            } else {
+                unpriced += part.tokens.answers
+            }
         }
+        return Report.Group(
+            name: name, requests: requests, decisions: Self.complete(decisions),
+            rates: Self.rates(decisions, requests: requests), activeUsers: activeUsers,
+            tokens: Report.Tokens(prompt: tokens.prompt, completion: tokens.completion, cached: tokens.cached),
+            spend: (spend * 1_000_000).rounded() / 1_000_000, unpricedRequests: unpriced)
     }
 
     static func complete(_ decisions: [String: Int]) -> [String: Int] {

@@ -9,7 +9,7 @@ import GatewayAudit
 /// waiting for their outcome (`awaiting`) and the outcomes whose record it did not hold (`orphans`), and
 /// `SummaryIndex` joins them across neighbouring segments.
 public struct SegmentSummary: Sendable, Hashable, Codable {
-    public static let currentSchema = 2
+    public static let currentSchema = 3
     public var schema = SegmentSummary.currentSchema
     /// The bytes summarised (up to the end of the last complete line), and the file's size and modification time
     /// then: a summary is reused as it is only for that file, and extended from `segmentBytes` when it grew.
@@ -99,18 +99,18 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
 
     /// Adds an outcome's usage and latency to the cells of its record.
     mutating func credit(_ contribution: SummaryCell, to home: Awaiting) {
-        self.cells[home.cell]?.addUsage(contribution)
+        self.cells[home.cell]?.tokens.merge(contribution.tokens)
         self.cells[home.cell]?.latency.merge(contribution.latency)
-        self.users[home.user]?.addUsage(contribution)
+        self.users[home.user]?.tokens.merge(contribution.tokens)
     }
 
     static func contribution(of outcome: RequestOutcome) -> SummaryCell {
         var cell = SummaryCell()
         if let usage = outcome.usage {
-            cell.promptTokens = usage.prompt
-            cell.completionTokens = usage.completion
-            cell.cachedTokens = usage.cached ?? 0
-            cell.usageRequests = 1
+            cell.tokens.prompt = usage.prompt
+            cell.tokens.completion = usage.completion
+            cell.tokens.cached = usage.cached ?? 0
+            cell.tokens.answers = 1
         }
         if let upstream = outcome.upstreamMs, outcome.error == nil {
             cell.latency.add(milliseconds: max(0, outcome.totalMs - upstream))

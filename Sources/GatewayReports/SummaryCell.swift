@@ -1,4 +1,4 @@
-/// What the records of one hour say about one (role, user, provider, model): the unit a segment summary is made of
+/// What the records of one hour say about one (role, provider, model): the unit a segment summary is made of
 /// and reports add up. Counts only: no record id, no value, nothing a record itself would not show.
 public struct SummaryCell: Sendable, Hashable, Codable {
     public var requests = 0
@@ -13,11 +13,8 @@ public struct SummaryCell: Sendable, Hashable, Codable {
     /// Forwarded requests (allow, redact, released, uninspected) and, of those, the ones sampled for review.
     public var forwarded = 0
     public var sampled = 0
-    /// Tokens the vendors reported, and the requests whose answers reported them.
-    public var promptTokens = 0
-    public var completionTokens = 0
-    public var cachedTokens = 0
-    public var usageRequests = 0
+    /// Tokens the vendors reported.
+    public var tokens = TokenTally()
     /// The gateway's added latency of completed forwarded requests (total less the vendor's time).
     public var latency = LatencyHistogram()
 
@@ -33,15 +30,25 @@ public struct SummaryCell: Sendable, Hashable, Codable {
         self.categoryFindings.merge(other.categoryFindings, uniquingKeysWith: +)
         self.forwarded += other.forwarded
         self.sampled += other.sampled
-        self.addUsage(other)
+        self.tokens.merge(other.tokens)
         self.latency.merge(other.latency)
     }
+}
 
-    mutating func addUsage(_ other: SummaryCell) {
-        self.promptTokens += other.promptTokens
-        self.completionTokens += other.completionTokens
-        self.cachedTokens += other.cachedTokens
-        self.usageRequests += other.usageRequests
+/// Tokens the vendors reported, and how many answers reported them.
+public struct TokenTally: Sendable, Hashable, Codable {
+    public var prompt = 0
+    public var completion = 0
+    public var cached = 0
+    public var answers = 0
+
+    public init() {}
+
+    public mutating func merge(_ other: TokenTally) {
+        self.prompt += other.prompt
+        self.completion += other.completion
+        self.cached += other.cached
+        self.answers += other.answers
     }
 }
 
@@ -83,31 +90,14 @@ public struct UserKey: Sendable, Hashable, Codable {
 public struct UserCell: Sendable, Hashable, Codable {
     public var requests = 0
     public var decisions: [String: Int] = [:]
-    public var promptTokens = 0
-    public var completionTokens = 0
-    public var cachedTokens = 0
-    public var usageRequests = 0
+    public var tokens = TokenTally()
 
     public init() {}
 
     public mutating func merge(_ other: UserCell) {
         self.requests += other.requests
         self.decisions.merge(other.decisions, uniquingKeysWith: +)
-        self.addUsage(other)
-    }
-
-    mutating func addUsage(_ other: UserCell) {
-        self.promptTokens += other.promptTokens
-        self.completionTokens += other.completionTokens
-        self.cachedTokens += other.cachedTokens
-        self.usageRequests += other.usageRequests
-    }
-
-    mutating func addUsage(_ other: SummaryCell) {
-        self.promptTokens += other.promptTokens
-        self.completionTokens += other.completionTokens
-        self.cachedTokens += other.cachedTokens
-        self.usageRequests += other.usageRequests
+        self.tokens.merge(other.tokens)
     }
 }
 
