@@ -49,6 +49,53 @@ struct RealWorldFormsTests {
         #expect(Validators.iban("PT50000201231234567890154"))
         #expect(try Self.findings("pay AL35 2021 1109 0000 0000 0123 4567 ALL today").contains { $0.type == "iban" })
     }
+
+    @Test("A JWT whose header is damaged inside is still one; a header garbled from the start or cut short is not")
+    func damagedJWTHeader() throws {
+        let payload = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
+        let signature = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+        #expect(Validators.jwt("eyJhbGciOiJIUzI1NiIsEnR5cCI6IkpXVCJ9.\(payload).\(signature)"[...]), "one byte changed")
+        #expect(!Validators.jwt("eyJhbasdGciOiJIUaddasdasfsasdasdzI1NiIasdsInR5cCI6IkpXVCasdJasd9.\(payload).\(signature)"[...]))
+        #expect(!Validators.jwt("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ.\(payload).\(signature)"[...]), "cut short")
+        #expect(!Validators.jwt("eyJhbGciOiJIUzI1NiIsEnR5cCI6IkpXVCJ9.\(payload)."[...]), "damaged and unsigned")
+        // A pretty-printed header (`{\n  "alg": …}`) is base64 `ewog…`.
+        #expect(try Self.findings("ewogICJhbGciOiJIUzI1NiIsCiIgIHR5cCI6IkpXVCIKfQo.\(payload).\(signature)").contains { $0.type == "jwt" })
+    }
+
+    @Test("UATP cards (prefix 1) have 15 digits")
+    func uatp() {
+        #expect(Validators.paymentCard("122000000000003"))
+        #expect(!Validators.paymentCard("1220000000000002"))
+    }
+
+    @Test("A dictionary password after a password word is a secret; code, references and prose about passwords are not",
+          arguments: [
+              ("user = 'Aladdin'\npassword = 'open sesame'", true), ("Username=joe\nPassword=thisismypassword", true),
+              ("The default password for the user \"pyne-user\" is \"pyne\".", true),
+              ("if username == \"jojoba\" and password == \"team10\":", true),
+              ("machine api.github.com login ziggy password 012345abcdef", true),
+              ("psexec \\\\10.0.94.120 -u Administrator -p dev_admin cmd", true),
+              ("password = request.form[\"password\"]", false), ("self.username, self.password = credentials", false),
+              ("password: ${DB_PASSWORD}", false), ("Password: must be at least 8 characters", false),
+              ("passwordLabel: \"Password:\"", false), ("build 12345678 passed in 3m10s", false),
+          ])
+    func dictionaryPasswords(text: String, isSecret: Bool) throws {
+        #expect(try Self.findings(text).contains { $0.type == "generic_secret" } == isSecret, "\(text)")
+    }
+
+    @Test("Slack tokens need Slack's structure: numeric ids then a secret part, not words after the prefix")
+    func slackStructure() throws {
+        #expect(try Self.findings("xoxb-781236542736-2364535789652-GkwFDQoHqzXDVsC6GzqYUypD").contains { $0.type == "slack_token" })
+        for fake in ["xoxb-12345-abcd234", "xoxb-abcdef-abcdef", "xoxe.xoxp-1-RANDOMSTRINGHERE", "xoxb-xoxb-my-bot-token"] {
+            #expect(try Self.findings(fake).isEmpty, "\(fake)")
+        }
+    }
+
+    @Test("A private key block must hold a body; a header cut off after some key text is a key")
+    func privateKeyBodies() throws {
+        #expect(try Self.findings("-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----").isEmpty)
+        #expect(try Self.findings("notes\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG").contains { $0.type == "private_key" })
+    }
 }
 
 @Suite("rules test --explain")
