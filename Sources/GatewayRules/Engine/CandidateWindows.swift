@@ -102,7 +102,8 @@ enum CandidateWindows {
         return result
     }
 
-    @inline(__always) static func isUpper(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "A") < 26 }
+    /// An ASCII letter of either case (`| 0x20` folds upper case onto lower case).
+    @inline(__always) static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- UInt8(ascii: "a") < 26 }
 
     /// The `DigitShape` bits (all but `iban`) of one digit run `base[run]` (first and last byte are digits).
     static func shapes(ofRun base: UnsafePointer<UInt8>, _ run: Range<Int>) -> UInt16 {
@@ -111,7 +112,7 @@ enum CandidateWindows {
         if start >= 1 {
             let before = base[start - 1]
             if before == UInt8(ascii: "+") { shapes |= DigitShape.phoneBit }
-            if isUpper(before) || (before == 0x20 && start >= 2 && isUpper(base[start - 2])) { shapes |= DigitShape.ninoBit }
+            if isLetter(before) || (before == 0x20 && start >= 2 && isLetter(base[start - 2])) { shapes |= DigitShape.ninoBit }
         }
         // The last four groups before the current one (most recent first) and the single-byte separators in front of
         // the current group and of each of them (0 when the gap was not exactly one byte).
