@@ -22,6 +22,15 @@ public enum ByteText {
         return nil
     }
 
+    /// Whether `bytes` hold a NUL byte (memchr: every text body is checked whole, and a byte loop costs a tenth of a
+    /// scan).
+    public static func containsNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+        return memchr(base, 0, bytes.count) != nil
+    }
+
+    public static func containsNUL(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBufferPointer { containsNUL($0) } }
+
     /// Whether `bytes` hold the ASCII `word` at `offset`, in any letter case.
     public static func hasWord(_ word: StaticString, in bytes: UnsafeBufferPointer<UInt8>, at offset: Int = 0) -> Bool {
         guard offset >= 0, bytes.count - offset >= word.utf8CodeUnitCount else { return false }

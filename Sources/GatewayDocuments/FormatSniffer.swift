@@ -71,7 +71,7 @@ public enum FormatSniffer {
 
     /// UTF-8 without NUL bytes (a UTF-8 byte order mark allowed).
     static func isText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        if bytes.contains(0) { return false }
+        if ByteText.containsNUL(bytes) { return false }
         return String(validating: bytes, as: UTF8.self) != nil
     }
 

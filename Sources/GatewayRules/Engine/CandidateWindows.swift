@@ -109,11 +109,19 @@ enum CandidateWindows {
     static func shapes(ofRun base: UnsafePointer<UInt8>, _ run: Range<Int>) -> UInt16 {
         var shapes: UInt16 = 0
         let start = run.lowerBound
+        // A NINO's two letters come right before its digits, or before one space and its digits.
+        var ninoPrefix = false
         if start >= 1 {
             let before = base[start - 1]
             if before == UInt8(ascii: "+") { shapes |= DigitShape.phoneBit }
-            if isLetter(before) || (before == 0x20 && start >= 2 && isLetter(base[start - 2])) { shapes |= DigitShape.ninoBit }
+            if isLetter(before) {
+                ninoPrefix = start >= 2 && isLetter(base[start - 2])
+            } else if before == 0x20 {
+                ninoPrefix = start >= 3 && isLetter(base[start - 2]) && isLetter(base[start - 3])
+            }
         }
+        // A NINO's digits: six, in groups of whole pairs (`123456`, `12 34 56`, `12 3456`) with single spaces.
+        var groups = 0, digitCount = 0, pairsSpaced = true
         // The last four groups before the current one (most recent first) and the single-byte separators in front of
         // the current group and of each of them (0 when the gap was not exactly one byte).
         var length1 = 0, length2 = 0, length3 = 0
@@ -124,6 +132,9 @@ enum CandidateWindows {
             while index < run.upperBound && base[index] &- 48 < 10 { index += 1 }
             let length = index - groupStart
             let s0 = separator0, s1 = separator1, s2 = separator2
+            groups += 1
+            digitCount += length
+            if length % 2 != 0 || (groups > 1 && s0 != 0x20) { pairsSpaced = false }
             switch length {
             case 9: shapes |= DigitShape.nineBit
             case 13...19: shapes |= DigitShape.cardBit
@@ -149,6 +160,7 @@ enum CandidateWindows {
             separator2 = separator1; separator1 = separator0
             separator0 = index - gapStart == 1 ? base[gapStart] : 0
         }
+        if ninoPrefix && digitCount == 6 && pairsSpaced { shapes |= DigitShape.ninoBit }
         return shapes
     }
 

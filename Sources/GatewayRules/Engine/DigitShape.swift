@@ -14,7 +14,8 @@ public enum DigitShape: String, Sendable, Hashable, CaseIterable {
     case card
     /// Phone: a `+` right before a digit, or groups 3 and 4 separated by one byte from space, `.` or `-`.
     case phone
-    /// UK NINO: a run whose first digit follows an ASCII letter (either case), directly or through one space.
+    /// UK NINO: six digits in whole pairs (`123456`, `12 34 56`, `12 3456`; single spaces) right after two ASCII letters
+    /// of either case, directly or through one space.
     case nino
     /// IBAN: two upper-case ASCII letters right before two digits (anywhere in the window, any run length).
     case iban

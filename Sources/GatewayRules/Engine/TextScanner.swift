@@ -33,9 +33,11 @@ struct TextScanner {
             ?? !self.ruleSet.keywordRules.isEmpty
         if wantsKeywords {
             // Indexed by rule: a keyword flood makes a hit every few bytes, and hashing per hit cost more than the scan.
-            var windowsByRule = [[CandidateWindows.Window]](repeating: [], count: rules.count)
+            // Made only when a keyword occurs: most texts of a chat body (a model name, a role) have none.
+            let keywordHits = self.ruleSet.prefilter.keywordHits(in: text)
+            var windowsByRule = [[CandidateWindows.Window]](repeating: [], count: keywordHits.isEmpty ? 0 : rules.count)
             var cadence = ClockCadence()
-            for (rule, end) in self.ruleSet.prefilter.keywordHits(in: text) where only == nil || only == rule {
+            for (rule, end) in keywordHits where only == nil || only == rule {
                 try cadence.add(ClockCadence.step, against: self.deadline)
                 let range = max(0, end - rules[rule].keywordWindowBefore)..<min(text.count, end + rules[rule].keywordWindow)
                 let count = windowsByRule[rule].count

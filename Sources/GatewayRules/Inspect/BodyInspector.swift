@@ -297,7 +297,7 @@ public struct BodyInspector: Sendable {
         throws(InspectionError) -> [UInt8]?
     {
         if Self.looksLikeJSON(body) { return try self.inspectJSON(body, request: &request, fields: &fields) }
-        if body.contains(0) { throw .unsupportedMediaType("a body without a content type holding NUL bytes (UTF-16?)") }
+        if ByteText.containsNUL(body) { throw .unsupportedMediaType("a body without a content type holding NUL bytes (UTF-16?)") }
         if String(validating: body, as: UTF8.self) != nil { return try self.inspectText(body, location: "$", request: &request) }
         return try self.inspectDocument(body, declaredType: nil, filename: nil, location: "body", request: &request)
     }
@@ -315,12 +315,12 @@ public struct BodyInspector: Sendable {
     /// A text body with NUL bytes is not UTF-8 text a model reads (UTF-16 JSON, say, would pass every pattern with a
     /// NUL between its characters): refused as uninspectable.
     static func refuseNUL(_ body: [UInt8]) throws(InspectionError) {
-        if body.contains(0) { throw .unsupportedMediaType("a text body holding NUL bytes (UTF-16 or binary?)") }
+        if ByteText.containsNUL(body) { throw .unsupportedMediaType("a text body holding NUL bytes (UTF-16 or binary?)") }
     }
 
     static func isTextPart(_ part: MultipartBody.Part, content: [UInt8]) -> Bool {
         // Whatever the part says, only UTF-8 without NUL bytes is scanned as text; anything else is a document.
-        guard !content.contains(0), String(validating: content, as: UTF8.self) != nil else { return false }
+        guard !ByteText.containsNUL(content), String(validating: content, as: UTF8.self) != nil else { return false }
         if part.filename == nil && (part.contentType == nil || MediaType(part.contentType!).isTextLike) { return true }
         if let type = part.contentType, MediaType(type).isTextLike { return true }
         if let filename = part.filename {
@@ -329,7 +329,7 @@ public struct BodyInspector: Sendable {
             if MultipartBody.textExtensions.contains(ext) { return true }
         }
         // A field without a file name but with an unusual type: text if it is valid UTF-8 without NULs.
-        if part.filename == nil, !content.contains(0), String(validating: content, as: UTF8.self) != nil { return true }
+        if part.filename == nil, !ByteText.containsNUL(content), String(validating: content, as: UTF8.self) != nil { return true }
         return false
     }
 
