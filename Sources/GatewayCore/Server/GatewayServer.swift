@@ -122,12 +122,20 @@ public final class GatewayServer: Sendable {
                 let policy = self.runtime.pipeline.configuration.rolePolicy
                 let metrics = self.runtime.metrics
                 let logger = self.logger
-                NIOThreadPool.singleton.submit { _ in
-                    do {
-                        let report = try monitor.evaluate(policy: policy)
-                        metrics.reviewTargets(coverage: report.review.coverage, breaches: GovernanceMonitor.breaches(report))
-                    } catch {
-                        logger.warning("review targets not evaluated", metadata: ["error": "\(error)"])
+                // Its own low-priority queue, one run at a time: the first run over a large log reads every segment
+                // once (tens of seconds for a million records), and must not hold NIO's blocking pool, which keeps
+                // quarantined bodies, or compete with the event loops.
+                let evaluating = self.evaluatingTargets
+                if evaluating.start() {
+                    Self.governanceQueue.async {
+                        defer { evaluating.finish() }
+                        do {
+                            let report = try monitor.evaluate(policy: policy)
+                            metrics.reviewTargets(
+                                coverage: report.review.coverage, breaches: GovernanceMonitor.breaches(report))
+                        } catch {
+                            logger.warning("review targets not evaluated", metadata: ["error": "\(error)"])
+                        }
                     }
                 }
             }
@@ -161,6 +169,12 @@ public final class GatewayServer: Sendable {
             try? await Task.sleep(for: .milliseconds(250))
         }
     }
+
+    /// Where the review targets are evaluated (`GovernanceMonitor`): serial, so runs never overlap, and background
+    /// priority.
+    static let governanceQueue = DispatchQueue(label: "gateway.review-targets", qos: .background)
+    /// Whether an evaluation is under way (a slow one is not queued behind by the next).
+    private let evaluatingTargets = BusyFlag()
 
     /// Logs, once a minute, which protective limits callers ran into (one line, not one per connection).
     private func reportLimitHits() async {
@@ -261,4 +275,18 @@ public final class GatewayServer: Sendable {
             }
             .bind(host: configuration.listen.address, port: configuration.listen.port).get()
     }
+}
+
+/// One job at a time: `start` is true when the job was idle (and marks it busy), `finish` marks it idle.
+final class BusyFlag: Sendable {
+    private let busy = Mutex(false)
+
+    func start() -> Bool {
+        self.busy.withLock { busy in
+            defer { busy = true }
+            return !busy
+        }
+    }
+
+    func finish() { self.busy.withLock { $0 = false } }
 }
