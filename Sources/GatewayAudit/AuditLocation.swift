@@ -12,6 +12,7 @@ import Foundation
 /// | quarantine key | `var/keys/quarantine.key` |
 /// | fingerprint key (findings' keyed fingerprints) | `var/keys/fingerprint.key` |
 /// | release ledger | `var/quarantine/releases.json` |
+/// | sampled bodies (`review.sampling`) | `var/quarantine/samples/` |
 public struct AuditLocation: Sendable, Hashable {
     public static let defaultDirectory = "var/audit"
 
@@ -24,6 +25,8 @@ public struct AuditLocation: Sendable, Hashable {
     /// restarts (and across replicas that share it).
     public var fingerprintKeyFile: String
     public var ledgerFile: String
+    /// Forwarded bodies sampled for review, apart from held and blocked ones so the queue never lists them.
+    public var samplesDirectory: String
 
     /// Derives every path from `directory`; each key file can be overridden.
     public init(directory: String = AuditLocation.defaultDirectory, keyFile: String? = nil, quarantineKeyFile: String? = nil) {
@@ -37,6 +40,7 @@ public struct AuditLocation: Sendable, Hashable {
         self.quarantineKeyFile = quarantineKeyFile ?? base + "/keys/quarantine.key"
         self.fingerprintKeyFile = base + "/keys/fingerprint.key"
         self.ledgerFile = base + "/quarantine/releases.json"
+        self.samplesDirectory = base + "/quarantine/samples"
     }
 
     /// The review log's writer configuration (same key as the decision log).

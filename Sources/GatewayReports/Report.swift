@@ -98,7 +98,8 @@ public struct Report: Sendable, Hashable, Codable {
         /// Decisions in the window a reviewer labelled (`gatewayctl review label`), by verdict.
         public var labelled: Int
         public var verdicts: [String: Int]
-        /// Labelled decisions per forwarded request, against `review.targets.coverage`.
+        /// Labelled requests forwarded in the window, per forwarded request of the window, against
+        /// `review.targets.coverage` (verdicts on blocked or held requests count for precision, not coverage).
         public var coverage: Double
         public var coverageTarget: Double?
         public var coverageBreached: Bool

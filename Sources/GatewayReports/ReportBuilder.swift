@@ -243,7 +243,14 @@ public struct ReportBuilder: Sendable {
         let forwarded = cells.values.reduce(0) { $0 + $1.forwarded }
         let sampled = cells.values.reduce(0) { $0 + $1.sampled }
         let labelled = last.count
-        let coverage = forwarded == 0 ? 0 : Double(labelled) / Double(forwarded)
+        // Coverage: labelled requests that were forwarded in this window, per forwarded request of it (verdicts on
+        // blocked or held requests measure precision, not coverage).
+        let covering = last.values.filter { event in
+            let forwardedSubject = event.subjectDecision.map(SegmentSummary.forwards) ?? true
+            let time = event.subjectTime ?? event.time
+            return forwardedSubject && time >= window.since && time < window.until
+        }.count
+        let coverage = forwarded == 0 ? 0 : Double(min(covering, forwarded)) / Double(forwarded)
         let missed = Statistics.wilson(successes: counts["missed", default: 0], trials: labelled)
         let precision = perRule.map { rule, tally -> Report.Precision in
             let estimate = Statistics.wilson(successes: tally.correct, trials: tally.correct + tally.falsePositive)!

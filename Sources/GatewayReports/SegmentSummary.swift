@@ -14,6 +14,9 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
     /// The bytes summarised (up to the end of the last complete line), and the file's size and modification time
     /// then: a summary is reused as it is only for that file, and extended from `segmentBytes` when it grew.
     public var segmentBytes: Int
+    /// The end of the line at `segmentBytes` (see `SummaryIndex.lineTail`): the summary is reused or extended only
+    /// while the file still holds that line there.
+    public var lastLine = ""
     public var fileBytes = 0
     public var segmentModified: Double
     public var records = 0
@@ -32,6 +35,8 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
     }
     /// Outcomes whose record was not in this segment: id → what they add (usage and latency only).
     public var orphans: [String: SummaryCell] = [:]
+    /// The model names the cells use (see `maximumModels`).
+    public var models: Set<String> = []
     /// The first and last record times, for skipping segments outside a report's window.
     public var firstTime: String?
     public var lastTime: String?
@@ -60,7 +65,7 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
         self.lastTime = record.time
         let role = record.identity?.role ?? "-"
         let provider = record.provider ?? "-"
-        let model = record.model ?? "-"
+        let model = self.modelLabel(record.model)
         let key = CellKey(hour: String(record.time.prefix(13)), role: role, provider: provider, model: model)
         let userKey = UserKey(
             day: String(record.time.prefix(10)), user: record.identity?.user ?? "-", role: role, provider: provider, model: model)
@@ -86,6 +91,18 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
             self.awaiting[record.id.rawValue] = Awaiting(cell: key, user: userKey)
         }
         self.cells[key] = cell
+    }
+
+    /// At most this many model names per segment: the caller writes the model, and one name per request would
+    /// make a cell per request. Past it, and for names longer than 64 bytes, the model counts as `other`.
+    static let maximumModels = 256
+
+    private mutating func modelLabel(_ model: String?) -> String {
+        guard let model else { return "-" }
+        if self.models.contains(model) { return model }
+        guard model.utf8.count <= 64, self.models.count < Self.maximumModels else { return "other" }
+        self.models.insert(model)
+        return model
     }
 
     mutating func add(_ outcome: RequestOutcome) {

@@ -20,10 +20,14 @@ public protocol RecordSummaries: Sendable {
 public struct SummaryIndex: RecordSummaries {
     public let directory: String
     public let indexDirectory: String
+    /// Whether segments are summarised on every core (`gatewayctl report`) or one at a time (the gateway, which
+    /// must leave cores to its event loops).
+    public let parallel: Bool
 
-    public init(auditDirectory: String) {
+    public init(auditDirectory: String, parallel: Bool = true) {
         self.directory = auditDirectory
         self.indexDirectory = auditDirectory + "/index"
+        self.parallel = parallel
     }
 
     public func summaries() -> [SegmentSummary] { self.load().summaries }
@@ -41,10 +45,17 @@ public struct SummaryIndex: RecordSummaries {
     public func load() -> (summaries: [SegmentSummary], statistics: LoadStatistics) {
         let segments = SegmentNames.list(in: self.directory)
         let slots = Mutex([(SegmentSummary, Int, Int)?](repeating: nil, count: segments.count))
-        // Segments are independent: summarised on every core.
-        DispatchQueue.concurrentPerform(iterations: segments.count) { position in
-            let made = self.summary(ofSegment: segments[position])
-            slots.withLock { $0[position] = made }
+        // Segments are independent: summarised on every core, unless asked not to.
+        if self.parallel {
+            DispatchQueue.concurrentPerform(iterations: segments.count) { position in
+                let made = self.summary(ofSegment: segments[position])
+                slots.withLock { $0[position] = made }
+            }
+        } else {
+            for position in segments.indices {
+                let made = self.summary(ofSegment: segments[position])
+                slots.withLock { $0[position] = made }
+            }
         }
         let made = slots.withLock { $0.compactMap { $0 } }
         let results = made.map(\.0)
@@ -86,7 +97,8 @@ public struct SummaryIndex: RecordSummaries {
         var summary = SegmentSummary(segmentBytes: 0, segmentModified: 0)
         if let data = FileManager.default.contents(atPath: cacheFile),
             let stored = try? JSONDecoder().decode(SegmentSummary.self, from: data),
-            stored.schema == SegmentSummary.currentSchema, stored.segmentBytes <= size
+            stored.schema == SegmentSummary.currentSchema, stored.segmentBytes <= size,
+            stored.lastLine == Self.lineTail(file, endingAt: stored.segmentBytes)
         {
             if stored.fileBytes == size && stored.segmentModified == modified { return (stored, 0, 0) }
             summary = stored
@@ -102,10 +114,24 @@ public struct SummaryIndex: RecordSummaries {
             }
         }
         summary.segmentBytes = end
+        summary.lastLine = Self.lineTail(file, endingAt: end)
         summary.fileBytes = size
         summary.segmentModified = modified
         self.store(summary, to: cacheFile)
         return (summary, mode, bytesRead)
+    }
+
+    /// The last 64 bytes of the line that ends at `end` (its MAC, which covers the previous line's hash): equal tails
+    /// mean the same lines up to `end`. A segment cut back after a write failure and written again differs here, so
+    /// its summary is made anew. Empty for `end == 0`.
+    static func lineTail(_ file: String, endingAt end: Int) -> String {
+        guard end > 0, let handle = FileHandle(forReadingAtPath: file) else { return "" }
+        defer { try? handle.close() }
+        let start = max(0, end - 65)
+        guard (try? handle.seek(toOffset: UInt64(start))) != nil,
+            let data = try? handle.read(upToCount: end - start)
+        else { return "" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Best effort: an index that cannot be written (a read-only audit directory) only means reading again.

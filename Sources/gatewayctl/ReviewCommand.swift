@@ -12,7 +12,9 @@ struct ReviewCommand: ParsableCommand {
     )
 
     static func desk(_ location: AuditLocation) throws -> ReviewDesk {
-        ReviewDesk(quarantine: try Quarantine(location: location), ledger: ReleaseLedger(location: location))
+        ReviewDesk(
+            quarantine: try Quarantine(location: location), ledger: ReleaseLedger(location: location),
+            samples: try Quarantine(directory: location.samplesDirectory, keyFile: location.quarantineKeyFile))
     }
 
     struct List: ParsableCommand {
@@ -26,7 +28,7 @@ struct ReviewCommand: ParsableCommand {
         func run() throws {
             let location = self.location.resolved
             let desk = try ReviewCommand.desk(location)
-            let store = LocalReviewStore(location: location, quarantine: desk.quarantine)
+            let store = try LocalReviewStore(location: location, quarantine: desk.quarantine)
             let queue = try store.queue(now: Date())
             if self.json {
                 let encoder = JSONEncoder()
@@ -43,7 +45,7 @@ struct ReviewCommand: ParsableCommand {
             let grants = try desk.ledger.grants()
             print("\nQUARANTINED")
             print("ID        KEPT     SENDER           SIZE     EXPIRES                   RELEASES")
-            for entry in desk.quarantine.entries() where self.samples || entry.kept != .sample {
+            for entry in desk.quarantine.entries() + (self.samples ? store.samples.entries() : []) {
                 let releases = grants.filter { $0.recordID == entry.recordID }.map { "\($0.tokenID):\($0.state.rawValue)" }
                 let denied = (try? desk.ledger.isDenied(entry.recordID)) == true ? " denied" : ""
                 print(Self.column(entry.recordID.short, 9) + Self.column(entry.kept.rawValue, 9)
@@ -149,10 +151,9 @@ struct ReviewCommand: ParsableCommand {
             guard let record = AuditReader.views(location: location).first(where: { $0.record.id == id })?.record else {
                 throw ValidationError("no decision record \(id)")
             }
-            let rules = Array(Set(record.findings.map(\.ruleID)))
             let store = try LocalReviewStore(location: location)
             let (reviewer, note) = (self.reviewer, self.note)
-            try runBlocking { try await store.label(id, verdict: verdict, rules: rules, reviewer: reviewer, note: note) }
+            try runBlocking { try await store.label(record, verdict: verdict, reviewer: reviewer, note: note) }
             print("labelled \(id.short) \(verdict.rawValue)")
         }
     }
@@ -162,8 +163,9 @@ struct ReviewCommand: ParsableCommand {
         @OptionGroup var location: LogCommand.Location
 
         func run() throws {
-            let purged = try ReviewCommand.desk(self.location.resolved).quarantine.purge()
-            print("purged \(purged.count) bodies")
+            let desk = try ReviewCommand.desk(self.location.resolved)
+            let purged = desk.quarantine.purge().count + (desk.samples?.purge().count ?? 0)
+            print("purged \(purged) bodies")
         }
     }
 }

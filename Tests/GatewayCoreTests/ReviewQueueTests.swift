@@ -1,6 +1,7 @@
 import Foundation
 import GatewayAudit
 import GatewayConfig
+import GatewayRules
 import GatewayReports
 import NIOCore
 import NIOHTTP1
@@ -101,8 +102,24 @@ extension GatewayIntegration {
                 let released = try await gateway.client.send(
                     .json("/v1/chat/completions", Self.chat("status of Operation Lantern?"), headers: [("x-gateway-release", token)]))
                 #expect(released.status == .ok)
-                #expect(gateway.vendor.requests(containing: "Lantern").count == 1)
+                // Released as the policy decides it: the held finding is one the policy redacts.
+                #expect(gateway.vendor.requests(containing: "status of ").count == 1)
+                #expect(gateway.vendor.requests(containing: "Lantern").isEmpty, "the release lifts the hold, not the redaction")
                 #expect(GatewayIntegration.Audit.record(gateway, requestID: released.requestID)?.record.decision == .released)
+            }
+        }
+
+        @Test("A policy escalating a rule the rule set lacks is refused, not silently idle")
+        func unknownEscalationRule() async throws {
+            var options = GatewayHarness.Options()
+            options.ownPolicyAndRules = true
+            try await GatewayHarness.run(options) { gateway in
+                let policy = gateway.directory.appendingPathComponent("policy.yaml")
+                let text = try String(contentsOf: policy, encoding: .utf8) + "\nreview: {escalate: {rules: [no-such-rule]}}\n"
+                try text.write(to: policy, atomically: true, encoding: .utf8)
+                let report = await gateway.server.reload()
+                #expect(!report.applied)
+                #expect("\(report)".contains("no-such-rule"))
             }
         }
 
@@ -115,6 +132,23 @@ extension GatewayIntegration {
             #expect(escalation.reason(category: "pii", rule: "x", role: "contractor", confidence: 0.9, enforced: true) == "role:contractor")
             #expect(escalation.reason(category: "secret", rule: "r1", role: nil, confidence: 0.99, enforced: true) == "rule:r1")
             #expect(escalation.reason(category: "pii", rule: "x", role: nil, confidence: 0.9, enforced: true) == nil)
+        }
+
+        @Test("A block that rests on more than findings (an unreadable document) is never held, whatever escalates")
+        func unreadableDocumentStaysBlocked() throws {
+            let rules = try RuleLoader.load(directory: repositoryRoot.appendingPathComponent("rules").path)
+            let inspector = BodyInspector(rules: rules, fingerprintKey: Array(repeating: 7, count: 32))
+            let garbage = Data((0..<600).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }).base64EncodedString()
+            let body = #"{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"mail dana.whitfield@acme-widgets.co.uk"},{"type":"file","file":{"filename":"a.bin","file_data":"data:application/octet-stream;base64,\#(garbage)"}}]}]}"#
+            let decision = try inspector.inspect(body: Array(body.utf8), contentType: "application/json", contentEncoding: nil)
+            #expect(decision.isBlocked && decision.blocksBeyondFindings)
+            #expect(decision.findings.contains { $0.category.rawValue == "pii" })
+            let escalation = ReviewPolicy.Escalation(categories: ["pii"])
+            #expect(ClassificationFilter.escalationReasons(decision, escalation: escalation, role: nil) == nil)
+            let mailOnly = try inspector.inspect(
+                body: Array(#"{"messages":[{"role":"user","content":"mail dana.whitfield@acme-widgets.co.uk"}]}"#.utf8),
+                contentType: "application/json", contentEncoding: nil)
+            #expect(ClassificationFilter.escalationReasons(mailOnly, escalation: escalation, role: nil) == ["category:pii"])
         }
 
         @Test("Sampling keeps its share of 2,000 forwarded requests, redacted and encrypted, within statistical tolerance")
@@ -146,7 +180,8 @@ extension GatewayIntegration {
                 // Binomial(2000, 0.3): mean 600, standard deviation 20.5; ±5 deviations (never fails by chance).
                 #expect((498...702).contains(sampled.count), "sampled \(sampled.count) of \(total)")
                 let location = GatewayIntegration.Audit.location(gateway)
-                let quarantine = try Quarantine(location: location)
+                let quarantine = try Quarantine(directory: location.samplesDirectory, keyFile: location.quarantineKeyFile)
+                #expect(try Quarantine(location: location).entries().isEmpty, "samples are kept apart from the queue")
                 // Samples are kept off the request path: wait (bounded) for the keeper to catch up.
                 var kept = quarantine.entries().filter { $0.kept == .sample }
                 for _ in 0..<100 where kept.count < sampled.count {
@@ -177,14 +212,14 @@ struct ReviewTargetMetrics {
     func breachesBecomeGauges() async throws {
         let location = AuditLocation(directory: NSTemporaryDirectory() + "targets-\(UUID().uuidString)/audit")
         let log = try await AuditLog.open(AuditLogConfiguration(location: location))
-        var ids: [RecordID] = []
+        var records: [DecisionRecord] = []
         for _ in 0..<10 {
             let record = DecisionRecord(
                 requestID: "r", instance: "t", clientAddress: nil, identity: Identity(user: "ana", role: "engineer"),
                 provider: "openai", method: "POST", target: "/v1/chat/completions", model: "gpt-4o", decision: .allow,
                 reason: "clean", bytesIn: 10, ruleSetHash: nil, policyHash: nil)
             try await log.append(record)
-            ids.append(record.id)
+            records.append(record)
         }
         try await log.close()
         let store = try LocalReviewStore(location: location)
@@ -204,7 +239,7 @@ struct ReviewTargetMetrics {
         #expect(text.contains(#"gateway_review_target_breaches{kind="coverage"} 1"#), "\(text)")
         #expect(text.contains(#"gateway_review_target_breaches{kind="queue_age"} 1"#))
 
-        for id in ids.prefix(4) { try await store.label(id, verdict: .correct, rules: [], reviewer: "sec", note: nil) }
+        for record in records.prefix(4) { try await store.label(record, verdict: .correct, reviewer: "sec", note: nil) }
         let covered = try monitor.evaluate(policy: fixture.policy, now: later)
         metrics.reviewTargets(coverage: covered.review.coverage, breaches: GovernanceMonitor.breaches(covered))
         text = metrics.render()

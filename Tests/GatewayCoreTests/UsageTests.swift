@@ -26,8 +26,11 @@ struct UsageMeterTests {
 
     @Test("Anthropic messages: the JSON answer, and a stream's message_start and message_delta merged")
     func anthropic() {
+        // Anthropic's input_tokens leave out cache reads and writes; prompt counts them, as OpenAI's does.
         #expect(Self.usage(#"{"type":"message","usage":{"input_tokens":50,"cache_read_input_tokens":40,"output_tokens":12}}"#)
-                == TokenUsage(prompt: 50, completion: 12, cached: 40))
+                == TokenUsage(prompt: 90, completion: 12, cached: 40))
+        #expect(Self.usage(#"{"type":"message","usage":{"input_tokens":10,"cache_creation_input_tokens":300,"cache_read_input_tokens":0,"output_tokens":5}}"#)
+                == TokenUsage(prompt: 310, completion: 5, cached: 0))
         let stream = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n"
             + "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":15}}\n\n"
         #expect(Self.usage(stream) == TokenUsage(prompt: 25, completion: 15))

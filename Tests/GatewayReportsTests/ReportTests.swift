@@ -119,6 +119,18 @@ struct ReportTests {
         #expect(figure.precision.value == 1 && figure.status == "ok")
         #expect(good.review.coverage == 0.5 && !good.review.coverageBreached)
 
+        // Verdicts on requests that were not forwarded say nothing of coverage.
+        let blockedRecord = Self.record(at: Self.now.addingTimeInterval(-120), decision: .block, rules: ["email"])
+        var onBlocked = (0..<30).map { _ in label(blockedRecord, .correct) }
+        for index in onBlocked.indices {
+            onBlocked[index].id = RecordID.generate()
+            onBlocked[index].subjectDecision = .block
+            onBlocked[index].subjectTime = blockedRecord.time
+        }
+        let blockedOnly = Self.report(location, verdicts: onBlocked, review: review)
+        #expect(blockedOnly.review.coverage == 0 && blockedOnly.review.coverageBreached)
+        #expect(blockedOnly.review.labelled == 30)
+
         let wrong = records.prefix(20).enumerated().map { label($1, $0 < 10 ? .falsePositive : .correct) }
         let bad = Self.report(location, verdicts: wrong, review: review)
         let worse = try #require(bad.review.precision.first)
@@ -141,6 +153,17 @@ struct ReportTests {
             summaries: SegmentSummary.freshly(location), verdicts: [], queue: QueueSnapshot([], maxAgeSeconds: 1),
             since: Self.now.addingTimeInterval(-7 * Self.day), until: Self.now, grouping: .role, now: Self.now).totals)
         #expect(Self.report(location).totals.tokens.prompt == 300_000, "outcomes in the next segment are joined")
+
+        // A segment whose lines changed under its summary (cut back and written again) is summarised anew, not
+        // extended from a stale offset.
+        let segments = SegmentNames.list(in: location.directory)
+        let lastFile = URL(fileURLWithPath: location.directory + "/" + SegmentNames.name(segments.last!))
+        let firstFile = URL(fileURLWithPath: location.directory + "/" + SegmentNames.name(segments.first!))
+        let other = try Data(contentsOf: firstFile)
+        let original = try Data(contentsOf: lastFile)
+        try (other.count > original.count ? other : other + other).write(to: lastFile)
+        let rewritten = index.load()
+        #expect(rewritten.statistics.summarised == 1 && rewritten.statistics.extended == 0)
     }
 
     @Test("The HTML page is self-contained: charts inline, no script, nothing fetched")

@@ -98,6 +98,10 @@ public struct ReviewEvent: Sendable, Hashable, Codable {
     /// For `label`: the rules that fired on the record, copied when it is labelled, so verdicts turn into per-rule
     /// precision without reading the record again.
     public var rules: [String]?
+    /// For `label`: the labelled record's decision and time, so review coverage counts only forwarded requests of
+    /// its window.
+    public var subjectDecision: Decision?
+    public var subjectTime: String?
 
     public init(
         id: RecordID, time: String = UTCTime.format(milliseconds: UTCTime.nowMilliseconds()), action: Action,

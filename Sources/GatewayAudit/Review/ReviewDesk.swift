@@ -4,18 +4,23 @@ import Foundation
 /// recorded does not happen). Used by `gatewayctl log show --reveal` and `gatewayctl review`.
 public struct ReviewDesk: Sendable {
     public let quarantine: Quarantine
+    /// Sampled bodies (`review.sampling`): they can be revealed and labelled, not released.
+    public let samples: Quarantine?
     public let ledger: ReleaseLedger
 
-    public init(quarantine: Quarantine, ledger: ReleaseLedger) {
+    public init(quarantine: Quarantine, ledger: ReleaseLedger, samples: Quarantine? = nil) {
         self.quarantine = quarantine
         self.ledger = ledger
+        self.samples = samples
     }
 
-    /// Records the reveal (naming `reviewer`) durably in `log`, then decrypts and returns the body.
+    /// Records the reveal (naming `reviewer`) durably in `log`, then decrypts and returns the body (held, blocked or
+    /// sampled).
     public func reveal(_ recordID: RecordID, reviewer: String, reason: String? = nil, log: AuditLog) async throws -> [UInt8] {
-        _ = try self.quarantine.entry(recordID)
+        let place = (try? self.quarantine.entry(recordID)) == nil ? (self.samples ?? self.quarantine) : self.quarantine
+        _ = try place.entry(recordID)
         try await log.append(ReviewEvent(id: recordID, action: .reveal, reviewer: reviewer, reason: reason))
-        return try self.quarantine.open(recordID)
+        return try place.open(recordID)
     }
 
     /// Issues a release token for the quarantined body of `recordID` and records it (token id and expiry only).

@@ -15,8 +15,11 @@ public protocol ReviewStore: Sendable {
     func queue(now: Date) throws -> [QueuedReview]
     /// Every verdict recorded, oldest first.
     func verdicts() -> [ReviewEvent]
-    /// Records a reviewer's verdict on `recordID`, naming the `rules` that fired on it.
-    func label(_ recordID: RecordID, verdict: ReviewEvent.Verdict, rules: [String], reviewer: String, note: String?) async throws
+    /// Deletes held and sampled bodies past their retention; returns how many.
+    @discardableResult
+    func purgeExpired(now: Date) -> Int
+    /// Records a reviewer's verdict on `record`, with the rules that fired on it, its decision and time.
+    func label(_ record: DecisionRecord, verdict: ReviewEvent.Verdict, reviewer: String, note: String?) async throws
 }
 
 /// One request waiting for a reviewer.
@@ -48,24 +51,34 @@ public struct QueueSnapshot: Sendable, Hashable, Codable {
 /// The embedded default: the quarantine directory, the release ledger and the review log under `audit.directory`.
 public struct LocalReviewStore: ReviewStore {
     public let location: AuditLocation
+    /// Held and blocked bodies (the queue is read from here).
     public let quarantine: Quarantine
+    /// Sampled bodies, in a directory of their own (`AuditLocation.samplesDirectory`), same key.
+    public let samples: Quarantine
     public let ledger: ReleaseLedger
 
-    public init(location: AuditLocation, quarantine: Quarantine) {
+    public init(location: AuditLocation, quarantine: Quarantine) throws(QuarantineError) {
         self.location = location
         self.quarantine = quarantine
+        self.samples = try Quarantine(directory: location.samplesDirectory, keyFile: location.quarantineKeyFile)
         self.ledger = ReleaseLedger(location: location)
     }
 
     public init(location: AuditLocation) throws(QuarantineError) {
-        self.init(location: location, quarantine: try Quarantine(location: location))
+        try self.init(location: location, quarantine: try Quarantine(location: location))
     }
 
     @discardableResult
     public func keep(body: [UInt8], recordID: RecordID, sender: Sender, purpose: QuarantinePurpose, reasons: [String]?)
         throws(QuarantineError) -> QuarantineEntry
     {
-        try self.quarantine.store(body: body, recordID: recordID, sender: sender, purpose: purpose, reasons: reasons)
+        let place = purpose == .sample ? self.samples : self.quarantine
+        return try place.store(body: body, recordID: recordID, sender: sender, purpose: purpose, reasons: reasons)
+    }
+
+    @discardableResult
+    public func purgeExpired(now: Date = Date()) -> Int {
+        self.quarantine.purge(now: now).count + self.samples.purge(now: now).count
     }
 
     public func queue(now: Date = Date()) throws -> [QueuedReview] {
@@ -86,13 +99,15 @@ public struct LocalReviewStore: ReviewStore {
         }
     }
 
-    public func label(
-        _ recordID: RecordID, verdict: ReviewEvent.Verdict, rules: [String], reviewer: String, note: String?
-    ) async throws {
+    public func label(_ record: DecisionRecord, verdict: ReviewEvent.Verdict, reviewer: String, note: String?) async throws {
+        var event = ReviewEvent(
+            id: record.id, action: .label, reviewer: reviewer, reason: note, verdict: verdict,
+            rules: Array(Set(record.findings.map(\.ruleID))))
+        event.subjectDecision = record.decision
+        event.subjectTime = record.time
         let log = try await AuditLog.open(self.location.reviewLog)
         do {
-            try await log.append(
-                ReviewEvent(id: recordID, action: .label, reviewer: reviewer, reason: note, verdict: verdict, rules: rules))
+            try await log.append(event)
             try await log.close()
         } catch {
             try? await log.close()

@@ -24,12 +24,11 @@ final class AuditTrail: RequestObserver {
 
     init(
         log: AuditLog, quarantine: Quarantine, ledger: ReleaseLedger, instance: String, ruleSetHash: String, policyHash: String,
-        reviews: (any ReviewStore)? = nil, limits: LimitCounters? = nil
+        reviews: any ReviewStore, limits: LimitCounters? = nil
     ) {
         self.log = log
         self.quarantine = quarantine
         self.ledger = ledger
-        let reviews = reviews ?? LocalReviewStore(location: AuditLocation(directory: log.configuration.directory), quarantine: quarantine)
         self.reviews = reviews
         self.samples = SampleKeeper(store: reviews, limits: limits)
         self.instance = instance
@@ -60,7 +59,7 @@ final class AuditTrail: RequestObserver {
             instance: ProcessInfo.processInfo.hostName + ":" + String(configuration.listen.port),
             ruleSetHash: ruleSetHash,
             policyHash: Self.digest(ofFile: configuration.policy.file.absolute),
-            reviews: LocalReviewStore(location: location, quarantine: quarantine), limits: metrics?.limits
+            reviews: try LocalReviewStore(location: location, quarantine: quarantine), limits: metrics?.limits
         )
     }
 
@@ -80,15 +79,13 @@ final class AuditTrail: RequestObserver {
     ) {
         let milliseconds = UTCTime.nowMilliseconds()
         let id = RecordID.generate(milliseconds: milliseconds)
-        var sampled = context
-        if let sample = context.sampledBody {
-            let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
-            if !self.samples.keep(sample, recordID: id, sender: sender) { sampled.sampledBody = nil }
-        }
-        let context = sampled
+        let sample = context.sampledBody
+        let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
         self.log.append(
             recordMadeBy: { self.forwardedRecord(context, id: id, milliseconds: milliseconds) }, flush: .withPass
         ) { result in
+            // A sample is kept only for a request that will be forwarded: once its record is durable.
+            if case .success = result, let sample { self.samples.keep(sample, recordID: id, sender: sender) }
             completion(result.map { _ in id }.mapError { _ in Self.unavailable })
         }
     }

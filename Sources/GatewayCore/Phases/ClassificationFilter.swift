@@ -140,7 +140,9 @@ struct ClassificationFilter: GatewayFilter {
     }
 
     private func uploadHold(_ held: HeldUploads) -> UploadHold {
-        UploadHold(held: held, inspector: self.inspector, deadlineMilliseconds: self.documentDeadlineMilliseconds)
+        UploadHold(
+            held: held, inspector: self.inspector, deadlineMilliseconds: self.documentDeadlineMilliseconds,
+            escalation: self.escalation)
     }
 
     /// Whether a body may carry documents, judged before reading it: multipart, a type other than JSON or text, or
@@ -159,11 +161,12 @@ struct ClassificationFilter: GatewayFilter {
     }
 
     /// Why the request is held for a person, or nil when it is not: at least one finding escalates
-    /// (`ReviewPolicy.Escalation.reason`) and no finding that does not escalate blocks it (a block the policy is sure
-    /// of stays a block).
+    /// (`ReviewPolicy.Escalation.reason`), no finding that does not escalate blocks it, and nothing but findings
+    /// blocks it (an unreadable document, a scan stopped early): a block the policy is sure of stays a block.
     static func escalationReasons(
         _ decision: GatewayRules.Decision, escalation: ReviewPolicy.Escalation, role: String?
     ) -> [String]? {
+        guard !decision.blocksBeyondFindings else { return nil }
         var reasons = Set<String>()
         for finding in decision.findings {
             if let reason = escalation.reason(

@@ -87,6 +87,12 @@ public final class RequestPipeline: Sendable {
                 token: token, body: Array(original.bytes.readableBytesView), identity: context.identity
             )
             body = original
+            // A held request the policy would have redacted goes out redacted: the reviewer released the hold, not
+            // the values the policy removes anyway.
+            if error.kind == .heldForReview, case .redact(let rewritten, let encodingRemoved)? = context.decision?.verdict {
+                body.bytes = ByteBuffer(bytes: rewritten)
+                if encodingRemoved { body.contentEncoding = nil }
+            }
             context.escalation = nil
         }
     }

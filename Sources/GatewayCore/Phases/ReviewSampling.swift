@@ -12,6 +12,9 @@ struct ReviewSampling: GatewayFilter {
     let shares: SamplingShares
 
     func inspectBody(_ body: inout RequestBody, context: inout RequestContext, state: inout Void) throws(GatewayError) {
+        // Only a body that goes out as it is now: an Uploads API part is held raw (judged at completion), and a
+        // completion sends a file, not this body.
+        guard case .forward = context.delivery else { return }
         let share = self.shares.share(role: context.identity?.role, provider: context.provider?.name)
         guard share > 0, body.bytes.readableBytes > 0, Self.draw(share) else { return }
         context.sampledBody = body.bytes

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayConfig
 import GatewayRules
 
 /// OpenAI's Uploads API sends a file in parts (`POST /v1/uploads/{id}/parts`) and assembles it at
@@ -11,6 +12,8 @@ struct UploadHold {
     let held: HeldUploads
     let inspector: BodyInspector
     let deadlineMilliseconds: Int
+    /// What the policy holds for a person (`review.escalate`): an upload cannot be held, so it is refused instead.
+    var escalation = ReviewPolicy.Escalation()
 
     /// `/v1/uploads/{id}/parts` → id.
     static func partUpload(_ path: String) -> String? { self.upload(path, action: "/parts") }
@@ -87,6 +90,18 @@ struct UploadHold {
             verdict: decision.verdict, findings: (context.decision?.findings ?? []) + decision.findings,
             inspectedBytes: (context.decision?.inspectedBytes ?? 0) + decision.inspectedBytes,
             fields: context.decision?.fields ?? [:], documents: decision.documents)
+        // A file cannot wait in the review queue (its parts are consumed, and the completion is not the file): what
+        // the policy would hold for a person is refused instead.
+        if !self.escalation.isEmpty, !decision.findings.isEmpty,
+            let reasons = ClassificationFilter.escalationReasons(decision, escalation: self.escalation, role: context.identity?.role)
+        {
+            context.decision = Decision(
+                verdict: .block(reason: "request blocked: the uploaded file holds data the policy sends to review ("
+                    + reasons.joined(separator: ", ") + "), and an upload cannot be held; send the file with /v1/files"),
+                findings: merged.findings, inspectedBytes: merged.inspectedBytes, fields: merged.fields,
+                documents: merged.documents)
+            throw Self.blocked(context)
+        }
         switch decision.verdict {
         case .allow:
             context.decision = merged

@@ -88,10 +88,18 @@ struct UsageMeter: GatewayFilter {
     private static func read(_ object: [UInt8]) -> TokenUsage? {
         guard let usage = (try? JSONSerialization.jsonObject(with: Data(object))) as? [String: Any] else { return nil }
         func int(_ value: Any?) -> Int? { (value as? NSNumber)?.intValue }
-        let prompt = int(usage["prompt_tokens"]) ?? int(usage["input_tokens"])
+        var prompt = int(usage["prompt_tokens"]) ?? int(usage["input_tokens"])
         let completion = int(usage["completion_tokens"]) ?? int(usage["output_tokens"])
         let details = (usage["prompt_tokens_details"] ?? usage["input_tokens_details"]) as? [String: Any]
-        let cached = int(details?["cached_tokens"]) ?? int(usage["cache_read_input_tokens"])
+        var cached = int(details?["cached_tokens"])
+        // Anthropic counts cache reads and cache writes apart from `input_tokens`; OpenAI's prompt counts include
+        // their cached part. Prompt here always includes the cached tokens, as OpenAI counts.
+        let cacheRead = int(usage["cache_read_input_tokens"])
+        let cacheWrite = int(usage["cache_creation_input_tokens"])
+        if cacheRead != nil || cacheWrite != nil {
+            prompt = (prompt ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0)
+            cached = cacheRead
+        }
         guard prompt != nil || completion != nil else { return nil }
         return TokenUsage(prompt: prompt ?? 0, completion: completion ?? 0, cached: cached)
     }

@@ -132,6 +132,10 @@ public struct GatewayRuntime: Sendable {
     ) throws -> BodyInspector {
         let rules = try RuleLoader.load(
             directory: configuration.rules.directory.absolute, shadowDirectory: configuration.rules.shadowDirectory?.absolute)
+        // The policy names rules the configuration cannot see; a misspelt one would never escalate anything.
+        let known = Set(rules.rules.map(\.id) + (rules.shadow?.rules.map(\.id) ?? []))
+        let unknown = configuration.rolePolicy.review.escalation.rules.subtracting(known).sorted()
+        if !unknown.isEmpty { throw UnknownRules(path: "review.escalate.rules", ids: unknown) }
         return BodyInspector(
             rules: rules, fingerprintKey: fingerprintKey,
             limits: BodyLimits(
@@ -194,4 +198,11 @@ public struct GatewayRuntime: Sendable {
         let reader = TesseractReader(dataPath: settings.ocrDataDirectory, language: settings.ocrLanguage)
         return reader.isAvailable ? reader : nil
     }
+}
+
+/// Rule ids the policy names that the rule set does not have.
+struct UnknownRules: Error, CustomStringConvertible {
+    let path: String
+    let ids: [String]
+    var description: String { "\(self.path): no such rule: \(self.ids.joined(separator: ", "))" }
 }

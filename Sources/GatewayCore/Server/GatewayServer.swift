@@ -114,17 +114,21 @@ public final class GatewayServer: Sendable {
         var lastQueueCheck = ContinuousClock.now - .seconds(3600)
         var lastTargetCheck = ContinuousClock.now - .seconds(3600)
         while !Task.isCancelled {
-            if ContinuousClock.now - lastTargetCheck > .seconds(300), let audit = self.runtime.pipeline.audit {
+            // Both only when the policy has a `review:` section: without one there is no queue and no target.
+            let reviewPolicy = self.runtime.pipeline.configuration.rolePolicy.review
+            let reviewConfigured = reviewPolicy != ReviewPolicy()
+            if reviewConfigured, ContinuousClock.now - lastTargetCheck > .seconds(300), let audit = self.runtime.pipeline.audit {
                 // The targets read the summaries (only lines new since the last run), off the request path.
                 lastTargetCheck = .now
                 let monitor = GovernanceMonitor(
-                    records: SummaryIndex(auditDirectory: audit.log.configuration.directory), store: audit.reviews)
+                    records: SummaryIndex(auditDirectory: audit.log.configuration.directory, parallel: false),
+                    store: audit.reviews)
                 let policy = self.runtime.pipeline.configuration.rolePolicy
                 let metrics = self.runtime.metrics
                 let logger = self.logger
-                // Its own low-priority queue, one run at a time: the first run over a large log reads every segment
-                // once (tens of seconds for a million records), and must not hold NIO's blocking pool, which keeps
-                // quarantined bodies, or compete with the event loops.
+                // Its own low-priority queue, one run at a time, one segment at a time: the first run over a large log
+                // reads every segment once (a minute or so for a million records), and must not hold NIO's blocking
+                // pool, which keeps quarantined bodies, or take more than one core from the event loops.
                 let evaluating = self.evaluatingTargets
                 if evaluating.start() {
                     Self.governanceQueue.async {
@@ -139,7 +143,7 @@ public final class GatewayServer: Sendable {
                     }
                 }
             }
-            if ContinuousClock.now - lastQueueCheck > .seconds(15), let audit = self.runtime.pipeline.audit {
+            if reviewConfigured, ContinuousClock.now - lastQueueCheck > .seconds(15), let audit = self.runtime.pipeline.audit {
                 // The queue changes from other processes too (`gatewayctl review`), so it is read, not counted.
                 lastQueueCheck = .now
                 let maxAge = self.runtime.pipeline.configuration.rolePolicy.review.maxQueueAgeSeconds
@@ -150,8 +154,8 @@ public final class GatewayServer: Sendable {
             if ContinuousClock.now - lastPurge > .seconds(3600) {
                 // Quarantined bodies past their retention are deleted.
                 lastPurge = .now
-                let purged = self.runtime.pipeline.audit?.quarantine.purge() ?? []
-                if !purged.isEmpty { self.logger.info("quarantine purged", metadata: ["bodies": "\(purged.count)"]) }
+                let purged = self.runtime.pipeline.audit?.reviews.purgeExpired(now: Date()) ?? 0
+                if purged > 0 { self.logger.info("quarantine purged", metadata: ["bodies": "\(purged)"]) }
             }
             if ContinuousClock.now - lastUploadPurge > .seconds(60) {
                 // Upload parts past their hour no longer take room from new ones.

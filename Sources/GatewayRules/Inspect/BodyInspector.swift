@@ -161,7 +161,7 @@ public struct BodyInspector: Sendable {
             reasons += summary
             return Decision(verdict: .block(reason: "request blocked: " + reasons.joined(separator: "; ")),
                             findings: findings, inspectedBytes: request.inspectedBytes, fields: fields,
-                            documents: request.documents)
+                            documents: request.documents, blocksBeyondFindings: !extraBlocks.isEmpty || request.isSettled)
         }
         if let rewritten {
             return Decision(verdict: .redact(body: rewritten, contentEncodingRemoved: wasEncoded), findings: findings,

@@ -24,10 +24,15 @@ public struct Decision: Sendable {
     public let fields: [String: String]
     /// The documents the body carried (uploads, data URLs, base64 fields, remote files), in body order.
     public let documents: [DocumentSummary]
+    /// Whether the verdict rests on more than `findings`: a block for a document that could not be read or
+    /// redacted, or for a body that cannot be rewritten, or a scan that stopped early once the block was certain (so
+    /// `findings` may not be all there is). Such a decision is never held for a person: only findings are.
+    public let blocksBeyondFindings: Bool
 
     public init(verdict: Verdict, findings: [Finding], inspectedBytes: Int, fields: [String: String] = [:],
-                documents: [DocumentSummary] = [])
+                documents: [DocumentSummary] = [], blocksBeyondFindings: Bool = false)
     {
+        self.blocksBeyondFindings = blocksBeyondFindings
         self.verdict = verdict
         self.findings = findings
         self.inspectedBytes = inspectedBytes
