@@ -49,14 +49,17 @@ public struct SegmentSummary: Sendable, Hashable, Codable {
     /// Summarises `entries` (one segment's, in order).
     public static func summarise(_ entries: [LogEntry], segmentBytes: Int, segmentModified: Double) -> SegmentSummary {
         var summary = SegmentSummary(segmentBytes: segmentBytes, segmentModified: segmentModified)
-        for entry in entries {
-            if let record = entry.record {
-                summary.add(record)
-            } else {
-                for outcome in entry.allOutcomes { summary.add(outcome) }
-            }
-        }
+        for entry in entries { summary.add(entry) }
         return summary
+    }
+
+    /// Adds one log line: a decision record, or a batch of outcomes (other lines count for nothing).
+    mutating func add(_ entry: LogEntry) {
+        if let record = entry.record {
+            self.add(record)
+        } else {
+            for outcome in entry.allOutcomes { self.add(outcome) }
+        }
     }
 
     mutating func add(_ record: DecisionRecord) {

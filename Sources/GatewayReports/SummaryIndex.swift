@@ -106,13 +106,7 @@ public struct SummaryIndex: RecordSummaries {
         }
         let (entries, end) = AuditReader.entries(file: file, from: summary.segmentBytes)
         let bytesRead = end - summary.segmentBytes
-        for entry in entries {
-            if let record = entry.record {
-                summary.add(record)
-            } else {
-                for outcome in entry.allOutcomes { summary.add(outcome) }
-            }
-        }
+        for entry in entries { summary.add(entry) }
         summary.segmentBytes = end
         summary.lastLine = Self.lineTail(file, endingAt: end)
         summary.fileBytes = size

@@ -35,7 +35,7 @@ struct ReportCommand: ParsableCommand {
         let until = try self.until.map(LogTable.parseTime) ?? Date()
         guard since < until else { throw ValidationError("--since must be before --until") }
         let location = self.location.resolved
-        let policy = self.policy()
+        let policy = try self.policy()
         let (summaries, statistics) = SummaryIndex(auditDirectory: location.directory).load()
         let store = try LocalReviewStore(location: location)
         let queue = QueueSnapshot(try store.queue(now: Date()), maxAgeSeconds: policy.review.maxQueueAgeSeconds)
@@ -60,19 +60,14 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    /// The review settings and prices of the configured policy; defaults (no targets, no prices) without one.
-    private func policy() -> RolePolicy.ReviewAndPrices {
+    /// The review settings and prices of the configured policy; defaults (no targets, no prices) when there is no
+    /// configuration here. A `--config` that does not load is an error, not a silent default.
+    private func policy() throws -> (review: ReviewPolicy, prices: PriceTable) {
         let path = self.location.config ?? ConfigLoader.defaultPath
-        guard FileManager.default.fileExists(atPath: path), let configuration = try? ConfigLoader.load(path: path) else {
-            return RolePolicy.ReviewAndPrices(review: ReviewPolicy(), prices: PriceTable())
+        guard self.location.config != nil || FileManager.default.fileExists(atPath: path) else {
+            return (ReviewPolicy(), PriceTable())
         }
-        return RolePolicy.ReviewAndPrices(review: configuration.rolePolicy.review, prices: configuration.rolePolicy.prices)
-    }
-}
-
-extension RolePolicy {
-    struct ReviewAndPrices {
-        var review: ReviewPolicy
-        var prices: PriceTable
+        let policy = try ConfigLoader.load(path: path).rolePolicy
+        return (policy.review, policy.prices)
     }
 }

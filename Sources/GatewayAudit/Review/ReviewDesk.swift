@@ -28,8 +28,9 @@ public struct ReviewDesk: Sendable {
         _ recordID: RecordID, reviewer: String, reason: String, lifetime: TimeInterval = ReleaseLedger.defaultLifetime,
         fourEyes: Bool = false, log: AuditLog, now: Date = Date()
     ) async throws -> (token: String, grant: ReleaseGrant) {
+        // A sampled body was forwarded already: say so, rather than that nothing is quarantined.
+        if (try? self.samples?.entry(recordID)) != nil { throw ReleaseError.sampled(recordID) }
         let entry = try self.quarantine.entry(recordID)
-        guard entry.kept != .sample else { throw ReleaseError.sampled(recordID) }
         let issued = try self.ledger.issue(for: entry, reviewer: reviewer, reason: reason, lifetime: lifetime, fourEyes: fourEyes, now: now)
         do {
             try await log.append(

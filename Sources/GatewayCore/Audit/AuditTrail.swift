@@ -12,7 +12,6 @@ import GatewayRules
 /// nothing until the log recovers (it retries by itself).
 final class AuditTrail: RequestObserver {
     let log: AuditLog
-    let quarantine: Quarantine
     let ledger: ReleaseLedger
     let instance: String
     let ruleSetHash: String
@@ -23,11 +22,10 @@ final class AuditTrail: RequestObserver {
     let samples: SampleKeeper
 
     init(
-        log: AuditLog, quarantine: Quarantine, ledger: ReleaseLedger, instance: String, ruleSetHash: String, policyHash: String,
+        log: AuditLog, ledger: ReleaseLedger, instance: String, ruleSetHash: String, policyHash: String,
         reviews: any ReviewStore, limits: LimitCounters? = nil
     ) {
         self.log = log
-        self.quarantine = quarantine
         self.ledger = ledger
         self.reviews = reviews
         self.samples = SampleKeeper(store: reviews, limits: limits)
@@ -53,13 +51,12 @@ final class AuditTrail: RequestObserver {
             logConfiguration.batchWritten = { lines, duration in metrics.auditBatchWritten(lines: lines, duration: duration) }
         }
         let log = try await AuditLog.open(logConfiguration)
-        let quarantine = try Quarantine(location: location)
         return AuditTrail(
-            log: log, quarantine: quarantine, ledger: ReleaseLedger(location: location),
+            log: log, ledger: ReleaseLedger(location: location),
             instance: ProcessInfo.processInfo.hostName + ":" + String(configuration.listen.port),
             ruleSetHash: ruleSetHash,
             policyHash: Self.digest(ofFile: configuration.policy.file.absolute),
-            reviews: try LocalReviewStore(location: location, quarantine: quarantine), limits: metrics?.limits
+            reviews: try LocalReviewStore(location: location), limits: metrics?.limits
         )
     }
 
@@ -128,14 +125,13 @@ final class AuditTrail: RequestObserver {
             for: context, decision: decision, reason: Reason(error).code, status: Int(error.status.code),
             id: context.escalation?.ticket ?? .generate()
         )
-        let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
-        if decision == .block, let body, !body.isEmpty {
-            record.quarantined = (try? self.quarantine.store(body: body, recordID: record.id, sender: sender)) != nil
-        } else if decision == .review, let body, !body.isEmpty {
-            record.escalation = context.escalation?.reasons
-            // A held request that cannot be kept for its reviewer is still refused; its record says it was not kept.
+        if decision == .review { record.escalation = context.escalation?.reasons }
+        if decision == .block || decision == .review, let body, !body.isEmpty {
+            // A body that cannot be kept is still refused; its record says it was not kept.
+            let sender = Sender(user: context.identity?.user ?? "anonymous", keyID: context.identity?.keyID)
             record.quarantined = (try? self.reviews.keep(
-                body: body, recordID: record.id, sender: sender, purpose: .review, reasons: context.escalation?.reasons)) != nil
+                body: body, recordID: record.id, sender: sender, purpose: decision == .review ? .review : .block,
+                reasons: record.escalation)) != nil
         }
         let id = record.id
         self.log.append(.record(record), flush: .now) { result in
