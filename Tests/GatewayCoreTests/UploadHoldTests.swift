@@ -1,4 +1,5 @@
 @testable import GatewayCore
+import GatewayConfig
 import GatewayRules
 import NIOCore
 import Synchronization
@@ -93,5 +94,27 @@ import Testing
         // A part not held here cannot be completed.
         let (unknown, _) = self.send(filter, path: "/v1/uploads/up_3/complete", body: complete, type: "application/json")
         #expect(unknown?.kind == .badRequest)
+    }
+
+    @Test func partsAreNotSampledAndAFileThePolicyWouldHoldIsRefused() throws {
+        // A role that may send personal data (pii: allow), with personal data escalated: the file alone would pass.
+        var filter = ClassificationFilter(
+            inspector: Self.inspector, deadlineMilliseconds: 1000,
+            policyForRequest: { _ in CategoryPolicy.default.overriding([.pii: CategoryTreatment(.allow)]) })
+        filter.heldUploads = HeldUploads(capacity: 1 << 20)
+        filter.escalation = ReviewPolicy.Escalation(categories: ["pii"])
+        var (error, part) = self.send(filter, path: "/v1/uploads/up_5/parts",
+                                      body: self.part("contact dana.whitfield@acme-widgets.co.uk\n"), type: "multipart/form-data; boundary=b")
+        #expect(error == nil, "a part is held, not judged")
+        // A held part is kept raw until completion: it is never a sample, whatever the share.
+        var body = RequestBody(bytes: ByteBuffer(bytes: Array("raw part".utf8)), contentType: nil, contentEncoding: nil)
+        var none: Void = ()
+        try ReviewSampling(shares: SamplingShares(defaultShare: 1)).inspectBody(&body, context: &part, state: &none)
+        #expect(part.sampledBody == nil)
+        let id = try #require(self.partID(part))
+        let (refusal, context) = self.send(filter, path: "/v1/uploads/up_5/complete",
+                                           body: Array(#"{"part_ids":["\#(id)"]}"#.utf8), type: "application/json")
+        #expect(refusal?.kind == .blockedByPolicy, "an upload cannot wait in the queue: refused, not held")
+        #expect(context.escalation == nil && context.delivery.upload == nil)
     }
 }
